@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup install migrate demo courses translations lint format i18n bench clean
+
+run: setup
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: install translations migrate demo courses
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: install
+	$(BIN)/python scripts/i18n.py compile
+
+migrate: install
+	$(FLASK) lms db upgrade
+
+demo: migrate
+	$(FLASK) lms demo-data
+
+courses: migrate
+	@if [ -n "$$(ls courses/*/course.yaml 2>/dev/null)" ] && $(FLASK) lms courses --help >/dev/null 2>&1; then \
+		$(FLASK) lms courses import courses/; fi
+
+# Re-extract messages after changing UI strings, then translate the vi catalogue.
+i18n: install
+	$(BIN)/python scripts/i18n.py update
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""The learning site's application factory."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask
+
+from config import Config, load_config
+
+# Feature packages, in dependency order. Each exposes init_app(app), which
+# registers its blueprint, CLI commands and hooks.
+FEATURES = (
+    "core",
+    "auth",
+    "org",
+    "admin",
+    "catalog",
+    "learning",
+)
+
+
+def create_app(config: Config | str | None = None, **overrides: object) -> Flask:
+    """Create the Flask app. ``config`` is a Config object or its name."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH, instance_relative_config=True)
+    app.config.from_object(config)
+    app.config.update(overrides)
+
+    from lms.core.setup import init_core
+
+    init_core(app)
+    for name in FEATURES[1:]:
+        import_module(f"lms.{name}").init_app(app)
+    return app

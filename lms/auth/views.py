@@ -1,0 +1,125 @@
+"""Login, logout, own account (password, language), one-time reset links."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from lms.auth import services
+from lms.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, NewPasswordForm
+from lms.core import audit
+from lms.db import db
+from lms.extensions import limiter
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _login_key() -> str:
+    return "login:" + request.form.get("login", "").strip().lower()[:120]
+
+
+def _login_failed(response: Response) -> bool:
+    return request.method == "POST" and response.status_code == 200
+
+
+def _limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_limit, methods=["POST"], key_func=_login_key, deduct_when=_login_failed)
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("learning.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.login.data, form.password.data)
+        db.session.commit()
+        if user is not None:
+            session.clear()  # a new session on login (no fixation)
+            login_user(user)
+            session["lang"] = user.locale
+            target = _safe_next(request.args.get("next"))
+            return redirect(target or url_for("learning.dashboard"))
+        flash(_("Wrong username/e-mail or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    if current_user.is_authenticated:
+        audit.record(db.session, "logout", actor_id=current_user.id, subject=f"user:{current_user.id}")
+        db.session.commit()
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> str | Response:
+    form = ChangePasswordForm()
+    lang_form = LanguageForm(lang=current_user.locale)
+    if form.validate_on_submit():
+        if not services.verify_password(current_user, form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            services.set_password(current_user, form.password.data)
+            audit.record(
+                db.session, "password_changed", actor_id=current_user.id, subject=f"user:{current_user.id}"
+            )
+            db.session.commit()
+            login_user(current_user)  # keep this session valid after the version bump
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, lang_form=lang_form)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Response:
+    form = LanguageForm()
+    lang = form.lang.data if form.validate_on_submit() else None
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    target = _safe_next(request.form.get("next")) or url_for("learning.dashboard")
+    return redirect(target)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response:
+    row = services.find_reset_token(db.session, token)
+    if row is None:
+        abort(404)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.use_reset_token(db.session, row, form.password.data)
+        db.session.commit()
+        flash(_("Your password has been set. Please log in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, user=row.user)

@@ -1,0 +1,161 @@
+"""Course → Module → Lesson, their images, prerequisites and version history.
+
+Modules and lessons carry a stable ``key`` (their folder/file name) so that a
+re-import updates them in place and learners' progress survives a new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db import Base, created_at, fk, intpk, utcnow
+
+
+class CourseStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Topic(StrEnum):
+    DIGITAL_SIGNATURE = "digital-signature"
+    E_DOCUMENTS = "e-documents"
+    ONLINE_SERVICES = "online-services"
+    OTHER = "other"
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    topic: Mapped[str] = mapped_column(String(40), default=Topic.OTHER, index=True)
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    status: Mapped[str] = mapped_column(String(20), default=CourseStatus.DRAFT, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    estimated_hours: Mapped[float] = mapped_column(Numeric(6, 2, asdecimal=False), default=1)
+    certificate_validity_months: Mapped[int] = mapped_column(Integer, default=0)
+    sequential_modules: Mapped[bool] = mapped_column(Boolean, default=False)
+    require_lessons: Mapped[bool] = mapped_column(Boolean, default=True)
+    require_quizzes: Mapped[bool] = mapped_column(Boolean, default=True)
+    require_final_exam: Mapped[bool] = mapped_column(Boolean, default=True)
+    require_attendance: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Folded (no diacritics, lower-case) title + summary for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Hash of the source files of the current version (import detects changes).
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
+    )
+    prerequisite_links: Mapped[list[CoursePrerequisite]] = relationship(
+        foreign_keys="CoursePrerequisite.course_id",
+        cascade="all, delete-orphan",
+        back_populates="course",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Course {self.slug} v{self.version}>"
+
+
+class CoursePrerequisite(Base):
+    __tablename__ = "course_prerequisites"
+    __table_args__ = (UniqueConstraint("course_id", "required_course_id"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = fk("courses.id")
+    required_course_id: Mapped[int] = fk("courses.id")
+
+    course: Mapped[Course] = relationship(foreign_keys=[course_id], back_populates="prerequisite_links")
+    required_course: Mapped[Course] = relationship(foreign_keys=[required_course_id])
+
+
+class Module(Base):
+    __tablename__ = "modules"
+    __table_args__ = (UniqueConstraint("course_id", "key"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = fk("courses.id")
+    key: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="module", order_by="Lesson.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Module {self.key}>"
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("module_id", "key"),)
+
+    id: Mapped[intpk]
+    module_id: Mapped[int] = fk("modules.id")
+    course_id: Mapped[int] = fk("courses.id")
+    key: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(255))
+    estimated_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    body_markdown: Mapped[str] = mapped_column(Text, default="")
+    # Sanitised once by lms.core.html when imported or saved; shown as-is.
+    body_html: Mapped[str] = mapped_column(Text, default="")
+
+    module: Mapped[Module] = relationship(back_populates="lessons")
+
+    def __repr__(self) -> str:
+        return f"<Lesson {self.key}>"
+
+
+class CourseAsset(Base):
+    """An image used by a course's lessons, stored in the database (stateless web tier)."""
+
+    __tablename__ = "course_assets"
+    __table_args__ = (UniqueConstraint("course_id", "path"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = fk("courses.id")
+    path: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(60))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CourseVersion(Base):
+    """One published version of a course: who, when, how, and what changed."""
+
+    __tablename__ = "course_versions"
+    __table_args__ = (UniqueConstraint("course_id", "number"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = fk("courses.id")
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[created_at]
+    created_by_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL")
+    source: Mapped[str] = mapped_column(String(20), default="import")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    changes: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,57 @@
+"""Run Alembic from code (CLI and tests): upgrade, downgrade, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import current_app
+
+from lms.core.setup import lms_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig(str(ROOT / "alembic.ini"))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+@lms_cli.group("db")
+def db_cli() -> None:
+    """Database schema (Alembic) commands."""
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default head)."""
+    command.upgrade(alembic_config(current_app.config["SQLALCHEMY_DATABASE_URL"]), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION."""
+    command.downgrade(alembic_config(current_app.config["SQLALCHEMY_DATABASE_URL"]), revision)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def revision(message: str) -> None:
+    """Autogenerate a migration from the models (review it before committing)."""
+    command.revision(
+        alembic_config(current_app.config["SQLALCHEMY_DATABASE_URL"]),
+        message=message,
+        autogenerate=True,
+    )
+
+
+@db_cli.command("check")
+def check() -> None:
+    """Fail if the models and the migrations disagree."""
+    command.check(alembic_config(current_app.config["SQLALCHEMY_DATABASE_URL"]))
+    click.echo("models and migrations agree")

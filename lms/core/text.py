@@ -1,0 +1,27 @@
+"""Vietnamese text helpers: NFC, diacritic folding for search and short answers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics (đ→d) and collapse spaces.
+
+    "Chữ  Ký Số" -> "chu ky so". Used for search keys and short-answer matching.
+    """
+    text = unicodedata.normalize("NFD", text.lower())
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = text.replace("đ", "d")
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def normalise_spaces(text: str) -> str:
+    return _SPACES.sub(" ", nfc(text)).strip()

@@ -1,0 +1,187 @@
+"""Database base class, shared column types, engine and the request-scoped session.
+
+Services take a session and only ``flush()``; views commit once at the edge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from flask import Flask, current_app, has_request_context, request
+from flask.globals import _cv_app
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    create_engine,
+    event,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Session,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A datetime stored in UTC and always returned timezone-aware.
+
+    SQLite has no time zones, so naive values read back are UTC by contract.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use lms.db.utcnow() or an aware value")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+str40 = Annotated[str, mapped_column(String(40))]
+str120 = Annotated[str, mapped_column(String(120))]
+str255 = Annotated[str, mapped_column(String(255))]
+utc_datetime = Annotated[dt.datetime, mapped_column(UTCDateTime())]
+created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow)]
+
+
+def fk(target: str, *, ondelete: str | None = "CASCADE", index: bool = True, **kw: Any) -> Any:
+    """A foreign-key column (indexed by default)."""
+    return mapped_column(ForeignKey(target, ondelete=ondelete), index=index, **kw)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+    def __repr__(self) -> str:
+        ident = getattr(self, "id", None)
+        return f"<{type(self).__name__} id={ident}>"
+
+
+def _is_write_request() -> bool:
+    return not has_request_context() or request.method not in {"GET", "HEAD", "OPTIONS"}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and writers that wait (BEGIN IMMEDIATE + busy timeout).
+
+    pysqlite's own transaction handling is switched off (SQLAlchemy's documented
+    recipe) so SAVEPOINTs work and we choose the BEGIN statement ourselves.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Write requests (and CLI/background work) take the write lock up front:
+        # a deferred transaction that later writes fails with "database is
+        # locked" instead of waiting. Reads stay deferred so pages never queue.
+        if _is_write_request() or conn.info.get("immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine with the project's settings for SQLite or PostgreSQL."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.startswith("sqlite"):
+        if url in {"sqlite://", "sqlite:///:memory:"}:
+            from sqlalchemy.pool import StaticPool
+
+            kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, **kwargs)
+
+
+class _AppSession(Session):
+    """A session whose engine is the current app's, unless bound explicitly."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Any:
+        if self.bind is not None:
+            return self.bind
+        return current_app.extensions["lms.db"].engine
+
+
+def _scope() -> int:
+    ctx = _cv_app.get(None)
+    return id(ctx)
+
+
+class Database:
+    """Holds the engine per app and a session scoped to the app context."""
+
+    def __init__(self) -> None:
+        self.session_factory = sessionmaker(class_=_AppSession, expire_on_commit=False)
+        self.session = scoped_session(self.session_factory, scopefunc=_scope)
+        self.engine_override: Engine | None = None
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(
+            app.config["SQLALCHEMY_DATABASE_URL"], echo=app.config.get("SQLALCHEMY_ECHO", False)
+        )
+        app.extensions["lms.db"] = _EngineHolder(engine)
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["lms.db"].engine
+
+
+class _EngineHolder:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+
+db = Database()
