@@ -1,0 +1,65 @@
+"""How other features add content to a course folder (e.g. quizzes).
+
+The importer in ``lms.catalog.importer`` reads course.yaml, modules and lessons
+itself, then gives every registered ``CoursePart`` the course folder: ``parse``
+validates its files without touching the database (errors go to the shared
+``ImportErrors`` with file, line and field), ``load`` writes them inside the
+importer's single transaction, ``export`` writes them back out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from lms.catalog.models import Course, Module
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    file: str  # path relative to the courses root, e.g. "chu-ky-so/01-tong-quan/quiz.yaml"
+    line: int | None
+    field: str  # dotted path of the offending key, e.g. "questions[3].options"
+    message: str  # English; the CLI/UI translate the fixed phrases
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass
+class ImportErrors:
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    def add(self, file: str | Path, line: int | None, field_name: str, message: str) -> None:
+        self.problems.append(ImportProblem(str(file), line, field_name, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+
+class CoursePart(Protocol):
+    name: str
+
+    def parse(self, course_dir: Path, rel: Path, errors: ImportErrors) -> Any:
+        """Read and validate this part's files in course_dir (rel = path shown in errors)."""
+
+    def load(self, session: Session, course: Course, parsed: Any, modules: dict[str, Module]) -> list[str]:
+        """Write the parsed content for course (modules by folder key); return change notes."""
+
+    def export(self, session: Session, course: Course, course_dir: Path) -> None:
+        """Write this part's files into course_dir (the reverse of parse + load)."""
+
+
+_parts: dict[str, CoursePart] = {}
+
+
+def register_part(part: CoursePart) -> None:
+    _parts[part.name] = part
+
+
+def registered_parts() -> list[CoursePart]:
+    return list(_parts.values())
