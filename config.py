@@ -68,6 +68,9 @@ class Config:
     SMTP_PASSWORD = os.environ.get("LMS_SMTP_PASSWORD", "")
     MAIL_FROM = os.environ.get("LMS_MAIL_FROM", "lms@localhost")
 
+    # Seconds after a quiz deadline during which saves already in flight are still accepted.
+    QUIZ_GRACE_SECONDS = int(os.environ.get("LMS_QUIZ_GRACE_SECONDS", "30"))
+
     ORG_NAME = os.environ.get("LMS_ORG_NAME", "UBND tỉnh Quảng Ninh")
     ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ninh")
 

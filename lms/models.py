@@ -12,8 +12,11 @@ from lms.catalog.models import (
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
+from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
+    "Answer",
+    "Attempt",
     "AuditEvent",
     "Course",
     "CourseAsset",
@@ -25,6 +28,8 @@ __all__ = [
     "Module",
     "OrgUnit",
     "PasswordResetToken",
+    "Question",
+    "Quiz",
     "User",
     "UserRole",
 ]

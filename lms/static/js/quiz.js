@@ -1,0 +1,184 @@
+/* Quiz autosave: every change is POSTed (attempt, question, answer fields, seq).
+ * Unsaved answers are queued in localStorage and resent on reconnect or reload,
+ * one at a time in seq order, so the server sees a single increasing sequence.
+ * The page works without this file ("Save and continue" saves the page). */
+(function () {
+  "use strict";
+  var form = document.getElementById("quiz-form");
+  if (!form) { return; }
+  var status = document.getElementById("save-status");
+  var url = form.getAttribute("data-autosave-url");
+  var storeKey = "lms-quiz-queue-" + form.getAttribute("data-attempt");
+  var token = form.querySelector("input[name=csrf_token]").value;
+  var baseSeq = form.querySelector("input[name=base_seq]");
+  var seq = parseInt(form.getAttribute("data-seq"), 10) || 0;
+  var queue = [];
+  var sending = false;
+  var stopped = false;
+  var retryTimer = null;
+  var submitting = null;
+
+  function show(kind) {
+    status.textContent = status.getAttribute("data-" + kind) || "";
+    status.className = "save-status save-" + kind;
+    if (kind === "stale") {
+      var link = document.createElement("a");
+      link.href = window.location.href;
+      link.textContent = " ↻";
+      link.className = "reload-link";
+      status.appendChild(link);
+    }
+  }
+
+  function load() {
+    try { return JSON.parse(window.localStorage.getItem(storeKey)) || []; } catch (e) { return []; }
+  }
+  function persist() {
+    try {
+      if (queue.length) { window.localStorage.setItem(storeKey, JSON.stringify(queue)); }
+      else { window.localStorage.removeItem(storeKey); }
+    } catch (e) { /* storage full or disabled: the queue still lives in memory */ }
+  }
+
+  function fieldsOf(fieldset) {
+    var out = {};
+    var els = fieldset.querySelectorAll("input, select, textarea");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      if (!el.name) { continue; }
+      if (!out[el.name]) { out[el.name] = []; }
+      if (el.type === "radio" || el.type === "checkbox") {
+        if (el.checked) { out[el.name].push(el.value); }
+      } else {
+        out[el.name].push(el.value);
+      }
+    }
+    return out;
+  }
+
+  function apply(item) {
+    var fieldset = document.getElementById("question-" + item.question);
+    if (!fieldset) { return; }
+    var els = fieldset.querySelectorAll("input, select, textarea");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var values = item.fields[el.name] || [];
+      if (el.type === "radio" || el.type === "checkbox") { el.checked = values.indexOf(el.value) !== -1; }
+      else if (values.length) { el.value = values[0]; }
+    }
+  }
+
+  function scheduleRetry() {
+    if (retryTimer) { return; }
+    retryTimer = window.setTimeout(function () { retryTimer = null; flush(); }, 3000);
+  }
+
+  function finishWaiters(ok) {
+    if (submitting && (ok ? queue.length === 0 : true)) {
+      var done = submitting; submitting = null; done(ok);
+    }
+  }
+
+  function flush() {
+    if (sending || stopped) { return; }
+    if (!queue.length) { show("saved"); finishWaiters(true); return; }
+    sending = true;
+    show("saving");
+    var item = queue[0];
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", token);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.timeout = 15000;
+    xhr.onload = function () {
+      sending = false;
+      var body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
+      if (xhr.status === 200) {
+        queue = queue.filter(function (it) { return it !== item; });
+        persist();
+        if (baseSeq && body.seq > parseInt(baseSeq.value, 10)) { baseSeq.value = body.seq; }
+        flush();
+      } else if (xhr.status === 409) {
+        stopped = true; queue = []; persist(); show("stale"); finishWaiters(false);
+      } else if (xhr.status === 410) {
+        stopped = true; queue = []; persist(); show("closed");
+        if (body.result_url) { window.location.href = body.result_url; }
+      } else if (xhr.status === 400) {
+        queue = queue.filter(function (it) { return it !== item; }); persist(); show("error"); flush();
+      } else {
+        show("offline"); finishWaiters(false); scheduleRetry();
+      }
+    };
+    xhr.onerror = xhr.ontimeout = function () {
+      sending = false; show("offline"); finishWaiters(false); scheduleRetry();
+    };
+    xhr.send(JSON.stringify({ question: item.question, seq: item.seq, fields: item.fields }));
+  }
+
+  function changed(event) {
+    if (stopped) { return; }
+    var fieldset = event.target.closest ? event.target.closest("fieldset[data-question]") : null;
+    if (!fieldset) { return; }
+    var qid = fieldset.getAttribute("data-question");
+    seq += 1;
+    queue = queue.filter(function (it) { return it.question !== qid; });
+    queue.push({ question: qid, seq: seq, fields: fieldsOf(fieldset) });
+    persist();
+    flush();
+  }
+
+  // Resume: answers queued before a reload go back into the page and are resent.
+  queue = load();
+  for (var i = 0; i < queue.length; i++) {
+    seq = Math.max(seq, queue[i].seq);
+    apply(queue[i]);
+  }
+  form.addEventListener("change", changed);
+  var typing = null;
+  form.addEventListener("input", function (event) {
+    if (event.target.type !== "text") { return; }
+    window.clearTimeout(typing);
+    typing = window.setTimeout(function () { changed(event); }, 800);
+  });
+  window.addEventListener("online", function () { flush(); });
+
+  // "Save and continue"/"Finish": send queued saves first; offline, stay on the page.
+  form.addEventListener("submit", function (event) {
+    if (!queue.length || stopped) { return; }
+    event.preventDefault();
+    var submitter = event.submitter;
+    submitting = function (ok) {
+      if (!ok) { return; }
+      if (submitter && submitter.name) {
+        var hidden = document.createElement("input");
+        hidden.type = "hidden"; hidden.name = submitter.name; hidden.value = submitter.value;
+        form.appendChild(hidden);
+      }
+      form.submit();
+    };
+    flush();
+  });
+
+  // Timer: count down to the deadline; at zero, save what is queued and submit.
+  var timer = document.getElementById("quiz-timer");
+  if (timer) {
+    var deadline = Date.parse(timer.getAttribute("data-deadline"));
+    var skew = Date.parse(timer.getAttribute("data-now")) - Date.now();
+    var tick = function () {
+      var left = Math.max(0, Math.floor((deadline - (Date.now() + skew)) / 1000));
+      var m = Math.floor(left / 60), s = left % 60;
+      timer.textContent = m + ":" + (s < 10 ? "0" : "") + s;
+      if (left <= 60) { timer.className = "timer-low"; }
+      if (left === 0) {
+        window.clearInterval(handle);
+        submitting = function () { document.getElementById("quiz-timeout-form").submit(); };
+        flush();
+      }
+    };
+    var handle = window.setInterval(tick, 1000);
+    tick();
+  }
+  if (queue.length) { flush(); }
+})();
