@@ -477,7 +477,7 @@ class QuizzesPart:
 
 def render_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """Add sanitised HTML beside the Markdown source of every displayable text."""
-    out = {k: v for k, v in data.items()}
+    out = dict(data)
 
     def inline(text: str) -> str:
         return render_markdown(text, inline=True) if text else ""

@@ -38,19 +38,19 @@ class QuizError(Exception):
     """A learner action that cannot be done; the message is shown."""
 
 
-class NoAttemptsLeft(QuizError):
+class NoAttemptsLeftError(QuizError):
     pass
 
 
-class QuizClosed(QuizError):
+class QuizClosedError(QuizError):
     pass
 
 
-class AttemptClosed(QuizError):
+class AttemptClosedError(QuizError):
     """The attempt was submitted or is past its deadline (plus grace)."""
 
 
-class StaleSave(QuizError):
+class StaleSaveError(QuizError):
     """A save older than what is stored (another tab or device saved since)."""
 
     def __init__(self, last_seq: int) -> None:
@@ -58,7 +58,7 @@ class StaleSave(QuizError):
         self.last_seq = last_seq
 
 
-class BadAnswer(QuizError):
+class BadAnswerError(QuizError):
     pass
 
 
@@ -179,12 +179,12 @@ def start_attempt(
             return attempt
     left = attempts_left(quiz, attempts)
     if left == 0:
-        raise NoAttemptsLeft("no attempts left")
+        raise NoAttemptsLeftError("no attempts left")
     if quiz.closes_at is not None and now >= quiz.closes_at:
-        raise QuizClosed("closed")
+        raise QuizClosedError("closed")
     questions = draw_questions(session, quiz, rng)
     if not questions:
-        raise QuizClosed("no questions")
+        raise QuizClosedError("no questions")
     deadline = None
     if quiz.time_limit_minutes:
         deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes)
@@ -239,9 +239,9 @@ def response_from_fields(entry: dict[str, Any], getlist: Callable[[str], list[st
         try:
             pos = int(value)
         except ValueError:
-            raise BadAnswer("not a number") from None
+            raise BadAnswerError("not a number") from None
         if not 0 <= pos < len(order):
-            raise BadAnswer("out of range")
+            raise BadAnswerError("out of range")
         return order[pos]
 
     try:
@@ -270,11 +270,11 @@ def response_from_fields(entry: dict[str, Any], getlist: Callable[[str], list[st
                     return None
                 ranks.append((int(values[0]), order[pos]))
             if sorted(r for r, _ in ranks) != list(range(1, len(order) + 1)):
-                raise BadAnswer("each position once")
+                raise BadAnswerError("each position once")
             return [item for _, item in sorted(ranks)]
     except ValueError as exc:
-        raise BadAnswer(str(exc)) from None
-    raise BadAnswer("unknown kind")
+        raise BadAnswerError(str(exc)) from None
+    raise BadAnswerError("unknown kind")
 
 
 def public_question(entry: dict[str, Any], response: Any) -> dict[str, Any]:
@@ -364,7 +364,7 @@ def _entry(attempt: Attempt, question_id: int) -> dict[str, Any]:
     for entry in attempt.snapshot:
         if entry["question_id"] == question_id:
             return entry
-    raise BadAnswer("question not in this attempt")
+    raise BadAnswerError("question not in this attempt")
 
 
 def _claim_seq(session: Session, attempt: Attempt, seq: int, now: dt.datetime) -> bool:
@@ -386,8 +386,8 @@ def _claim_seq(session: Session, attempt: Attempt, seq: int, now: dt.datetime) -
 def _why_refused(session: Session, attempt: Attempt, now: dt.datetime) -> QuizError:
     session.refresh(attempt, ["submitted_at", "last_seq", "deadline_at"])
     if attempt.submitted_at is not None or is_overdue(attempt, now):
-        return AttemptClosed("closed")
-    return StaleSave(attempt.last_seq)
+        return AttemptClosedError("closed")
+    return StaleSaveError(attempt.last_seq)
 
 
 def _write_answer(
@@ -415,13 +415,13 @@ def save_answer(
 ) -> int:
     """Autosave one question (fields as on the page). Returns the stored seq.
 
-    Raises StaleSave when seq is not newer than the attempt's last accepted
+    Raises StaleSaveError when seq is not newer than the attempt's last accepted
     save (unless it repeats exactly what is stored: a retried request), and
-    AttemptClosed when submitted or past the deadline + grace.
+    AttemptClosedError when submitted or past the deadline + grace.
     """
     now = now or utcnow()
     if close_if_overdue(session, attempt, now=now) or not attempt.is_open:
-        raise AttemptClosed("closed")
+        raise AttemptClosedError("closed")
     entry = _entry(attempt, question_id)
     response = response_from_fields(entry, lambda name: [str(v) for v in fields.get(name, [])])
     if not _claim_seq(session, attempt, seq, now):
@@ -455,13 +455,13 @@ def save_page(
     """Save every question shown on a page (the no-JS "Save and continue").
 
     base_seq is the attempt's last_seq when the page was rendered; a newer save
-    since then (another tab) refuses the whole page with StaleSave.
+    since then (another tab) refuses the whole page with StaleSaveError.
     """
     now = now or utcnow()
     if close_if_overdue(session, attempt, now=now) or not attempt.is_open:
-        raise AttemptClosed("closed")
+        raise AttemptClosedError("closed")
     if base_seq < attempt.last_seq:
-        raise StaleSave(attempt.last_seq)
+        raise StaleSaveError(attempt.last_seq)
     seq = attempt.last_seq + 1
     if not _claim_seq(session, attempt, seq, now):
         raise _why_refused(session, attempt, now)
@@ -470,7 +470,7 @@ def save_page(
         entry = _entry(attempt, qid)
         try:
             response = response_from_fields(entry, getlist)
-        except BadAnswer as exc:
+        except BadAnswerError as exc:
             result.errors[qid] = str(exc)
             continue
         _write_answer(session, attempt.id, qid, response, seq, now)

@@ -136,10 +136,10 @@ def start(quiz_id: int) -> Response:
     quiz = _load_quiz(quiz_id)
     try:
         attempt = services.start_attempt(db.session, quiz, current_user)
-    except services.NoAttemptsLeft:
+    except services.NoAttemptsLeftError:
         flash(_("You have used all your attempts for this quiz."), "error")
         return redirect(url_for(".intro", quiz_id=quiz.id))
-    except services.QuizClosed:
+    except services.QuizClosedError:
         flash(_("This quiz is closed."), "error")
         return redirect(url_for(".intro", quiz_id=quiz.id))
     db.session.commit()
@@ -212,10 +212,10 @@ def save(attempt_id: int) -> Any:
         result = services.save_page(
             db.session, attempt, ids, request.form.getlist, request.form.get("base_seq", 0, type=int)
         )
-    except services.AttemptClosed:
+    except services.AttemptClosedError:
         db.session.commit()
         return _closed_redirect(attempt)
-    except services.StaleSave:
+    except services.StaleSaveError:
         db.session.rollback()
         return render_template("quizzes/stale.html", attempt=attempt, page=page), 409
     db.session.commit()
@@ -252,21 +252,21 @@ def autosave(attempt_id: int) -> tuple[Response, int]:
         return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
     try:
         stored = services.save_answer(db.session, attempt, question_id, fields, seq)
-    except services.StaleSave as exc:
+    except services.StaleSaveError as exc:
         db.session.rollback()
         return jsonify(
             error="stale",
             last_seq=exc.last_seq,
             message=_("Newer answers were saved from another window or device. Reload the page to see them."),
         ), 409
-    except services.AttemptClosed:
+    except services.AttemptClosedError:
         db.session.commit()
         return jsonify(
             error="closed",
             message=_("This attempt is closed."),
             result_url=url_for(".result", attempt_id=attempt.id),
         ), 410
-    except services.BadAnswer:
+    except services.BadAnswerError:
         db.session.rollback()
         return jsonify(error="bad_answer", message=_("The answer could not be read.")), 400
     db.session.commit()

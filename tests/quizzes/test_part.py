@@ -86,7 +86,8 @@ def test_duplicate_question_ids_across_files(tmp_path):
 def test_load_creates_quizzes_and_questions(session):
     course = load_fixture_course(session)
     final = quiz_by_key(session, course, "final")
-    assert final.module_id is None and final.is_final
+    assert final.module_id is None
+    assert final.is_final
     assert final.pools == [{"tag": "khai-niem", "draw": 2}, {"tag": "phap-ly", "draw": 2}]
     m1 = quiz_by_key(session, course, "01-tong-quan")
     assert m1.module.key == "01-tong-quan"
