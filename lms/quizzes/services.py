@@ -21,6 +21,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import User
 from lms.catalog.models import Course, Module
@@ -380,7 +381,10 @@ def _claim_seq(session: Session, attempt: Attempt, seq: int, now: dt.datetime) -
         .values(last_seq=seq)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(attempt, "last_seq", seq)  # the row already holds it; no second UPDATE
+    return True
 
 
 def _why_refused(session: Session, attempt: Attempt, now: dt.datetime) -> QuizError:
@@ -474,7 +478,6 @@ def save_page(
             result.errors[qid] = str(exc)
             continue
         _write_answer(session, attempt.id, qid, response, seq, now)
-    session.refresh(attempt, ["last_seq"])
     return result
 
 
