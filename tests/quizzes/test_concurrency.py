@@ -65,7 +65,7 @@ def race(db: dict[str, Any], work: Callable[[Session], Any]) -> list[Any]:
                 barrier.wait(timeout=30)
                 results[i] = work(session)
                 session.commit()
-            except Exception as exc:  # noqa: BLE001  (collected and asserted by the test)
+            except Exception as exc:  # collected and asserted by the test
                 session.rollback()
                 results[i] = exc
 
