@@ -163,3 +163,22 @@ def test_export_round_trips(session, tmp_path):
 def test_quiz_count_per_course(session):
     course = load_fixture_course(session)
     assert session.scalar(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.key == "final")) is not None
+
+
+REAL_COURSES = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "courses").glob("**/course.yaml"))
+
+
+@pytest.mark.parametrize("folder", REAL_COURSES, ids=lambda p: p.name)
+def test_real_courses_parse_load_and_export_losslessly(session, tmp_path, folder):
+    original, errors = parse(folder)
+    assert not errors, errors.problems
+    course, modules = make_course(session, folder, slug=f"real-{folder.name}")
+    import_quizzes(session, course, folder, modules)
+    out = tmp_path / folder.name
+    for sub in modules:
+        (out / sub).mkdir(parents=True)
+        shutil.copy(folder / sub / "module.yaml", out / sub / "module.yaml")
+    QuizzesPart().export(session, course, out)
+    exported, errors = parse(out)
+    assert not errors, errors.problems
+    assert exported == original
