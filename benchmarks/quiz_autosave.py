@@ -85,6 +85,7 @@ def main() -> None:
             json={
                 "question": entry["question_id"],
                 "seq": i + 1,
+                "base": i,
                 "fields": answer_fields(entry, correct=i % 2 == 0),
             },
         )
@@ -108,7 +109,7 @@ def main() -> None:
     for i, entry in enumerate(snapshot):
         client.post(
             f"/quizzes/attempt/{ids[1]}/autosave",
-            json={"question": entry["question_id"], "seq": i + 1, "fields": answer_fields(entry)},
+            json={"question": entry["question_id"], "seq": i + 1, "base": i, "fields": answer_fields(entry)},
         )
     counter.n = 0
     assert client.post(f"/quizzes/attempt/{ids[1]}/submit").status_code == 302

@@ -368,14 +368,16 @@ def _entry(attempt: Attempt, question_id: int) -> dict[str, Any]:
     raise BadAnswerError("question not in this attempt")
 
 
-def _claim_seq(session: Session, attempt: Attempt, seq: int, now: dt.datetime) -> bool:
-    """Advance last_seq to seq if the attempt is open and seq is newer (atomic)."""
+def _claim_seq(session: Session, attempt: Attempt, base: int, seq: int, now: dt.datetime) -> bool:
+    """Compare-and-set last_seq from base to seq, if the attempt is open and before its deadline."""
+    if seq <= base:
+        return False
     result = session.execute(
         update(Attempt)
         .where(
             Attempt.id == attempt.id,
             Attempt.submitted_at.is_(None),
-            Attempt.last_seq < seq,
+            Attempt.last_seq == base,
             or_(Attempt.deadline_at.is_(None), Attempt.deadline_at > now - grace()),
         )
         .values(last_seq=seq)
@@ -415,12 +417,15 @@ def save_answer(
     fields: dict[str, list[str]],
     seq: int,
     *,
+    base: int,
     now: dt.datetime | None = None,
 ) -> int:
     """Autosave one question (fields as on the page). Returns the stored seq.
 
-    Raises StaleSaveError when seq is not newer than the attempt's last accepted
-    save (unless it repeats exactly what is stored: a retried request), and
+    ``base`` is the last seq the client knows the server accepted; the save is
+    taken only if that is still the attempt's ``last_seq`` and ``seq > base``.
+    Otherwise another tab or device saved in between: StaleSaveError (unless the
+    request repeats exactly what is stored: a retry after a lost response).
     AttemptClosedError when submitted or past the deadline + grace.
     """
     now = now or utcnow()
@@ -428,7 +433,7 @@ def save_answer(
         raise AttemptClosedError("closed")
     entry = _entry(attempt, question_id)
     response = response_from_fields(entry, lambda name: [str(v) for v in fields.get(name, [])])
-    if not _claim_seq(session, attempt, seq, now):
+    if not _claim_seq(session, attempt, base, seq, now):
         stored = session.execute(
             select(Answer.seq, Answer.response).where(
                 Answer.attempt_id == attempt.id, Answer.question_id == question_id
@@ -464,10 +469,8 @@ def save_page(
     now = now or utcnow()
     if close_if_overdue(session, attempt, now=now) or not attempt.is_open:
         raise AttemptClosedError("closed")
-    if base_seq < attempt.last_seq:
-        raise StaleSaveError(attempt.last_seq)
-    seq = attempt.last_seq + 1
-    if not _claim_seq(session, attempt, seq, now):
+    seq = base_seq + 1
+    if not _claim_seq(session, attempt, base_seq, seq, now):
         raise _why_refused(session, attempt, now)
     result = PageSave(seq)
     for qid in question_ids:

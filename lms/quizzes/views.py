@@ -239,19 +239,20 @@ def save(attempt_id: int) -> Any:
 @require(Permission.LEARN)
 @limiter.limit("120 per minute")
 def autosave(attempt_id: int) -> tuple[Response, int]:
-    """JS autosave of one question: {"question": id, "seq": n, "fields": {name: [values]}}."""
+    """JS autosave of one question: {"question": id, "seq": n, "base": last acked seq, "fields": {name: [values]}}."""
     attempt = _load_attempt(attempt_id)
     payload = request.get_json(silent=True) or {}
     try:
         question_id = int(payload["question"])
         seq = int(payload["seq"])
+        base = int(payload["base"])
         fields = payload.get("fields") or {}
         if not isinstance(fields, dict) or not all(isinstance(v, list) for v in fields.values()):
             raise ValueError("fields")
     except (KeyError, TypeError, ValueError):
         return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
     try:
-        stored = services.save_answer(db.session, attempt, question_id, fields, seq)
+        stored = services.save_answer(db.session, attempt, question_id, fields, seq, base=base)
     except services.StaleSaveError as exc:
         db.session.rollback()
         return jsonify(

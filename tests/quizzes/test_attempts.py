@@ -60,15 +60,20 @@ def test_autosave_sequence_and_stale_saves(session, m1, start):
     qid = entry["question_id"]
     right, wrong = answer_fields(entry), answer_fields(entry, correct=False)
     now = T0 + dt.timedelta(minutes=1)
-    assert services.save_answer(session, attempt, qid, right, 1, now=now) == 1
-    assert services.save_answer(session, attempt, qid, right, 1, now=now) == 1  # retried request: fine
+    assert services.save_answer(session, attempt, qid, right, 1, base=0, now=now) == 1
+    assert (
+        services.save_answer(session, attempt, qid, right, 1, base=0, now=now) == 1
+    )  # retried request: fine
     with pytest.raises(services.StaleSaveError):
-        services.save_answer(session, attempt, qid, wrong, 1, now=now)  # same seq, other answer
+        services.save_answer(session, attempt, qid, wrong, 1, base=0, now=now)  # same seq, other answer
     other = attempt.snapshot[1]
-    services.save_answer(session, attempt, other["question_id"], answer_fields(other), 5, now=now)
+    services.save_answer(session, attempt, other["question_id"], answer_fields(other), 5, base=1, now=now)
     with pytest.raises(services.StaleSaveError) as exc:
-        services.save_answer(session, attempt, qid, wrong, 3, now=now)  # an old tab
+        services.save_answer(session, attempt, qid, wrong, 3, base=1, now=now)  # an old tab
     assert exc.value.last_seq == 5
+    with pytest.raises(services.StaleSaveError):
+        # an old tab whose counter ran ahead (refused or replaced saves) is still stale
+        services.save_answer(session, attempt, qid, wrong, 9, base=1, now=now)
     stored = session.scalars(
         select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == qid)
     ).one()
@@ -80,7 +85,7 @@ def test_autosave_sequence_and_stale_saves(session, m1, start):
 def test_save_page_refuses_a_stale_page(session, m1, start):
     attempt = start(m1, now=T0)
     entry = attempt.snapshot[0]
-    services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), 4, now=T0)
+    services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), 4, base=0, now=T0)
     fields = answer_fields(entry, correct=False)
     with pytest.raises(services.StaleSaveError):
         services.save_page(session, attempt, [entry["question_id"]], lambda n: fields.get(n, []), 0, now=T0)
@@ -102,6 +107,7 @@ def test_saves_inside_grace_are_kept_later_ones_refused_and_graded(session, m1, 
         a["question_id"],
         answer_fields(a),
         1,
+        base=0,
         now=deadline + dt.timedelta(seconds=grace - 1),
     )
     with pytest.raises(services.AttemptClosedError):
@@ -111,6 +117,7 @@ def test_saves_inside_grace_are_kept_later_ones_refused_and_graded(session, m1, 
             b["question_id"],
             answer_fields(b),
             2,
+            base=1,
             now=deadline + dt.timedelta(seconds=grace + 1),
         )
     assert attempt.submitted_at is not None
@@ -129,7 +136,7 @@ def test_overdue_attempt_is_closed_on_next_access(session, m1, start):
 def test_close_overdue_command(session, m1, start, app, learner):
     attempt = start(m1, now=T0)  # deadline long past by the real clock
     entry = attempt.snapshot[0]
-    services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), 1, now=T0)
+    services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), 1, base=0, now=T0)
     result = app.test_cli_runner().invoke(args=["lms", "quizzes", "close-overdue"])
     assert result.exit_code == 0, result.output
     assert "closed 1 overdue attempts" in result.output
@@ -141,20 +148,26 @@ def test_close_overdue_command(session, m1, start, app, learner):
 def test_submit_grades_once(session, m1, start):
     attempt = start(m1, now=T0)
     for i, entry in enumerate(attempt.snapshot):
-        services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), i + 1, now=T0)
+        services.save_answer(
+            session, attempt, entry["question_id"], answer_fields(entry), i + 1, base=i, now=T0
+        )
     assert services.submit_attempt(session, attempt, now=T0 + dt.timedelta(minutes=3))
     assert (attempt.score, attempt.percent, attempt.passed, attempt.closed_by) == (7, 100, True, "learner")
     assert not services.submit_attempt(session, attempt, now=T0 + dt.timedelta(minutes=4))
     assert attempt.submitted_at == T0 + dt.timedelta(minutes=3)
     entry = attempt.snapshot[0]
     with pytest.raises(services.AttemptClosedError):
-        services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), 99, now=T0)
+        services.save_answer(
+            session, attempt, entry["question_id"], answer_fields(entry), 99, base=98, now=T0
+        )
 
 
 def pass_quiz(session, quiz, start, now):
     attempt = start(quiz, now=now)
     for i, entry in enumerate(attempt.snapshot):
-        services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), i + 1, now=now)
+        services.save_answer(
+            session, attempt, entry["question_id"], answer_fields(entry), i + 1, base=i, now=now
+        )
     services.submit_attempt(session, attempt, now=now)
     assert attempt.passed
     return attempt
@@ -200,6 +213,7 @@ def test_regrade_after_correcting_a_question(session, m1, start, make_user, app)
         entry["question_id"],
         {f"q{entry['question_id']}": [str(entry["order"].index(2))]},
         1,
+        base=0,
         now=T0,
     )
     services.submit_attempt(session, attempt, now=T0)
@@ -240,7 +254,9 @@ def test_statement_counts_are_constant(session, m1, final, start, count_queries,
         session.expire_all()
         attempt = session.get(Attempt, a1.id)
         with count_queries() as q:
-            services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), seq, now=T0)
+            services.save_answer(
+                session, attempt, entry["question_id"], answer_fields(entry), seq, base=seq - 1, now=T0
+            )
         counts.append(q.count)
     assert len(set(counts)) == 1, counts
     # submit: independent of how many questions the attempt has (6 vs 4)
@@ -248,7 +264,9 @@ def test_statement_counts_are_constant(session, m1, final, start, count_queries,
     for quiz in (m1, final):
         attempt = start(quiz, user=make_user(), now=T0)
         for seq, entry in enumerate(attempt.snapshot, start=1):
-            services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), seq, now=T0)
+            services.save_answer(
+                session, attempt, entry["question_id"], answer_fields(entry), seq, base=seq - 1, now=T0
+            )
         session.expire_all()
         attempt = session.get(Attempt, attempt.id)
         with count_queries() as q:

@@ -82,7 +82,9 @@ def start_committed(db: dict[str, Any]) -> Attempt:
         quiz = session.get(Quiz, db["quiz"])
         attempt = services.start_attempt(session, quiz, session.get(User, db["user"]), rng=random.Random(3))
         for seq, entry in enumerate(attempt.snapshot, 1):
-            services.save_answer(session, attempt, entry["question_id"], answer_fields(entry), seq)
+            services.save_answer(
+                session, attempt, entry["question_id"], answer_fields(entry), seq, base=seq - 1
+            )
         session.commit()
         return attempt
 
@@ -117,7 +119,12 @@ def test_ten_concurrent_saves_with_one_seq_store_one_answer(committed_db):
         def work(session: Session) -> int:
             a = session.get(Attempt, attempt.id)
             return services.save_answer(
-                session, a, entry["question_id"], {f"q{entry['question_id']}": [f"tab {i}"]}, next_seq
+                session,
+                a,
+                entry["question_id"],
+                {f"q{entry['question_id']}": [f"tab {i}"]},
+                next_seq,
+                base=next_seq - 1,
             )
 
         return work

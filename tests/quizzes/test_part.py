@@ -165,7 +165,9 @@ def test_quiz_count_per_course(session):
     assert session.scalar(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.key == "final")) is not None
 
 
-REAL_COURSES = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "courses").glob("**/course.yaml"))
+REAL_COURSES = sorted(
+    p.parent for p in (Path(__file__).resolve().parents[2] / "courses").glob("**/course.yaml")
+)
 
 
 @pytest.mark.parametrize("folder", REAL_COURSES, ids=lambda p: p.name)

@@ -72,7 +72,12 @@ def test_no_js_flow_and_no_leaks_before_submit(session, login_as, learner, m1):
     # autosave one, then save the whole page without JS
     r = post(
         f"/quizzes/attempt/{attempt.id}/autosave",
-        json={"question": entries[0]["question_id"], "seq": 1, "fields": answer_fields(entries[0])},
+        json={
+            "question": entries[0]["question_id"],
+            "seq": 1,
+            "base": 0,
+            "fields": answer_fields(entries[0]),
+        },
     )
     assert r.status_code == 200
     assert r.get_json() == {"ok": True, "seq": 1}
@@ -140,12 +145,13 @@ def test_stale_tab_gets_409(session, login_as, learner, m1):
     url = f"/quizzes/attempt/{attempt.id}/autosave"
     assert (
         client.post(
-            url, json={"question": e["question_id"], "seq": 5, "fields": answer_fields(e)}
+            url, json={"question": e["question_id"], "seq": 5, "base": 0, "fields": answer_fields(e)}
         ).status_code
         == 200
     )
     r = client.post(
-        url, json={"question": e["question_id"], "seq": 4, "fields": answer_fields(e, correct=False)}
+        url,
+        json={"question": e["question_id"], "seq": 6, "base": 0, "fields": answer_fields(e, correct=False)},
     )
     assert r.status_code == 409
     assert r.get_json()["error"] == "stale"
@@ -165,7 +171,7 @@ def test_autosave_after_submit_is_refused(session, login_as, learner, m1):
     e = attempt.snapshot[0]
     r = client.post(
         f"/quizzes/attempt/{attempt.id}/autosave",
-        json={"question": e["question_id"], "seq": 9, "fields": answer_fields(e)},
+        json={"question": e["question_id"], "seq": 9, "base": 0, "fields": answer_fields(e)},
     )
     assert r.status_code == 410
     assert r.get_json()["result_url"].endswith("/result")
@@ -177,7 +183,7 @@ def test_autosave_after_submit_is_refused(session, login_as, learner, m1):
         {},
         {"question": "x", "seq": 1},
         {"question": 1, "seq": 1, "fields": "a"},
-        {"question": 99999, "seq": 1, "fields": {}},
+        {"question": 99999, "seq": 1, "base": 0, "fields": {}},
     ],
 )
 def test_autosave_rejects_malformed_payloads(session, login_as, learner, m1, payload):
@@ -199,7 +205,7 @@ def test_other_learners_attempts_are_hidden(session, login_as, make_user, learne
     assert (
         client.post(
             f"/quizzes/attempt/{attempt.id}/autosave",
-            json={"question": e["question_id"], "seq": 1, "fields": {}},
+            json={"question": e["question_id"], "seq": 1, "base": 0, "fields": {}},
         ).status_code
         == 404
     )
@@ -234,7 +240,9 @@ def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, m1
         user = make_user()
         attempt = services.start_attempt(session, m1, user)
         for seq, e in enumerate(attempt.snapshot, 1):
-            services.save_answer(session, attempt, e["question_id"], answer_fields(e, correct=correct), seq)
+            services.save_answer(
+                session, attempt, e["question_id"], answer_fields(e, correct=correct), seq, base=seq - 1
+            )
         services.submit_attempt(session, attempt)
     client = login_as(make_user("trainer"))
     html = client.get(f"/quizzes/{m1.id}/stats").get_data(as_text=True)

@@ -1,6 +1,7 @@
 /* Quiz autosave: every change is POSTed (attempt, question, answer fields, seq).
  * Unsaved answers are queued in localStorage and resent on reconnect or reload,
- * one at a time in seq order, so the server sees a single increasing sequence.
+ * one at a time in seq order, each with the last seq the server accepted from
+ * this page (base): if another tab or device saved since, the server says 409.
  * The page works without this file ("Save and continue" saves the page). */
 (function () {
   "use strict";
@@ -11,7 +12,9 @@
   var storeKey = "lms-quiz-queue-" + form.getAttribute("data-attempt");
   var token = form.querySelector("input[name=csrf_token]").value;
   var baseSeq = form.querySelector("input[name=base_seq]");
-  var seq = parseInt(form.getAttribute("data-seq"), 10) || 0;
+  // acked: the last seq the server accepted from this page; seq: the counter for new changes.
+  var acked = parseInt(form.getAttribute("data-seq"), 10) || 0;
+  var seq = acked;
   var queue = [];
   var sending = false;
   var stopped = false;
@@ -98,7 +101,8 @@
       if (xhr.status === 200) {
         queue = queue.filter(function (it) { return it !== item; });
         persist();
-        if (baseSeq && body.seq > parseInt(baseSeq.value, 10)) { baseSeq.value = body.seq; }
+        acked = Math.max(acked, body.seq);
+        if (baseSeq) { baseSeq.value = acked; }
         flush();
       } else if (xhr.status === 409) {
         stopped = true; queue = []; persist(); show("stale"); finishWaiters(false);
@@ -114,7 +118,7 @@
     xhr.onerror = xhr.ontimeout = function () {
       sending = false; show("offline"); finishWaiters(false); scheduleRetry();
     };
-    xhr.send(JSON.stringify({ question: item.question, seq: item.seq, fields: item.fields }));
+    xhr.send(JSON.stringify({ question: item.question, seq: item.seq, base: acked, fields: item.fields }));
   }
 
   function changed(event) {
@@ -122,7 +126,7 @@
     var fieldset = event.target.closest ? event.target.closest("fieldset[data-question]") : null;
     if (!fieldset) { return; }
     var qid = fieldset.getAttribute("data-question");
-    seq += 1;
+    seq = Math.max(seq, acked) + 1;
     queue = queue.filter(function (it) { return it.question !== qid; });
     queue.push({ question: qid, seq: seq, fields: fieldsOf(fieldset) });
     persist();
