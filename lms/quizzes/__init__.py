@@ -19,3 +19,14 @@ def init_app(app: Flask) -> None:
     register_nav(app, _l("Quizzes"), "quizzes.index", Permission.LEARN)
     register_nav(app, _l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
     cli.register(app)
+
+    @app.context_processor
+    def _quiz_links() -> dict[str, object]:
+        """`course_quiz_links(course)` for course pages (module key -> quiz link, final exam)."""
+        from flask_login import current_user
+
+        from lms.db import db
+
+        return {
+            "course_quiz_links": lambda course: services.course_quiz_links(db.session, course, current_user)
+        }

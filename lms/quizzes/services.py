@@ -63,6 +63,10 @@ class BadAnswerError(QuizError):
     pass
 
 
+class PrerequisitesMissingError(QuizError):
+    """The learner is not enrolled and has not completed the course's prerequisites."""
+
+
 def grace() -> dt.timedelta:
     seconds = DEFAULT_GRACE_SECONDS
     if has_app_context():
@@ -183,6 +187,8 @@ def start_attempt(
         raise NoAttemptsLeftError("no attempts left")
     if quiz.closes_at is not None and now >= quiz.closes_at:
         raise QuizClosedError("closed")
+    if not _may_enrol(session, quiz.course, user):
+        raise PrerequisitesMissingError("prerequisites")
     questions = draw_questions(session, quiz, rng)
     if not questions:
         raise QuizClosedError("no questions")
@@ -218,6 +224,57 @@ def start_attempt(
 
     enroll_user(session, user, quiz.course)
     return attempt
+
+
+def _may_enrol(session: Session, course: Course, user: User) -> bool:
+    """Enrolled already, or every prerequisite course completed (starting a quiz enrols)."""
+    enrolled = session.scalar(
+        select(Enrollment.id).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+    if enrolled is not None:
+        return True
+    required = [link.required_course_id for link in course.prerequisite_links]
+    if not required:
+        return True
+    done = session.scalar(
+        select(func.count(Enrollment.id)).where(
+            Enrollment.user_id == user.id,
+            Enrollment.course_id.in_(required),
+            Enrollment.completed_at.is_not(None),
+        )
+    )
+    return done == len(required)
+
+
+def course_quiz_links(session: Session, course: Course, user: User) -> dict[str, Any]:
+    """For course pages: {"modules": {module key: link}, "final": link | None}.
+
+    A link is {"quiz", "best" (highest graded Attempt or None), "passed" (any
+    attempt passed)}; one query for the quizzes, one for the learner's attempts.
+    """
+    quizzes = course_quizzes(session, course)
+    best: dict[int, Attempt] = {}
+    passed: set[int] = set()
+    if quizzes and getattr(user, "is_authenticated", False):
+        for a in session.scalars(
+            select(Attempt).where(
+                Attempt.user_id == user.id,
+                Attempt.quiz_id.in_([q.id for q in quizzes]),
+                Attempt.percent.is_not(None),
+            )
+        ):
+            if a.passed:
+                passed.add(a.quiz_id)
+            if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
+                best[a.quiz_id] = a
+    links: dict[str, Any] = {"modules": {}, "final": None}
+    for quiz in quizzes:
+        link = {"quiz": quiz, "best": best.get(quiz.id), "passed": quiz.id in passed}
+        if quiz.module_id is None:
+            links["final"] = link
+        else:
+            links["modules"][quiz.key] = link
+    return links
 
 
 # --- answers: display form <-> stored response -------------------------------

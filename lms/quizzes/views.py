@@ -142,6 +142,9 @@ def start(quiz_id: int) -> Response:
     except services.QuizClosedError:
         flash(_("This quiz is closed."), "error")
         return redirect(url_for(".intro", quiz_id=quiz.id))
+    except services.PrerequisitesMissingError:
+        flash(_("Complete the prerequisite courses before taking this quiz."), "error")
+        return redirect(url_for(".intro", quiz_id=quiz.id))
     db.session.commit()
     return redirect(url_for(".take", attempt_id=attempt.id))
 

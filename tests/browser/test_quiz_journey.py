@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.auth.models import User
-from lms.db import db
+from lms.db import db, utcnow
 from lms.quizzes.models import Answer, Attempt
 from tests.browser.conftest import browser_login
 from tests.quizzes.helpers import load_fixture_course, quiz_by_key
@@ -24,7 +25,9 @@ OFFLINE = "Chưa lưu — mất kết nối, sẽ thử lại"
 def quizzes(live_app: Any) -> dict[str, int]:
     with live_app.app_context():
         course = load_fixture_course(db.session, slug=f"kiem-thu-{uuid.uuid4().hex[:6]}")
-        ids = {key: quiz_by_key(db.session, course, key).id for key in ("01-tong-quan", "02-phap-ly")}
+        ids = {
+            key: quiz_by_key(db.session, course, key).id for key in ("01-tong-quan", "02-phap-ly", "final")
+        }
         db.session.commit()
         return ids
 
@@ -162,3 +165,25 @@ def test_the_same_quiz_without_javascript(browser, live_server, live_app, quizze
         assert page.get_by_text("Bài kiểm tra này không hiển thị đáp án.").is_visible()
     finally:
         context.close()
+
+
+def test_timer_submits_when_time_is_up(page, live_server, live_app, quizzes):
+    quiz_id = quizzes["final"]
+    browser_login(page, live_server, "hocvien")
+    page.goto(f"{live_server}/quizzes/{quiz_id}")
+    page.get_by_role("button", name="Bắt đầu làm bài").click()
+    page.wait_for_load_state()
+    attempt_url = page.url
+    with live_app.app_context():
+        user = db.session.scalars(select(User).where(User.username == "hocvien")).one()
+        attempt = db.session.scalars(
+            select(Attempt).where(Attempt.quiz_id == quiz_id, Attempt.user_id == user.id)
+        ).one()
+        attempt.deadline_at = utcnow() + dt.timedelta(seconds=4)
+        db.session.commit()
+    page.goto(attempt_url)
+    assert page.locator("#quiz-timer").is_visible()
+    answer(page.locator("fieldset.question").nth(0))
+    page.wait_for_url("**/result", timeout=20000)
+    assert page.get_by_role("heading", name="Kết quả lượt làm bài 1").is_visible()
+    assert len(stored_answers(live_app, quiz_id)) == 1

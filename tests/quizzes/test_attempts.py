@@ -273,3 +273,29 @@ def test_statement_counts_are_constant(session, m1, final, start, count_queries,
             services.submit_attempt(session, attempt, now=T0)
         submit_counts.append(q.count)
     assert submit_counts[0] == submit_counts[1], submit_counts
+
+
+def test_prerequisites_are_needed_to_start_when_not_enrolled(session, m1, start, learner):
+    from lms.catalog.models import Course, CoursePrerequisite
+    from lms.learning.services import enroll_user
+
+    basic = Course(slug="co-ban", title="Cơ bản", status="published")
+    session.add(basic)
+    session.flush()
+    session.add(CoursePrerequisite(course_id=m1.course_id, required_course_id=basic.id))
+    session.flush()
+    session.expire(m1.course, ["prerequisite_links"])
+    with pytest.raises(services.PrerequisitesMissingError):
+        start(m1, now=T0)
+    enroll_user(session, learner, basic).completed_at = T0
+    session.flush()
+    assert start(m1, now=T0).number == 1
+
+
+def test_course_quiz_links_for_course_pages(session, course, m1, m2, final, start, learner):
+    pass_quiz(session, m1, start, T0)
+    links = services.course_quiz_links(session, course, learner)
+    assert set(links["modules"]) == {"01-tong-quan", "02-phap-ly"}
+    assert links["modules"]["01-tong-quan"]["passed"] is True
+    assert links["modules"]["02-phap-ly"]["best"] is None
+    assert links["final"]["quiz"].id == final.id

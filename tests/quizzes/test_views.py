@@ -263,3 +263,24 @@ def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, m1
 def test_regrade_button_needs_author_permission(login_as, make_user, m1):
     q = m1.questions[0]
     assert login_as(make_user("learner")).post(f"/quizzes/question/{q.id}/regrade").status_code == 403
+
+
+def test_statements_per_request_are_constant(session, login_as, make_user, m1, final, count_queries):
+    """Autosave: same count for the first and later saves; submit: same for 6 and 4 questions."""
+    saves = []
+    submits = []
+    for quiz in (m1, final):
+        user = make_user()
+        client = login_as(user)
+        client.post(f"/quizzes/{quiz.id}/start")
+        attempt = current_attempt(session, quiz, user)
+        for seq, e in enumerate(attempt.snapshot, 1):
+            payload = {"question": e["question_id"], "seq": seq, "base": seq - 1, "fields": answer_fields(e)}
+            with count_queries() as q:
+                assert client.post(f"/quizzes/attempt/{attempt.id}/autosave", json=payload).status_code == 200
+            saves.append(q.count)
+        with count_queries() as q:
+            assert client.post(f"/quizzes/attempt/{attempt.id}/submit").status_code == 302
+        submits.append(q.count)
+    assert len(set(saves)) == 1, saves
+    assert submits[0] == submits[1], submits
