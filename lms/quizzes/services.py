@@ -789,7 +789,8 @@ class QuestionStats:
     responses: int = 0
     facility: float | None = None  # mean share of points, 0–1
     discrimination: float | None = None  # corrected item-total correlation, −1–1
-    choices: list[tuple[str, int]] = field(default_factory=list)  # (option html, times chosen)
+    # (option html or "true"/"false", times chosen, is the key)
+    choices: list[tuple[str, int, bool]] = field(default_factory=list)
 
 
 def _pearson(xs: list[float], ys: list[float]) -> float | None:
@@ -855,9 +856,13 @@ def question_stats(session: Session, quiz: Quiz) -> list[QuestionStats]:
             stats.discrimination = _pearson([p[0] for p in pairs], [p[1] for p in pairs])
         c = counts.get(qid, {})
         if q.kind in ("single", "multiple"):
-            stats.choices = [(o["html"], c.get(i, 0)) for i, o in enumerate(q.data["options"])]
+            stats.choices = [(o["html"], c.get(i, 0), o["correct"]) for i, o in enumerate(q.data["options"])]
         elif q.kind == "true_false":
-            stats.choices = [("true", c.get(True, 0)), ("false", c.get(False, 0))]
+            answer = q.data["answer"]
+            stats.choices = [
+                ("true", c.get(True, 0), answer is True),
+                ("false", c.get(False, 0), answer is False),
+            ]
         result.append(stats)
     return result
 

@@ -378,9 +378,11 @@ def stats_csv(quiz_id: int) -> Response:
         abort(404)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["question_id", "kind", "prompt", "responses", "facility", "discrimination", "choices"])
+    writer.writerow(
+        ["question_id", "kind", "prompt", "responses", "facility", "discrimination", "choices (* = correct)"]
+    )
     for s in services.question_stats(db.session, quiz):
-        choices = "; ".join(f"{plain_text(html)}: {n}" for html, n in s.choices)
+        choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
         writer.writerow(
             [
                 s.key,

@@ -253,7 +253,7 @@ def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, m1
     assert rows[0][0].lstrip("\ufeff") == "question_id"
     hash_row = next(r for r in rows if r[0] == "hash-1")
     assert hash_row[3:6] == ["3", "0.667", "1.000"]
-    assert "Tạo bản tóm lược cố định của văn bản: 2" in csv_text
+    assert "*Tạo bản tóm lược cố định của văn bản: 2" in csv_text
     hash1 = next(q for q in m1.questions if q.key == "hash-1")
     r = client.post(f"/quizzes/question/{hash1.id}/regrade", data={"quiz_id": m1.id})
     assert r.status_code == 302
