@@ -210,6 +210,21 @@ def start_attempt(
     try:
         with session.begin_nested():
             session.add(attempt)
+            session.flush()
+            # One empty answer row per drawn question, so every autosave is a single UPDATE.
+            session.execute(
+                insert(Answer),
+                [
+                    {
+                        "attempt_id": attempt.id,
+                        "question_id": e["question_id"],
+                        "response": None,
+                        "seq": 0,
+                        "saved_at": now,
+                    }
+                    for e in snapshot
+                ],
+            )
     except IntegrityError:
         # Another request started this attempt number at the same moment: use theirs.
         existing = session.scalars(

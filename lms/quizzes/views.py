@@ -240,7 +240,7 @@ def save(attempt_id: int) -> Any:
 
 @bp.post("/attempt/<int:attempt_id>/autosave")
 @require(Permission.LEARN)
-@limiter.limit("120 per minute")
+@limiter.limit("120 per minute", key_func=lambda: f"quiz-autosave:{current_user.get_id()}")
 def autosave(attempt_id: int) -> tuple[Response, int]:
     """JS autosave of one question: {"question": id, "seq": n, "base": last acked seq, "fields": {name: [values]}}."""
     attempt = _load_attempt(attempt_id)
