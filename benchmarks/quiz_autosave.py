@@ -34,9 +34,11 @@ from tests.quizzes.helpers import load_fixture_course, quiz_by_key
 class Counter:
     def __init__(self) -> None:
         self.n = 0
+        self.last: list[str] = []
 
-    def __call__(self, *_args: object) -> None:
+    def __call__(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
         self.n += 1
+        self.last.append(" ".join(statement.split())[:32])
 
 
 def rate(fn, n: int) -> float:
@@ -102,8 +104,10 @@ def main() -> None:
     per_save = []
     for i in range(n, n + len(snapshot)):
         counter.n = 0
+        counter.last = []
         autosave(i)
         per_save.append(counter.n)
+        save_statements = list(counter.last)
     with app.app_context():
         login(client, db.session.get(User, user_ids[1]))
     for i, entry in enumerate(snapshot):
@@ -119,7 +123,7 @@ def main() -> None:
     print(f"database: {url.split('://')[0]}; {n} requests each, in-process")
     print(f"/healthz: {health_rate:.0f} req/s; autosave: {save_rate:.0f} req/s")
     print(f"autosave throughput = {save_rate / health_rate:.0%} of /healthz")
-    print(f"SQL statements per autosave (incl. session + BEGIN/COMMIT): {min(per_save)}–{max(per_save)}")
+    print(f"SQL statements per autosave: {min(per_save)}–{max(per_save)} ({'; '.join(save_statements)})")
     print(f"SQL statements per submit of a {len(snapshot)}-question attempt: {per_submit}")
 
 

@@ -586,8 +586,8 @@ def submit_attempt(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(attempt)
         return False
-    attempt.submitted_at = now
-    attempt.closed_by = closed_by
+    set_committed_value(attempt, "submitted_at", now)  # already written by the UPDATE above
+    set_committed_value(attempt, "closed_by", closed_by)
     grade_attempt(session, attempt, now=now)
     return True
 
