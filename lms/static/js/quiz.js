@@ -98,7 +98,7 @@
       sending = false;
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
-      if (xhr.status === 200) {
+      if (xhr.status === 200 && body.ok === true) {
         queue = queue.filter(function (it) { return it !== item; });
         persist();
         acked = Math.max(acked, body.seq);
@@ -109,8 +109,11 @@
       } else if (xhr.status === 410) {
         stopped = true; queue = []; persist(); show("closed");
         if (body.result_url) { window.location.href = body.result_url; }
-      } else if (xhr.status === 400) {
+      } else if (xhr.status === 400 && (body.error === "bad_answer" || body.error === "bad_request")) {
         queue = queue.filter(function (it) { return it !== item; }); persist(); show("error"); flush();
+      } else if (xhr.status === 200 || xhr.status === 401 || xhr.status === 400) {
+        // Logged out (the login page came back) or an expired form token: keep the answers queued.
+        show("login"); finishWaiters(false); scheduleRetry();
       } else {
         show("offline"); finishWaiters(false); scheduleRetry();
       }
