@@ -299,3 +299,39 @@ def test_course_quiz_links_for_course_pages(session, course, m1, m2, final, star
     assert links["modules"]["01-tong-quan"]["passed"] is True
     assert links["modules"]["02-phap-ly"]["best"] is None
     assert links["final"]["quiz"].id == final.id
+
+
+def test_regrade_recomputes_completion(session, course, m1, m2, start, learner, make_user):
+    course.require_final_exam = False
+    pass_quiz(session, m1, start, T0)
+    attempt = start(m2, now=T0)
+    law1 = next(e for e in attempt.snapshot if e["key"] == "law-1")
+    law2 = next(e for e in attempt.snapshot if e["key"] == "law-2")
+    wrong = answer_fields(law1, correct=False)
+    services.save_answer(session, attempt, law1["question_id"], wrong, 1, base=0, now=T0)
+    services.save_answer(
+        session, attempt, law2["question_id"], answer_fields(law2, correct=False), 2, base=1, now=T0
+    )
+    services.submit_attempt(session, attempt, now=T0)
+    assert attempt.passed is False
+    enrollment = session.scalars(select(Enrollment).where(Enrollment.user_id == learner.id)).one()
+    assert enrollment.completed_at is None
+    # The author finds that the option the learner chose is right after all.
+    question = session.get(services.Question, law1["question_id"])
+    question.data = {
+        **question.data,
+        "options": [dict(o, correct=not o["correct"]) for o in question.data["options"]],
+    }
+    session.flush()
+    assert services.regrade_question(session, question, by=make_user("trainer")) == 1
+    assert attempt.passed is True
+    assert enrollment.completed_at is not None
+
+
+def test_regrade_command_for_a_whole_quiz(session, m1, start, app):
+    attempt = pass_quiz(session, m1, start, T0)
+    result = app.test_cli_runner().invoke(
+        args=["lms", "quizzes", "regrade", "--course", "kiem-thu", "--quiz", "01-tong-quan"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("1 attempts regraded") == len(attempt.snapshot)

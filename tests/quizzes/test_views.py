@@ -284,3 +284,47 @@ def test_statements_per_request_are_constant(session, login_as, make_user, m1, f
         submits.append(q.count)
     assert len(set(saves)) == 1, saves
     assert submits[0] == submits[1], submits
+
+
+@pytest.mark.parametrize("key", ["01-tong-quan", "02-phap-ly", "final"])
+def test_no_response_of_an_attempt_leaks_the_key(session, login_as, learner, course, key):
+    """Every page, redirect and JSON answer of an attempt, up to submitting (and after, for review=never)."""
+    from tests.quizzes.helpers import quiz_by_key
+
+    quiz = quiz_by_key(session, course, key)
+    client = login_as(learner)
+    bodies = []
+
+    def keep(response):
+        bodies.append((response.request.path, response.get_data(as_text=True)))
+        return response
+
+    keep(client.get(f"/quizzes/{quiz.id}"))
+    keep(client.get(f"/quizzes/course/{course.id}"))
+    keep(client.get("/quizzes/"))
+    keep(client.post(f"/quizzes/{quiz.id}/start"))
+    attempt = current_attempt(session, quiz, learner)
+    per_page = quiz.questions_per_page or len(attempt.snapshot)
+    pages = [attempt.snapshot[i : i + per_page] for i in range(0, len(attempt.snapshot), per_page)]
+    seq = 0
+    for number, entries in enumerate(pages, 1):
+        keep(client.get(f"/quizzes/attempt/{attempt.id}?page={number}"))
+        for e in entries:
+            seq += 1
+            payload = {"question": e["question_id"], "seq": seq, "base": seq - 1, "fields": answer_fields(e)}
+            keep(client.post(f"/quizzes/attempt/{attempt.id}/autosave", json=payload))
+        data = post_fields(
+            attempt, entries, correct=False, page=str(number), action="next", base_seq=str(seq)
+        )
+        seq += 1
+        keep(client.post(f"/quizzes/attempt/{attempt.id}/save", data=data))
+    keep(client.get(f"/quizzes/attempt/{attempt.id}/submit"))
+    keep(client.get(f"/quizzes/attempt/{attempt.id}/result"))  # redirects while open
+    for path, body in bodies:
+        assert not SECRETS.search(body), (path, SECRETS.search(body))
+    keep(client.post(f"/quizzes/attempt/{attempt.id}/submit"))
+    result = keep(client.get(f"/quizzes/attempt/{attempt.id}/result")).get_data(as_text=True)
+    if quiz.review == "never":
+        assert not SECRETS.search(result)
+    elif quiz.review == "after_submit":
+        assert "GIAITHICH" in result
