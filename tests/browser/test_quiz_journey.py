@@ -186,3 +186,18 @@ def test_timer_submits_when_time_is_up(page, live_server, live_app, quizzes):
     page.wait_for_url("**/result", timeout=20000)
     assert page.get_by_role("heading", name="Kết quả lượt làm bài 1").is_visible()
     assert len(stored_answers(live_app, quiz_id)) == 1
+
+
+def test_autosave_needs_the_csrf_token(page, live_server):
+    browser_login(page, live_server, "hocvien")
+    url = f"{live_server}/quizzes/attempt/999999/autosave"
+    payload = {"question": 1, "seq": 1, "base": 0, "fields": {}}
+    refused = page.request.post(url, data=payload, headers={"Accept": "application/json"})
+    assert refused.status == 400
+    token = (
+        page.request.get(f"{live_server}/quizzes/").text().split('name="csrf_token" value="')[1].split('"')[0]
+    )
+    allowed = page.request.post(
+        url, data=payload, headers={"Accept": "application/json", "X-CSRFToken": token}
+    )
+    assert allowed.status == 404  # past the CSRF check: no such attempt

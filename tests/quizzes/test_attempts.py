@@ -335,3 +335,15 @@ def test_regrade_command_for_a_whole_quiz(session, m1, start, app):
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("1 attempts regraded") == len(attempt.snapshot)
+
+
+def test_closes_at_ends_attempts_and_opens_the_review(session, final, start):
+    final.closes_at = T0 + dt.timedelta(minutes=10)
+    attempt = start(final, now=T0)
+    assert attempt.deadline_at == final.closes_at  # earlier than the 30-minute limit
+    services.submit_attempt(session, attempt, now=T0 + dt.timedelta(minutes=5))
+    attempts = [attempt]
+    assert not services.may_review(final, attempt, attempts, now=T0 + dt.timedelta(minutes=6))
+    assert services.may_review(final, attempt, attempts, now=T0 + dt.timedelta(minutes=11))
+    with pytest.raises(services.QuizClosedError):
+        start(final, now=T0 + dt.timedelta(minutes=11))

@@ -184,3 +184,18 @@ def test_real_courses_parse_load_and_export_losslessly(session, tmp_path, folder
     exported, errors = parse(out)
     assert not errors, errors.problems
     assert exported == original
+
+
+def test_closes_at_is_read_as_an_aware_time(tmp_path):
+    import datetime as dt
+
+    text = (
+        "title: T\npass_mark: 50\ncloses_at: 2026-12-31T17:00:00+07:00\nquestions:\n"
+        "  - id: a\n    kind: true_false\n    prompt: P\n    explanation: E\n    answer: true\n"
+    )
+    parsed, errors = parse(write_quiz(tmp_path, text))
+    assert not errors, errors.problems
+    assert parsed.quizzes[0].settings["closes_at"] == dt.datetime(2026, 12, 31, 10, 0, tzinfo=dt.UTC)
+    naive = text.replace("+07:00", "")
+    _, errors = parse(write_quiz(tmp_path / "x", naive))
+    assert [p.field for p in errors.problems] == ["closes_at"]
