@@ -22,12 +22,12 @@
   var submitting = null;
 
   function show(kind) {
-    status.textContent = status.getAttribute("data-" + kind) || "";
+    status.textContent = (status.getAttribute("data-" + kind) || "") + " ";
     status.className = "save-status save-" + kind;
     if (kind === "stale") {
       var link = document.createElement("a");
       link.href = window.location.href;
-      link.textContent = " ↻";
+      link.textContent = status.getAttribute("data-reload") || "↻";
       link.className = "reload-link";
       status.appendChild(link);
     }
@@ -76,9 +76,14 @@
     retryTimer = window.setTimeout(function () { retryTimer = null; flush(); }, 3000);
   }
 
+  // submitting: what to do once the queue is empty (submit the form). A click's
+  // waiter is dropped when sending fails; the timer's waiter keeps waiting.
   function finishWaiters(ok) {
-    if (submitting && (ok ? queue.length === 0 : true)) {
-      var done = submitting; submitting = null; done(ok);
+    if (!submitting) { return; }
+    if (ok && queue.length === 0) {
+      var done = submitting; submitting = null; done();
+    } else if (!ok && !submitting.keep) {
+      submitting = null;
     }
   }
 
@@ -156,8 +161,7 @@
     if (!queue.length || stopped) { return; }
     event.preventDefault();
     var submitter = event.submitter;
-    submitting = function (ok) {
-      if (!ok) { return; }
+    submitting = function () {
       if (submitter && submitter.name) {
         var hidden = document.createElement("input");
         hidden.type = "hidden"; hidden.name = submitter.name; hidden.value = submitter.value;
@@ -181,6 +185,7 @@
       if (left === 0) {
         window.clearInterval(handle);
         submitting = function () { document.getElementById("quiz-timeout-form").submit(); };
+        submitting.keep = true;
         flush();
       }
     };
