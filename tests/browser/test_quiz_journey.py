@@ -131,6 +131,7 @@ def test_stale_tab_is_told_to_reload(page, context, live_server, quizzes):
     expect_status(page, SAVED)
     answer(old.locator("fieldset.question").nth(1))
     expect_status(old, "Đã có câu trả lời mới hơn")
+    assert old.locator("#save-status").get_by_role("link", name="Tải lại trang").is_visible()
     old.close()
 
 
