@@ -60,7 +60,7 @@ class Quiz(Base):
 
     @property
     def is_final(self) -> bool:
-        return self.module_id is None and self.key == "final"
+        return self.key == "final"
 
     def __repr__(self) -> str:
         return f"<Quiz {self.key} course={self.course_id}>"

@@ -31,6 +31,7 @@ from lms.learning.completion import Requirement
 from lms.learning.models import Enrollment
 from lms.quizzes import grading
 from lms.quizzes.models import Answer, Attempt, Question, Quiz, Review
+from lms.quizzes.part import FINAL_KEY
 
 DEFAULT_GRACE_SECONDS = 30
 
@@ -83,7 +84,7 @@ def course_quizzes(session: Session, course: Course) -> list[Quiz]:
         select(Quiz)
         .outerjoin(Module, Quiz.module_id == Module.id)
         .where(Quiz.course_id == course.id, Quiz.active.is_(True))
-        .order_by(Quiz.module_id.is_(None), Module.position, Quiz.key)
+        .order_by(Quiz.key == FINAL_KEY, Module.position, Quiz.key)
     ).all()
     return list(quizzes)
 
@@ -285,7 +286,7 @@ def course_quiz_links(session: Session, course: Course, user: User) -> dict[str,
     links: dict[str, Any] = {"modules": {}, "final": None}
     for quiz in quizzes:
         link = {"quiz": quiz, "best": best.get(quiz.id), "passed": quiz.id in passed}
-        if quiz.module_id is None:
+        if quiz.is_final:
             links["final"] = link
         else:
             links["modules"][quiz.key] = link
@@ -706,9 +707,7 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
 
     course = enrollment.course
     quizzes = session.execute(
-        select(Quiz.id, Quiz.key, Quiz.module_id, Quiz.required).where(
-            Quiz.course_id == course.id, Quiz.active.is_(True)
-        )
+        select(Quiz.id, Quiz.key, Quiz.required).where(Quiz.course_id == course.id, Quiz.active.is_(True))
     ).all()
     if not quizzes:
         return None
@@ -722,7 +721,7 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
         )
     )
     results: list[Requirement] = []
-    module_quizzes = [q for q in quizzes if q.module_id is not None and q.required]
+    module_quizzes = [q for q in quizzes if q.key != FINAL_KEY and q.required]
     if course.require_quizzes and module_quizzes:
         done = sum(1 for q in module_quizzes if q.id in passed)
         results.append(
@@ -733,7 +732,7 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
                 f"{done}/{len(module_quizzes)}",
             )
         )
-    finals = [q for q in quizzes if q.module_id is None]
+    finals = [q for q in quizzes if q.key == FINAL_KEY and q.required]
     if course.require_final_exam and finals:
         results.append(
             Requirement("final_exam", str(_l("Final exam passed")), all(q.id in passed for q in finals))

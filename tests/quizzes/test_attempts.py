@@ -195,8 +195,14 @@ def test_passing_required_quizzes_completes_the_course(session, course, m1, m2, 
         enrollment_completed.disconnect(on_complete)
 
 
-def test_final_exam_not_required_when_course_says_so(session, course, m1, m2, start, learner):
-    course.require_final_exam = False
+@pytest.mark.parametrize("switch_off", ["course", "quiz"])
+def test_final_exam_not_required_when_course_or_file_says_so(
+    session, course, m1, m2, final, start, learner, switch_off
+):
+    if switch_off == "course":
+        course.require_final_exam = False
+    else:
+        final.required = False
     pass_quiz(session, m1, start, T0)
     pass_quiz(session, m2, start, T0)
     enrollment = session.scalars(select(Enrollment).where(Enrollment.user_id == learner.id)).one()
