@@ -94,6 +94,7 @@ def test_autosave_survives_offline_and_reload(page, context, live_server, live_a
     for i in range(2, total):
         answer(fieldsets.nth(i))
     expect_status(page, OFFLINE)
+    assert "6 / 6" in page.locator(".quiz-bar").inner_text()  # the count follows the answers, even offline
     assert page.locator("#save-status").is_visible()
     context.set_offline(False)
     page.reload()  # before the retry: the queue in localStorage is resent by the reloaded page

@@ -129,6 +129,24 @@
     xhr.send(JSON.stringify({ question: item.question, seq: item.seq, base: acked, fields: item.fields }));
   }
 
+  function hasValue(fields) {
+    for (var name in fields) {
+      if (Object.prototype.hasOwnProperty.call(fields, name)) {
+        for (var i = 0; i < fields[name].length; i++) { if (fields[name][i] !== "") { return true; } }
+      }
+    }
+    return false;
+  }
+
+  function recount() {
+    var counter = document.getElementById("answered-count");
+    if (!counter) { return; }
+    var n = parseInt(counter.getAttribute("data-elsewhere"), 10) || 0;
+    var sets = form.querySelectorAll("fieldset[data-question]");
+    for (var i = 0; i < sets.length; i++) { if (sets[i].getAttribute("data-answered") === "1") { n += 1; } }
+    counter.textContent = n;
+  }
+
   function changed(event) {
     if (stopped) { return; }
     var fieldset = event.target.closest ? event.target.closest("fieldset[data-question]") : null;
@@ -136,7 +154,10 @@
     var qid = fieldset.getAttribute("data-question");
     seq = Math.max(seq, acked) + 1;
     queue = queue.filter(function (it) { return it.question !== qid; });
-    queue.push({ question: qid, seq: seq, fields: fieldsOf(fieldset) });
+    var fields = fieldsOf(fieldset);
+    fieldset.setAttribute("data-answered", hasValue(fields) ? "1" : "0");
+    recount();
+    queue.push({ question: qid, seq: seq, fields: fields });
     persist();
     flush();
   }
@@ -146,7 +167,10 @@
   for (var i = 0; i < queue.length; i++) {
     seq = Math.max(seq, queue[i].seq);
     apply(queue[i]);
+    var restored = document.getElementById("question-" + queue[i].question);
+    if (restored) { restored.setAttribute("data-answered", hasValue(queue[i].fields) ? "1" : "0"); }
   }
+  recount();
   form.addEventListener("change", changed);
   var typing = null;
   form.addEventListener("input", function (event) {
