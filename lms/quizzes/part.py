@@ -440,9 +440,9 @@ class QuizzesPart:
                     "points": qs.points,
                     "tags": qs.tags,
                     "prompt": qs.prompt,
-                    "prompt_html": render_markdown(qs.prompt),
+                    "prompt_html": render_text(qs.prompt),
                     "explanation": qs.explanation,
-                    "explanation_html": render_markdown(qs.explanation),
+                    "explanation_html": render_text(qs.explanation),
                     "data": render_data(qs.kind, qs.data),
                     "active": True,
                 }
@@ -475,12 +475,22 @@ class QuizzesPart:
             path.write_text(dump_quiz(session, quiz), encoding="utf-8")
 
 
+def _absolute_only(url: str) -> str | None:
+    """Quiz text may link to the web; relative links and images are not served for quizzes."""
+    return url if url.startswith(("https://", "http://", "mailto:")) else None
+
+
+def render_text(text: str, *, inline: bool = False) -> str:
+    """Markdown → sanitised HTML for quiz text (lms.core.html does the sanitising)."""
+    return render_markdown(text, inline=inline, rewrite_url=_absolute_only) if text else ""
+
+
 def render_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """Add sanitised HTML beside the Markdown source of every displayable text."""
     out = dict(data)
 
     def inline(text: str) -> str:
-        return render_markdown(text, inline=True) if text else ""
+        return render_text(text, inline=True)
 
     if kind in ("single", "multiple"):
         out["options"] = [
