@@ -199,3 +199,23 @@ def test_closes_at_is_read_as_an_aware_time(tmp_path):
     naive = text.replace("+07:00", "")
     _, errors = parse(write_quiz(tmp_path / "x", naive))
     assert [p.field for p in errors.problems] == ["closes_at"]
+
+
+def test_quiz_text_is_sanitised_at_import(session, tmp_path):
+    text = (
+        "title: T\npass_mark: 50\nquestions:\n  - id: a\n    kind: single\n"
+        "    prompt: '<script>alert(1)</script> **đậm** [x](javascript:alert(1)) ![i](anh.png)'\n"
+        "    explanation: '[Luật](https://thuvienphapluat.vn/) [mô-đun](../02/bai.md)'\n"
+        "    options:\n      - text: '<img src=x onerror=alert(1)>'\n        correct: true\n      - text: B\n"
+    )
+    folder = write_quiz(tmp_path, text)
+    course, modules = make_course(session, FIXTURES / "kiem-thu", slug="sanitise")
+    import_quizzes(session, course, folder, {"01-a": next(iter(modules.values()))})
+    q = session.scalars(select(Question).where(Question.course_id == course.id)).one()
+    assert "<script" not in q.prompt_html
+    assert "<strong>đậm</strong>" in q.prompt_html
+    assert "href=\"javascript" not in q.prompt_html  # left as plain text
+    assert "anh.png" not in q.prompt_html
+    assert 'href="https://thuvienphapluat.vn/"' in q.explanation_html
+    assert "bai.md" not in q.explanation_html
+    assert "<img" not in q.data["options"][0]["html"]
