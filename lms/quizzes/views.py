@@ -23,13 +23,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.auth.models import User
 from lms.catalog.models import Course, CourseStatus
 from lms.core.html import plain_text
 from lms.core.permissions import Permission, can, require
 from lms.db import db, utcnow
 from lms.extensions import limiter
 from lms.quizzes import services
-from lms.quizzes.models import Attempt, Question, Quiz
+from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates")
 
@@ -367,6 +368,51 @@ def stats(quiz_id: int) -> str:
         quiz=quiz,
         stats=services.question_stats(db.session, quiz),
         counts=services.attempt_counts(db.session, quiz),
+    )
+
+
+@bp.route("/<int:quiz_id>/attempts")
+@require(Permission.VIEW_QUESTION_STATS)
+def attempts(quiz_id: int) -> str:
+    """Every attempt of a quiz, newest first (support: "my answers disappeared")."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = 50
+    rows = db.session.execute(
+        select(Attempt, User)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.quiz_id == quiz.id)
+        .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    ).all()
+    return render_template(
+        "quizzes/attempts.html", quiz=quiz, rows=rows[:per_page], page=page, has_next=len(rows) > per_page
+    )
+
+
+@bp.route("/attempt/<int:attempt_id>/inspect")
+@require(Permission.VIEW_QUESTION_STATS)
+def inspect(attempt_id: int) -> str:
+    """A trainer's view of one attempt: each saved answer with its time and sequence number."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    answers = {
+        a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    }
+    items = services.review_items(attempt, {q: a.response for q, a in answers.items()}, reveal=True)
+    numbers = {e["question_id"]: i + 1 for i, e in enumerate(attempt.snapshot)}
+    return render_template(
+        "quizzes/inspect.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        learner=db.session.get(User, attempt.user_id),
+        items=items,
+        answers=answers,
+        numbers=numbers,
     )
 
 

@@ -214,7 +214,7 @@ def test_quiz_text_is_sanitised_at_import(session, tmp_path):
     q = session.scalars(select(Question).where(Question.course_id == course.id)).one()
     assert "<script" not in q.prompt_html
     assert "<strong>đậm</strong>" in q.prompt_html
-    assert "href=\"javascript" not in q.prompt_html  # left as plain text
+    assert 'href="javascript' not in q.prompt_html  # left as plain text
     assert "anh.png" not in q.prompt_html
     assert 'href="https://thuvienphapluat.vn/"' in q.explanation_html
     assert "bai.md" not in q.explanation_html

@@ -328,3 +328,22 @@ def test_no_response_of_an_attempt_leaks_the_key(session, login_as, learner, cou
         assert not SECRETS.search(result)
     elif quiz.review == "after_submit":
         assert "GIAITHICH" in result
+
+
+def test_trainers_can_inspect_attempts_with_save_times(session, login_as, make_user, learner, m1):
+    from lms.quizzes import services
+
+    attempt = services.start_attempt(session, m1, learner)
+    e = attempt.snapshot[0]
+    services.save_answer(session, attempt, e["question_id"], answer_fields(e), 1, base=0)
+    trainer = login_as(make_user("trainer"))
+    listing = trainer.get(f"/quizzes/{m1.id}/attempts").get_data(as_text=True)
+    assert learner.full_name in listing
+    assert f"/quizzes/attempt/{attempt.id}/inspect" in listing
+    page = trainer.get(f"/quizzes/attempt/{attempt.id}/inspect").get_data(as_text=True)
+    assert "lần lưu số 1" in page  # the save trail: when and which save
+    assert "Chưa lưu lần nào" in page  # the other questions were never saved
+    assert "GIAITHICH" in page  # trainers see the key and explanations
+    learner_client = login_as(learner)
+    assert learner_client.get(f"/quizzes/attempt/{attempt.id}/inspect").status_code == 403
+    assert learner_client.get(f"/quizzes/{m1.id}/attempts").status_code == 403
