@@ -29,9 +29,13 @@ def courses_cli() -> None:
 
 
 @courses_cli.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
 @click.option("--dry-run", is_flag=True, help="Validate and print what would change; write nothing.")
-@click.option("--lang", type=click.Choice(["en", "vi"]), default="en", show_default=True, help="Language of messages.")
+@click.option(
+    "--lang", type=click.Choice(["en", "vi"]), default="en", show_default=True, help="Language of messages."
+)
 def import_cmd(paths: tuple[Path, ...], dry_run: bool, lang: str) -> None:
     """Import every course folder in PATHS (folders starting with _ are skipped unless named)."""
     with force_locale(lang):
@@ -40,7 +44,7 @@ def import_cmd(paths: tuple[Path, ...], dry_run: bool, lang: str) -> None:
         raise SystemExit(1)
 
 
-def run_import(paths: list[Path], *, dry_run: bool, echo=print, translate: bool = False) -> int:  # noqa: ANN001
+def run_import(paths: list[Path], *, dry_run: bool, echo=print, translate: bool = False) -> int:
     """Import (or plan) the courses under paths; one transaction per course. Returns failures."""
     dirs = find_course_dirs(paths)
     if not dirs:
@@ -89,16 +93,19 @@ def run_import(paths: list[Path], *, dry_run: bool, echo=print, translate: bool 
     return failed
 
 
-def _print_errors(name: str, errors: ImportErrors, echo, translate: bool) -> None:  # noqa: ANN001
+def _print_errors(name: str, errors: ImportErrors, echo, translate: bool) -> None:
     echo(f"ERROR {name}: not imported ({len(errors.problems)} problems)")
     for problem in errors.problems:
         echo("  " + problem.render(translate))
 
 
-def _print_change(change: CourseChange, echo, dry_run: bool) -> None:  # noqa: ANN001
+def _print_change(change: CourseChange, echo, dry_run: bool) -> None:
     verb = {"new": "would add" if dry_run else "added", "changed": "would update" if dry_run else "updated"}
     if change.action == "unchanged":
-        echo(f"unchanged {change.slug} v{change.new_version}" + (f" ({change.summary()})" if change.notes else ""))
+        echo(
+            f"unchanged {change.slug} v{change.new_version}"
+            + (f" ({change.summary()})" if change.notes else "")
+        )
         return
     old = f"v{change.old_version} → " if change.old_version else ""
     echo(f"{verb[change.action]} {change.slug} {old}v{change.new_version}")

@@ -85,7 +85,9 @@ def resume(slug: str) -> Response:
     target = outline.resume_lesson()
     if target is None:
         return redirect(url_for("learning.course", slug=slug))
-    return redirect(url_for("learning.lesson", slug=slug, module_key=target.module_key, lesson_key=target.key))
+    return redirect(
+        url_for("learning.lesson", slug=slug, module_key=target.module_key, lesson_key=target.key)
+    )
 
 
 def _lesson_context(slug: str, module_key: str, lesson_key: str) -> tuple:
@@ -140,7 +142,7 @@ def _remember_lesson(enrollment: Enrollment, lesson_id: int) -> None:
 @bp.route("/courses/<slug>/learn/<module_key>/<lesson_key>/complete", methods=["POST"])
 @require(Permission.LEARN)
 def complete(slug: str, module_key: str, lesson_key: str) -> Response:
-    course, enrollment, outline, item = _lesson_context(slug, module_key, lesson_key)
+    _course, enrollment, outline, item = _lesson_context(slug, module_key, lesson_key)
     if enrollment is None:
         abort(403)
     if item.locked:
