@@ -693,6 +693,8 @@ def _diff(session: Session, course: Course, parsed: ParsedCourse) -> list[str]:
         session.execute(
             select(CourseAsset.path, CourseAsset.sha256).where(CourseAsset.course_id == course.id)
         )
+        .tuples()
+        .all()
     )
     a_new = [p for p in parsed.assets if p not in old_assets]
     a_gone = [p for p in old_assets if p not in parsed.assets]
