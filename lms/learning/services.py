@@ -11,7 +11,12 @@ from lms.auth.models import User
 from lms.catalog.models import Course, CoursePrerequisite, Lesson, Module
 from lms.catalog.parts import course_changed
 from lms.db import utcnow
-from lms.learning.completion import Requirement, enrollment_completed, registered_requirements
+from lms.learning.completion import (
+    Requirement,
+    enrollment_completed,
+    registered_module_checks,
+    registered_requirements,
+)
 from lms.learning.models import Enrollment, EnrollmentSource, LessonProgress
 
 
@@ -198,6 +203,8 @@ class ModuleItem:
     lessons: list[LessonItem] = field(default_factory=list)
     locked: bool = False
     lock_reason: str = ""
+    # A registered module check (e.g. the module quiz) is not yet passed.
+    extra_pending: bool = False
 
     @property
     def required_total(self) -> int:
@@ -209,7 +216,7 @@ class ModuleItem:
 
     @property
     def done(self) -> bool:
-        return self.required_done >= self.required_total
+        return self.required_done >= self.required_total and not self.extra_pending
 
     @property
     def percent(self) -> int:
@@ -331,6 +338,11 @@ def course_outline(
             )
         ]
     outline = Outline(course, enrollment, list(modules.values()), prerequisites)
+    if enrollment is not None and course.sequential_modules and not enrollment.is_complete:
+        for check in registered_module_checks():
+            for module_id, passed in check(session, enrollment).items():
+                if module_id in modules and not passed:
+                    modules[module_id].extra_pending = True
     _apply_locks(outline)
     return outline
 

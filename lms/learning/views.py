@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
-from lms.catalog.models import Course, CourseStatus, Lesson
+from lms.catalog.models import Course, CourseStatus, CourseVersion, Lesson
 from lms.core.permissions import Permission, can, require
 from lms.db import db
 from lms.learning import services
@@ -46,12 +46,21 @@ def course(slug: str) -> str:
     enrollment = services.enrollment_for(db.session, current_user, course)
     outline = services.course_outline(db.session, course, current_user, enrollment)
     resume = outline.resume_lesson() if enrollment else None
+    requirements = services.requirements_for(db.session, enrollment) if enrollment else []
+    versions = db.session.scalars(
+        select(CourseVersion)
+        .where(CourseVersion.course_id == course.id)
+        .order_by(CourseVersion.number.desc())
+        .limit(10)
+    ).all()
     return render_template(
         "learning/course.html",
         course=course,
         outline=outline,
         enrollment=enrollment,
         resume=resume,
+        requirements=requirements,
+        versions=versions,
         can_learn=can(current_user, Permission.LEARN),
     )
 

@@ -108,3 +108,25 @@ def test_new_version_removing_the_last_missing_lesson_completes(session, make_us
     assert enrollment.progress_percent == 100
     assert enrollment.completed_at is not None
     assert enrollment.completed_version == 2
+
+
+def test_module_check_keeps_next_module_locked(session, make_user, course):
+    from lms.learning.services import course_outline
+
+    first_module = course.modules[0]
+
+    def quiz_gate(_session, _enrollment):
+        return {first_module.id: False}
+
+    user = make_user()
+    enrollment = enroll_user(session, user, course)
+    for lesson in first_module.lessons:
+        complete_lesson(session, enrollment, lesson)
+    assert not course_outline(session, course, user, enrollment).modules[1].locked
+    completion.register_module_check(quiz_gate)
+    try:
+        outline = course_outline(session, course, user, enrollment)
+        assert outline.modules[1].locked
+        assert "Khái niệm chữ ký số" in outline.modules[1].lock_reason
+    finally:
+        completion._module_checks.remove(quiz_gate)

@@ -199,3 +199,14 @@ def test_completion_percent_is_never_out_of_bounds(courses, make_user, session):
     complete_lesson(session, enrollment, lesson)
     assert 0 <= enrollment.progress_percent <= 100
     assert session.get(Course, course.id).version == 1
+
+
+def test_course_page_shows_completion_status_and_trainers_see_versions(courses, make_user, login_as, session):
+    learner = make_user()
+    enroll_user(session, learner, courses["co-ban-chu-ky-so"])
+    page = login_as(learner).get(BASE).get_data(as_text=True)
+    assert "Đã hoàn thành các bài học bắt buộc (0/3)" in page
+    assert "Lịch sử phiên bản" not in page
+    page = login_as(make_user(Role.TRAINER)).get(BASE).get_data(as_text=True)
+    assert "Lịch sử phiên bản" in page
+    assert "new course: 2 modules, 4 lessons, 2 images" in page
