@@ -64,3 +64,31 @@ def test_cli_reports_errors_and_fails(app, tmp_path):
     assert result.exit_code == 1
     assert "ERROR hong: not imported" in result.output
     assert "course.yaml:3: YAML syntax error" in result.output
+
+
+def test_real_courses_round_trip(session, tmp_path):
+    """Every course in courses/ (and the example) exports to the same lessons, images and metadata."""
+    from lms.catalog.importer import find_course_dirs
+    from tests.conftest import ROOT
+
+    dirs = find_course_dirs([ROOT / "courses", ROOT / "courses" / "_example"])
+    assert len(dirs) >= 1
+    import_dir(session, ROOT / "courses" / "_example")
+    import_dir(session, ROOT / "courses")
+    for course_dir in dirs:
+        errors = ImportErrors()
+        original = parse_course(course_dir, errors)
+        course = session.scalars(select(Course).where(Course.slug == course_dir.name)).one()
+        again = parse_course(export_course(session, course, tmp_path), errors)
+        assert not errors, [str(p) for p in errors.problems]
+        assert again.meta == original.meta
+        assert [
+            (m.key, m.title, m.summary, [(le.key, le.body, le.html) for le in m.lessons])
+            for m in again.modules
+        ] == [
+            (m.key, m.title, m.summary, [(le.key, le.body, le.html) for le in m.lessons])
+            for m in original.modules
+        ]
+        assert {p: a.sha256 for p, a in again.assets.items()} == {
+            p: a.sha256 for p, a in original.assets.items()
+        }
