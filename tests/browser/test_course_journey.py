@@ -49,21 +49,22 @@ def _journey(page, base_url: str, username: str) -> None:
     # The lesson's SVG image loads through the asset URL.
     assert page.locator(".lesson-body img").evaluate("img => img.naturalWidth") > 0
 
-    congratulations = page.get_by_text("Chúc mừng! Bạn đã hoàn thành khoá học.")
+    # Complete lessons one after the other (each completion opens the next lesson) until
+    # the last one sends the learner back to the course page.
     clicks = 0
-    while not congratulations.is_visible():
-        assert clicks < 10, "the course never completed"
-        page.get_by_role("button", name="Hoàn thành bài học").click()
+    while (button := page.get_by_role("button", name="Hoàn thành bài học")).count():
+        assert clicks < 10, "the lessons never ran out"
+        button.click()
         page.wait_for_load_state()
         clicks += 1
-    assert clicks >= 3  # the example course has three required lessons (and one optional)
+    assert clicks >= 3
+    assert page.locator("h1").inner_text() == "Khóa học ví dụ"
     assert page.locator("progress").first.get_attribute("value") == "100"
 
     page.get_by_role("link", name="Khoá học của tôi").first.click()
     page.wait_for_load_state()
     card = page.locator(".course-row", has_text="Khóa học ví dụ")
     assert card.locator("progress").first.get_attribute("value") == "100"
-    assert card.get_by_text("Hoàn thành ngày").is_visible()
 
 
 def test_learner_searches_enrols_and_completes(page, live_server, journey_users):
