@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -27,6 +28,16 @@ ASSET_MAX_AGE = 365 * 24 * 3600
 @bp.app_template_filter("topic_label")
 def topic_label(topic: str) -> str:
     return str(TOPIC_LABELS.get(topic, topic))  # type: ignore[call-overload]
+
+
+@bp.app_template_global("localized")
+def localized(obj: object, field: str = "title") -> str:
+    """obj.<field>_en in the English UI when the author gave one, else obj.<field> (Vietnamese)."""
+    if str(get_locale()) == "en":
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return str(value)
+    return str(getattr(obj, field))
 
 
 @bp.route("/")

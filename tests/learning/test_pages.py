@@ -210,3 +210,44 @@ def test_course_page_shows_completion_status_and_trainers_see_versions(courses, 
     page = login_as(make_user(Role.TRAINER)).get(BASE).get_data(as_text=True)
     assert "Lịch sử phiên bản" in page
     assert "new course: 2 modules, 4 lessons, 2 images" in page
+
+
+def test_english_interface_shows_english_titles_when_given(courses, make_user, login_as):
+    client = login_as(make_user(locale="en"))
+    page = client.get(BASE).get_data(as_text=True)
+    assert "<h1>Digital signature basics</h1>" in page
+    assert "Concepts" in page  # module title_en
+    assert "Trao đổi văn bản điện tử liên thông" in client.get("/courses/").get_data(
+        as_text=True
+    )  # no English title
+
+
+def test_every_real_lesson_first_load_is_under_60_kb(make_user, login_as, session):
+    """HTML + CSS + JS of each lesson in courses/ (trainer preview shows every lesson)."""
+    from lms.catalog.models import Lesson, Module
+    from tests.catalog.helpers import import_dir
+    from tests.conftest import ROOT
+
+    import_dir(session, ROOT / "courses" / "_example")
+    import_dir(session, ROOT / "courses")
+    client = login_as(make_user(Role.TRAINER))
+    rows = session.execute(
+        select(Course.slug, Module.key, Lesson.key).join(Module.course).join(Module.lessons)
+    ).all()
+    assert len(rows) >= 4
+    static_sizes: dict[str, int] = {}
+    biggest = 0
+    for slug, module_key, lesson_key in rows:
+        response = client.get(f"/courses/{slug}/learn/{module_key}/{lesson_key}")
+        assert response.status_code == 200
+        html = response.get_data()
+        total = len(html)
+        for url in re.findall(rb'<(?:link[^>]+href|script[^>]+src)="([^"]+)"', html):
+            if url not in static_sizes:
+                asset = client.get(url.decode())
+                static_sizes[url] = len(asset.get_data())
+                asset.close()
+            total += static_sizes[url]
+        biggest = max(biggest, total)
+    print("largest lesson first load:", biggest, "bytes")
+    assert biggest <= 60 * 1024, biggest
