@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.auth import services as auth_services
@@ -50,6 +50,7 @@ KIND_LABELS = {
     UnitKind.OTHER.value: _l("Other"),
 }
 USERNAME_RE = r"^[A-Za-z0-9._-]+$"
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def unit_choices(
@@ -129,7 +130,12 @@ class UserForm(FlaskForm):
     )
     email = EmailField(
         _l("E-mail"),
-        validators=[Optional(), Email(message=_l("This is not a valid e-mail address.")), Length(max=255)],
+        validators=[
+            Optional(),
+            # A plain pattern, not wtforms.Email: that needs the email_validator package.
+            Regexp(EMAIL_RE, message=_l("This is not a valid e-mail address.")),
+            Length(max=255),
+        ],
     )
     org_unit = SelectField(_l("Unit"), coerce=int)
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
