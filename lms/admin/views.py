@@ -110,18 +110,23 @@ def user_new() -> str | Response:
         form.roles.data = [Role.LEARNER.value]
         form.org_unit.data = request.args.get("unit", NO_UNIT, type=int)
     if form.validate_on_submit():
-        user = auth_services.create_user(
-            db.session,
-            username=form.username.data,
-            full_name=form.full_name.data,
-            email=form.email.data,
-            org_unit=_unit_or_none(form.org_unit.data),
-            job_title=form.job_title.data or "",
-            it_qualification=form.it_qualification.data,
-            roles=set(form.roles.data),
-            scope_unit=_unit_or_none(form.scope_unit.data),
-            by=current_user,
-        )
+        try:
+            user = auth_services.create_user(
+                db.session,
+                username=form.username.data,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                org_unit=_unit_or_none(form.org_unit.data),
+                job_title=form.job_title.data or "",
+                it_qualification=form.it_qualification.data,
+                roles=set(form.roles.data),
+                scope_unit=_unit_or_none(form.scope_unit.data),
+                by=current_user,
+            )
+        except auth_services.AccountError as exc:  # taken between validation and insert
+            db.session.rollback()
+            _account_error_to_form(form, exc)
+            return render_template("admin/user_form.html", form=form, user=None)
         db.session.commit()
         flash(
             _("Account %(name)s created. Create a password reset link and hand it over.", name=user.username),
@@ -129,6 +134,15 @@ def user_new() -> str | Response:
         )
         return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _account_error_to_form(form: UserForm, exc: auth_services.AccountError) -> None:
+    field, message = {
+        "username_taken": (form.username, _("This username is already used by another account.")),
+        "email_taken": (form.email, _("This e-mail address is already used by another account.")),
+        "own_admin_role": (form.roles, _("You cannot remove your own administrator role.")),
+    }.get(exc.code, (form.roles, _("The changes could not be saved.")))
+    field.errors = [*field.errors, message]
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -155,9 +169,9 @@ def user_edit(user_id: int) -> str | Response:
                 roles=set(form.roles.data),
                 scope_unit=_unit_or_none(form.scope_unit.data),
             )
-        except auth_services.AccountError:
+        except auth_services.AccountError as exc:
             db.session.rollback()
-            form.roles.errors.append(_("You cannot remove your own administrator role."))
+            _account_error_to_form(form, exc)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")

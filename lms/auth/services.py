@@ -121,7 +121,14 @@ def use_reset_token(session: Session, row: PasswordResetToken, password: str) ->
 
 
 class AccountError(ValueError):
-    """A change that would break an account rule (duplicate username, lock-out, ...)."""
+    """A change that would break an account rule; ``code`` says which.
+
+    Codes: "username_taken", "email_taken", "own_admin_role", "self_deactivation".
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def username_taken(session: Session, username: str, *, exclude: User | None = None) -> bool:
@@ -155,9 +162,9 @@ def create_user(
 ) -> User:
     """Create an account (no usable password unless given) and announce its unit."""
     if username_taken(session, username):
-        raise AccountError("username taken")
+        raise AccountError("username_taken")
     if email and email_taken(session, email):
-        raise AccountError("email taken")
+        raise AccountError("email_taken")
     user = User(
         username=username.strip(),
         email=(email or "").strip().lower() or None,
@@ -204,14 +211,14 @@ def update_user(
 ) -> list[str]:
     """Apply an admin's edit; audits role and scope changes; returns what changed."""
     if user.id == by.id and Role.ADMIN.value not in roles:
-        raise AccountError("cannot remove own admin role")
+        raise AccountError("own_admin_role")
     if username is not None and username.strip() != user.username:
         if username_taken(session, username, exclude=user):
-            raise AccountError("username taken")
+            raise AccountError("username_taken")
         user.username = username.strip()
     email = (email or "").strip().lower() or None
     if email and email_taken(session, email, exclude=user):
-        raise AccountError("email taken")
+        raise AccountError("email_taken")
     changed: list[str] = []
     for attr, value in (
         ("full_name", full_name.strip()),
@@ -264,7 +271,7 @@ def update_user(
 def deactivate_user(session: Session, user: User, *, by: User) -> None:
     """Block the account; its open sessions stop working (session_version bump)."""
     if user.id == by.id:
-        raise AccountError("cannot deactivate yourself")
+        raise AccountError("self_deactivation")
     if not user.is_active:
         return
     user.is_active = False
