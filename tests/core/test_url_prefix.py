@@ -99,3 +99,14 @@ def test_logout_redirects_under_the_prefix(prefixed, make_user):
     client.post(f"{PREFIX}/login", data={"login": "tien", "password": PASSWORD})
     resp = client.post(f"{PREFIX}/logout")
     assert resp.headers["Location"] == f"{PREFIX}/login"
+
+
+def test_language_switch_returns_to_the_same_page_under_the_prefix(prefixed, make_user):
+    make_user("admin", username="tien")
+    client = prefixed.test_client()
+    client.post(f"{PREFIX}/login", data={"login": "tien", "password": PASSWORD})
+    html = client.get(f"{PREFIX}/admin/users?q=a").get_data(as_text=True)
+    back = html.split('name="next" value="')[1].split('"')[0]
+    assert back == f"{PREFIX}/admin/users?q=a"
+    resp = client.post(f"{PREFIX}/language", data={"lang": "en", "next": back})
+    assert resp.headers["Location"] == f"{PREFIX}/admin/users?q=a"
