@@ -93,3 +93,26 @@ def test_language_preference_is_kept_per_user(client, make_user, session):
     session.refresh(user)
     assert user.locale == "en"
     assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
+def test_unknown_user_and_wrong_password_cost_the_same_hash_work(client, make_user, monkeypatch):
+    """No timing oracle: both paths run exactly one argon2 verification."""
+    from lms.auth import services
+
+    make_user(username="an")
+    calls = []
+    real = services._hasher
+
+    class CountingHasher:
+        def verify(self, stored, password):
+            calls.append(stored.split("$")[:4])  # algorithm and cost parameters, not the salt
+            return real.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(services, "_hasher", CountingHasher())
+    client.post("/login", data={"login": "an", "password": "wrong-wrong-wrong"})
+    client.post("/login", data={"login": "nobody-here", "password": "wrong-wrong-wrong"})
+    assert len(calls) == 2
+    assert calls[0] == calls[1]  # same algorithm and parameters, so the same cost
