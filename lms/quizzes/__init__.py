@@ -8,7 +8,7 @@ def init_app(app: Flask) -> None:
     from lms.catalog.parts import register_part
     from lms.core.nav import register_nav
     from lms.core.permissions import Permission
-    from lms.learning.completion import register_requirement
+    from lms.learning.completion import register_module_check, register_requirement
     from lms.quizzes import cli, services, views
     from lms.quizzes.part import QuizzesPart
 
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     register_part(QuizzesPart())
     register_requirement(services.quiz_requirements)
+    register_module_check(services.module_quiz_check)
     register_nav(app, _l("Quizzes"), "quizzes.index", Permission.LEARN)
     register_nav(app, _l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
     cli.register(app)

@@ -740,6 +740,50 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
     return results or None
 
 
+def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, bool]:
+    """Module gate (sequential modules): {module_id: its required quiz passed}, two statements."""
+    course = enrollment.course
+    if not course.require_quizzes:
+        return {}
+    quizzes = session.execute(
+        select(Quiz.id, Quiz.module_id).where(
+            Quiz.course_id == course.id,
+            Quiz.active.is_(True),
+            Quiz.required.is_(True),
+            Quiz.key != FINAL_KEY,
+            Quiz.module_id.is_not(None),
+        )
+    ).all()
+    if not quizzes:
+        return {}
+    passed = set(
+        session.scalars(
+            select(Attempt.quiz_id).where(
+                Attempt.user_id == enrollment.user_id,
+                Attempt.quiz_id.in_([q.id for q in quizzes]),
+                Attempt.passed.is_(True),
+            )
+        )
+    )
+    return {q.module_id: q.id in passed for q in quizzes}
+
+
+def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
+    """Why the learner may not start this quiz yet (missing prerequisites, locked module), or None."""
+    from lms.learning.services import course_outline, enrollment_for
+
+    course = quiz.course
+    if not course.sequential_modules and not course.prerequisite_links:
+        return None
+    outline = course_outline(session, course, user, enrollment_for(session, user, course))
+    if outline.locked:
+        return outline.modules[0].lock_reason if outline.modules else None
+    for module in outline.modules:
+        if module.id == quiz.module_id and module.locked:
+            return module.lock_reason
+    return None
+
+
 # --- regrading ----------------------------------------------------------------------
 
 

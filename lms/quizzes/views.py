@@ -122,6 +122,7 @@ def intro(quiz_id: int) -> str:
         best=services.best_attempt(attempts),
         question_count=_question_count(quiz),
         now=utcnow(),
+        locked=None if open_attempt else services.lock_reason(db.session, quiz, current_user),
     )
 
 
@@ -135,6 +136,10 @@ def _question_count(quiz: Quiz) -> int:
 @require(Permission.LEARN)
 def start(quiz_id: int) -> Response:
     quiz = _load_quiz(quiz_id)
+    reason = services.lock_reason(db.session, quiz, current_user)
+    if reason and not any(a.is_open for a in services.user_attempts(db.session, quiz, current_user)):
+        flash(reason, "error")
+        return redirect(url_for(".intro", quiz_id=quiz.id))
     try:
         attempt = services.start_attempt(db.session, quiz, current_user)
     except services.NoAttemptsLeftError:
