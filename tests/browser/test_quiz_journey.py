@@ -203,3 +203,20 @@ def test_autosave_needs_the_csrf_token(page, live_server):
         url, data=payload, headers={"Accept": "application/json", "X-CSRFToken": token}
     )
     assert allowed.status == 404  # past the CSRF check: no such attempt
+
+
+def test_course_page_leads_to_the_final_exam(page, live_server):
+    """On the imported example course: the final exam is linked; module 2's quiz waits for module 1."""
+    browser_login(page, live_server, "nhansu")
+    page.goto(f"{live_server}/courses/vi-du")
+    page.get_by_role("button", name="Đăng ký và bắt đầu").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/courses/vi-du")
+    toc = page.locator("nav.course-toc")
+    assert toc.get_by_role("link", name="Kiểm tra mô-đun 2").count() == 0  # module 2 is still locked
+    toc.get_by_role("link", name="Bài thi cuối khoá: Bài thi cuối khóa").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Bài thi cuối khoá: Bài thi cuối khóa").is_visible()
+    page.get_by_role("button", name="Bắt đầu làm bài").click()
+    page.wait_for_load_state()
+    assert page.locator("fieldset.question").count() == 4
