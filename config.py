@@ -68,6 +68,13 @@ class Config:
     SMTP_PASSWORD = os.environ.get("LMS_SMTP_PASSWORD", "")
     MAIL_FROM = os.environ.get("LMS_MAIL_FROM", "lms@localhost")
 
+    # Certificates: PKCS#12 of the issuing body (PAdES signing) and PEM trust roots
+    # (":"-separated) for validation. Unset: instance/signing/ from `lms certificates dev-keys`.
+    SIGNING_P12 = os.environ.get("LMS_SIGNING_P12", "")
+    SIGNING_P12_PASSPHRASE = os.environ.get("LMS_SIGNING_P12_PASSPHRASE", "")
+    SIGNING_TRUST_ROOTS = os.environ.get("LMS_SIGNING_TRUST_ROOTS", "")
+    CERT_VERIFY_RATE_LIMIT = os.environ.get("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
+
     ORG_NAME = os.environ.get("LMS_ORG_NAME", "UBND tỉnh Quảng Ninh")
     ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ninh")
 
