@@ -130,6 +130,6 @@ def render_certificate_pdf(cert: Certificate) -> bytes:
     pdf = html_to_pdf(render_html(certificate_context(cert)))
     return sign_pdf(
         pdf,
-        reason=f"LMS certificate {format_code(cert.code)}",  # ASCII: stays readable in the file
+        reason=f"LMS certificate {cert.code}",  # plain ASCII: readable in the file (verify_upload)
         location=current_app.config["ORG_NAME"],
     )

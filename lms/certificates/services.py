@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course
-from lms.certificates.codes import CODE_IN_TEXT, new_code, normalize_code
+from lms.certificates.codes import ALPHABET, CODE_IN_TEXT, LENGTH, new_code, normalize_code
 from lms.certificates.models import (
     Certificate,
     CertificateFile,
@@ -31,6 +32,8 @@ from lms.db import utcnow
 from lms.learning.models import Enrollment
 
 log = logging.getLogger(__name__)
+# The signature's /Reason names the code (see pdf.render_certificate_pdf).
+CLAIM_IN_SIGNATURE = re.compile(f"LMS certificate ([{ALPHABET}]{{{LENGTH}}})")
 
 
 class CertificateError(ValueError):
@@ -329,7 +332,8 @@ def verify_upload(session: Session, data: bytes) -> UploadVerdict:
 def _claimed_certificate(session: Session, data: bytes) -> Certificate | None:
     """A certificate whose code appears in the file's metadata or text, if any."""
     text = data.decode("latin-1")
-    codes = {normalize_code(m) for m in CODE_IN_TEXT.findall(text)}
+    found = CODE_IN_TEXT.findall(text) + CLAIM_IN_SIGNATURE.findall(text)
+    codes = {normalize_code(m) for m in found}
     codes.discard(None)
     if not codes:
         return None
