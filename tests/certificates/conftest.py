@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from lms.catalog.models import Course, Lesson, Module
 from lms.certificates.models import Certificate, CertificateFile
@@ -19,11 +21,31 @@ COURSE_TITLE = "Chữ ký số và liên thông văn bản điện tử"
 
 @pytest.fixture(autouse=True)
 def _request_context(app: Any) -> Any:
-    """Run each test in a request context: services use gettext and url_for, and the
-    scoped session is then one object for the whole test (Flask reuses this app
-    context for nested test_request_context() blocks)."""
+    """Run each test in a request context: services use current_app, gettext and url_for.
+
+    The scoped session is then one object for the whole test. Client requests run
+    in a fresh contextvars context (see ``client``) so each gets its own app
+    context, ``g`` and session, as in production.
+    """
     with app.test_request_context():
         yield
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests do not reuse the test's app context."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)  # streamed bodies are read inside that context
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Any) -> FlaskClient:
+    app.test_client_class = IsolatedClient
+    try:
+        return app.test_client()
+    finally:
+        app.test_client_class = None
 
 
 @pytest.fixture(scope="session")
