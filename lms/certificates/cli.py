@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 from typing import Any
 
 import click
@@ -34,9 +33,9 @@ lms_cli.add_command(certificates_cli)
 @click.option("--force", is_flag=True, help="Replace existing keys.")
 def dev_keys(force: bool) -> None:
     """Make a self-signed CA and a signing certificate under instance/signing/ (demo/tests only)."""
-    from lms.certificates.signing import DEV_DIR, make_dev_keys
+    from lms.certificates.signing import dev_key_dir, make_dev_keys
 
-    directory = Path(current_app.instance_path) / DEV_DIR
+    directory = dev_key_dir()
     existed = (directory / "signing.p12").exists()
     path = make_dev_keys(
         directory,
@@ -110,6 +109,8 @@ def _render_ids(ids: list[int], workers: int | None) -> None:
     if not signing_available():
         raise click.ClickException("no signing key: set LMS_SIGNING_P12 or run `lms certificates dev-keys`")
     workers = workers or os.cpu_count() or 1
+    # End our transaction: on SQLite the CLI's BEGIN IMMEDIATE would hold the write lock.
+    db.session.commit()
     done = failed = 0
     if workers <= 1:
         with click.progressbar(ids, label="Rendering") as bar:
@@ -136,16 +137,16 @@ def _render_ids(ids: list[int], workers: int | None) -> None:
 
 def _render_one_here(cert_id: int) -> bool | None:
     """Render one certificate in this process and commit; None on failure."""
-    cert = db.session.get(Certificate, cert_id)
-    if cert is None:
-        return False
     try:
+        cert = db.session.get(Certificate, cert_id)
+        if cert is None:
+            return False
         ok = services.render_certificate(db.session, cert)
         db.session.commit()
         return ok
-    except Exception as exc:
+    except Exception as exc:  # report and go on; a later run retries this one
         db.session.rollback()
-        click.echo(f"\n{cert.code}: {exc}", err=True)
+        click.echo(f"\ncertificate {cert_id}: {exc}", err=True)
         return None
 
 
