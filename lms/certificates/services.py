@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ CLAIM_IN_SIGNATURE = re.compile(f"LMS certificate ([{ALPHABET}]{{{LENGTH}}})")
 
 
 class CertificateError(ValueError):
-    """A rule was broken (message is an English msgid the view translates)."""
+    """A rule was broken; str(error) is the translated message for the user."""
 
 
 def add_months(value: dt.datetime, months: int) -> dt.datetime:
@@ -106,7 +107,7 @@ def issue_certificate(
     process) finds the existing one through the unique issue_key.
     """
     if enrollment.completed_at is None:
-        raise CertificateError("The enrolment is not complete.")
+        raise CertificateError(_l("The enrolment is not complete."))
     existing = certificate_for_enrollment(session, enrollment)
     if existing is not None:
         return existing, False
@@ -139,7 +140,7 @@ def issue_manual(session: Session, user: User, course: Course, *, by: User, reas
     """HR or a trainer issues a certificate by hand (e.g. after a classroom course)."""
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError("A reason is required.")
+        raise CertificateError(_l("A reason is required."))
     current = session.scalar(
         select(Certificate).where(
             Certificate.user_id == user.id,
@@ -148,7 +149,7 @@ def issue_manual(session: Session, user: User, course: Course, *, by: User, reas
         )
     )
     if current is not None and current.effective_status == CertificateStatus.VALID:
-        raise CertificateError("This person already holds a valid certificate for this course.")
+        raise CertificateError(_l("This person already holds a valid certificate for this course."))
     enrollment = session.scalar(
         select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
     )
@@ -173,9 +174,9 @@ def issue_manual(session: Session, user: User, course: Course, *, by: User, reas
 def revoke_certificate(session: Session, cert: Certificate, *, by: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError("A reason is required.")
+        raise CertificateError(_l("A reason is required."))
     if cert.status != CertificateStatus.VALID:
-        raise CertificateError("Only a valid certificate can be revoked.")
+        raise CertificateError(_l("Only a valid certificate can be revoked."))
     cert.status = CertificateStatus.REVOKED
     cert.revoked_at = utcnow()
     cert.revoked_by_id = by.id
@@ -194,9 +195,9 @@ def reissue_certificate(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError("A reason is required.")
+        raise CertificateError(_l("A reason is required."))
     if cert.status == CertificateStatus.SUPERSEDED:
-        raise CertificateError("This certificate was already replaced.")
+        raise CertificateError(_l("This certificate was already replaced."))
     user = cert.user
     new = Certificate(
         code=_unique_code(session),

@@ -13,13 +13,17 @@ import asyncio
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flask import current_app
 
+T = TypeVar("T")
 DEV_DIR = "signing"
 DEV_P12 = "signing.p12"
 DEV_PASSPHRASE = "passphrase"  # noqa: S105  (a file name, not a secret)
@@ -130,8 +134,23 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str) -> bytes:
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     out = BytesIO()
-    signers.sign_pdf(writer, meta, signer=signer, output=out, bytes_reserved=_reserved_size(signer))
+    _run_async(
+        lambda: signers.async_sign_pdf(
+            writer, meta, signer=signer, output=out, bytes_reserved=_reserved_size(signer)
+        )
+    )
     return out.getvalue()
+
+
+def _run_async(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a pyHanko coroutine to completion, also when this thread already runs an
+    event loop (e.g. under an async server or Playwright): then in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 def _reserved_size(signer) -> int:
@@ -179,7 +198,7 @@ def check_signature(pdf: bytes) -> SignatureCheck:
         roots = [_load_pem(p) for p in settings.trust_roots]
     try:
         vc = ValidationContext(trust_roots=roots, allow_fetching=False)
-        status = asyncio.run(async_validate_pdf_signature(sig, vc))
+        status = _run_async(lambda: async_validate_pdf_signature(sig, vc))
     except Exception as exc:
         return SignatureCheck(True, ours, False, False, error=type(exc).__name__)
     covers_all = sig.coverage is not None and sig.coverage.name == "ENTIRE_FILE"

@@ -368,7 +368,7 @@ def revoke(cert_id: int) -> Any:
     try:
         services.revoke_certificate(db.session, cert, by=current_user, reason=form.reason.data)
     except services.CertificateError as exc:
-        flash(_(str(exc)), "error")
+        flash(str(exc), "error")
         return redirect(url_for("certificates.detail", cert_id=cert.id))
     db.session.commit()
     flash(_("Certificate %(code)s was revoked.", code=format_code(cert.code)), "success")
@@ -389,7 +389,7 @@ def reissue(cert_id: int) -> Any:
             db.session, cert, by=current_user, reason=form.reason.data, holder_name=form.holder_name.data
         )
     except services.CertificateError as exc:
-        flash(_(str(exc)), "error")
+        flash(str(exc), "error")
         return redirect(url_for("certificates.detail", cert_id=cert.id))
     services.try_render(db.session, new)
     db.session.commit()
@@ -416,7 +416,7 @@ def issue() -> Any:
                     db.session, user, course, by=current_user, reason=form.reason.data
                 )
             except services.CertificateError as exc:
-                flash(_(str(exc)), "error")
+                flash(str(exc), "error")
             else:
                 services.try_render(db.session, cert)
                 db.session.commit()
