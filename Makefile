@@ -37,7 +37,7 @@ courses: migrate
 		$(FLASK) lms courses import courses/; fi
 
 # Demo signing keys for certificates (self-signed CA under instance/signing/); kept if present.
-# Production sets LMS_SIGNING_P12 / LMS_SIGNING_P12_PASSPHRASE instead (see docs/certificates.md).
+# Production sets LMS_SIGNING_P12 / LMS_SIGNING_P12_PASSPHRASE instead (see docs/decisions/0603-certificates-signing-and-verification.md).
 certkeys: install
 	@if [ -z "$$LMS_SIGNING_P12" ]; then $(FLASK) lms certificates dev-keys; fi
 
