@@ -46,6 +46,7 @@ bp = Blueprint("certificates", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
 MAX_BULK_CODES = 2000
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # our certificates are ~30 KiB; parse no big untrusted files
 
 
 def _verify_limit() -> str:
@@ -134,7 +135,10 @@ def verify_upload() -> Any:
     if not form.validate_on_submit():
         flash(_("Choose a PDF file to check."), "error")
         return redirect(url_for("certificates.verify_start"))
-    data = form.pdf.data.read()
+    data = form.pdf.data.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        flash(_("The file is too large to be one of our certificates."), "error")
+        return redirect(url_for("certificates.verify_start"))
     verdict = services.verify_upload(db.session, data)
     record(
         db.session,
@@ -219,8 +223,13 @@ def _can_manage(cert: Certificate) -> bool:
 def download(cert_id: int) -> Any:
     """The signed PDF: for its holder, HR within scope, or admin."""
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    if cert.user_id != current_user.id and not _can_manage(cert):
+    manager = _can_manage(cert)
+    if cert.user_id != current_user.id and not manager:
         abort(403)
+    if not manager and cert.status in (CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED):
+        # A holder gets no fresh copy of a withdrawn certificate (the verify page explains why).
+        flash(_("This certificate was revoked or replaced and can no longer be downloaded."), "error")
+        return redirect(url_for("certificates.mine"))
     if not cert.is_rendered:
         if services.try_render(db.session, cert):
             db.session.commit()

@@ -52,6 +52,18 @@ def test_learner_sees_and_downloads_only_their_own(
     assert client.get(f"/certificates/{theirs.id}").status_code == 403  # HR pages
 
 
+def test_holder_cannot_download_a_revoked_certificate(
+    client: Any, session: Any, login_as: Any, make_user: Any, make_unit: Any, issued: Any
+) -> None:
+    me = make_user(unit=make_unit())
+    cert = issued(me, fake_pdf=True)
+    services.revoke_certificate(session, cert, by=make_user(Role.ADMIN), reason="Gian lận")
+    login_as(me)
+    resp = client.get(f"/certificates/{cert.id}/pdf")
+    assert resp.status_code == 302
+    assert "Tải PDF" not in client.get("/certificates/mine").get_data(as_text=True)
+
+
 def test_download_waits_for_the_pdf_when_no_signing_key(
     client: Any, login_as: Any, make_user: Any, make_unit: Any, issued: Any
 ) -> None:
