@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -68,6 +68,15 @@ def final_score(session: Session, enrollment: Enrollment | None) -> float | None
     return None if value is None else float(value)
 
 
+def issuer_name() -> str:
+    """The issuing body's name (services may run without an app context, e.g. in scripts)."""
+    if has_app_context():
+        return current_app.config["ISSUER_NAME"]
+    from config import Config
+
+    return Config.ISSUER_NAME
+
+
 def _unique_code(session: Session) -> str:
     while True:  # 89 bits: a collision is astronomically unlikely, but check anyway
         code = new_code()
@@ -87,7 +96,7 @@ def _snapshot(session: Session, user: User, course: Course, *, completed_at: dt.
         "course_title_en": course.title_en or "",
         "course_version": course.version,
         "hours": float(course.estimated_hours or 0),
-        "issuer_name": current_app.config["ISSUER_NAME"],
+        "issuer_name": issuer_name(),
         "completed_at": completed_at,
         "issued_at": issued_at,
         "expires_at": add_months(issued_at, months) if months > 0 else None,
@@ -216,7 +225,7 @@ def reissue_certificate(
         course_version=cert.course_version,
         hours=cert.hours,
         score=cert.score,
-        issuer_name=current_app.config["ISSUER_NAME"],
+        issuer_name=issuer_name(),
         completed_at=cert.completed_at,
         issued_at=utcnow(),
         expires_at=cert.expires_at,
@@ -279,7 +288,7 @@ def try_render(session: Session, cert: Certificate) -> bool:
     """Render now if signing is configured; otherwise leave it for `render-missing`."""
     from lms.certificates.signing import signing_available
 
-    if not signing_available():
+    if not has_app_context() or not signing_available():
         log.warning("certificate %s not rendered: no signing key configured", cert.code)
         return False
     try:
