@@ -2,6 +2,10 @@
 
 * ``enrollment_completed`` (lms.learning.completion) → issue the certificate once
   and render it if a signing key is configured.
+* ``register_holder_filter(name, label, users_for)``: another feature adds a filter to the HR
+  list and ZIP export, e.g. training registers ``"class"`` with
+  ``users_for(session, value) -> Select`` of the user ids attending that class;
+  ``/certificates/export.zip?class=12`` then streams that class's PDFs.
 * ``earned_certificate(course_id)`` (Jinja global) → the current user's
   certificate for a course, for the course page's
   ``{% from "certificates/_macros.html" import certificate_badge %}``.
@@ -9,10 +13,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from lms.certificates.models import Certificate, CertificateStatus
@@ -47,3 +53,22 @@ def earned_certificate(course_id: int) -> Certificate | None:
         .order_by(Certificate.issued_at.desc())
         .limit(1)
     )
+
+
+@dataclass(frozen=True)
+class HolderFilter:
+    name: str  # query-string key, e.g. "class"
+    label: Any  # lazy_gettext string shown on the HR list
+    users_for: Callable[[Session, str], Select[Any]]  # value -> SELECT of user ids
+
+
+_holder_filters: dict[str, HolderFilter] = {}
+
+
+def register_holder_filter(name: str, label: Any, users_for: Callable[[Session, str], Select[Any]]) -> None:
+    """Let another feature filter certificates by a group of holders (idempotent by name)."""
+    _holder_filters[name] = HolderFilter(name, label, users_for)
+
+
+def holder_filters() -> list[HolderFilter]:
+    return list(_holder_filters.values())

@@ -34,6 +34,7 @@ from lms.catalog.models import Course
 from lms.certificates import services
 from lms.certificates.codes import format_code, normalize_code
 from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonForm, ReissueForm, UploadForm
+from lms.certificates.hooks import holder_filters
 from lms.certificates.models import Certificate, CertificateFile, CertificateStatus
 from lms.core.audit import record
 from lms.core.permissions import Permission, can, filter_units_in_scope, require, unit_in_scope
@@ -272,13 +273,16 @@ def _scoped(stmt: Select[Any]) -> Select[Any]:
 
 def _filters() -> dict[str, Any]:
     args = request.args
-    return {
+    found = {
         "q": args.get("q", "").strip(),
         "unit": args.get("unit", "").strip(),
         "course": args.get("course", type=int),
         "status": args.get("status", ""),
         "year": args.get("year", type=int),
     }
+    for extra in holder_filters():  # e.g. "class" from the training feature
+        found[extra.name] = args.get(extra.name, "").strip()
+    return found
 
 
 def _filtered(stmt: Select[Any], f: dict[str, Any]) -> Select[Any]:
@@ -291,6 +295,9 @@ def _filtered(stmt: Select[Any], f: dict[str, Any]) -> Select[Any]:
         stmt = stmt.where(Certificate.org_unit_id.in_(sub))
     if f["course"]:
         stmt = stmt.where(Certificate.course_id == f["course"])
+    for extra in holder_filters():
+        if f.get(extra.name):
+            stmt = stmt.where(Certificate.user_id.in_(extra.users_for(db.session, f[extra.name])))
     if f["q"]:
         like = f"%{f['q']}%"
         code = normalize_code(f["q"])
@@ -337,7 +344,14 @@ def index() -> str:
         courses=_courses(),
         status_label=_status_label,
         statuses=list(CertificateStatus),
+        extra_filters=holder_filters(),
+        zip_ready=_zip_ready(f),
     )
+
+
+def _zip_ready(f: dict[str, Any]) -> bool:
+    """A ZIP needs a unit, a course or a registered group (e.g. a class) to be chosen."""
+    return bool(f["unit"] or f["course"] or any(f.get(x.name) for x in holder_filters()))
 
 
 @bp.route("/certificates/<int:cert_id>")
@@ -474,7 +488,7 @@ def _zip_stream(ids: list[int]) -> Iterator[bytes]:
 def export_zip() -> Any:
     """All rendered PDFs matching the list filters (unit subtree, course, …) as one streamed ZIP."""
     f = _filters()
-    if not f["unit"] and not f["course"]:
+    if not _zip_ready(f):
         flash(_("Choose a unit or a course to download."), "error")
         return redirect(url_for("certificates.index"))
     stmt = _filtered(select(Certificate.id), f).where(Certificate.pdf_sha256.is_not(None))
@@ -482,7 +496,8 @@ def export_zip() -> Any:
     record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
            count=len(ids))  # fmt: skip
     db.session.commit()
-    name = f"chung-chi-{f['unit'] or 'khoa-' + str(f['course'])}.zip"
+    name = "chung-chi-" + "-".join(str(v) for k, v in f.items() if v and k != "status") + ".zip"
+    name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "-" for ch in name)
     response = Response(stream_with_context(_zip_stream(ids)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -203,3 +203,28 @@ def test_expiring_list_and_csv_are_scoped(
     text = client.get("/certificates/expiring?days=30&format=csv").get_data(as_text=True)
     assert soon_a.display_code in text
     assert soon_b.display_code not in text
+
+
+def test_other_features_can_add_a_holder_filter_for_the_zip(
+    client: Any, session: Any, login_as: Any, make_user: Any, issued: Any, districts: Any, monkeypatch: Any
+) -> None:
+    """E.g. training registers "class" → the ZIP of one class's certificates (still scoped)."""
+    from lms.auth.models import User
+    from lms.certificates import hooks
+
+    in_class = make_user(unit=districts["a_commune"])
+    not_in_class = make_user(unit=districts["a_commune"])
+    other_district = make_user(unit=districts["b_commune"])
+    members = {"7": [in_class.id, other_district.id]}
+    monkeypatch.setattr(hooks, "_holder_filters", {})
+    hooks.register_holder_filter(
+        "class", "Lớp", lambda session, value: select(User.id).where(User.id.in_(members.get(value, [])))
+    )
+    wanted = issued(in_class, fake_pdf=True)
+    issued(not_in_class, fake_pdf=True)
+    issued(other_district, fake_pdf=True)
+    login_as(districts["hr_a"])
+    assert 'name="class"' in client.get("/certificates/").get_data(as_text=True)
+    resp = client.get("/certificates/export.zip?class=7")
+    with zipfile.ZipFile(io.BytesIO(resp.get_data())) as zf:
+        assert zf.namelist() == [f"{wanted.display_code}.pdf"]
