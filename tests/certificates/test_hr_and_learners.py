@@ -228,3 +228,21 @@ def test_other_features_can_add_a_holder_filter_for_the_zip(
     resp = client.get("/certificates/export.zip?class=7")
     with zipfile.ZipFile(io.BytesIO(resp.get_data())) as zf:
         assert zf.namelist() == [f"{wanted.display_code}.pdf"]
+
+
+def test_trainer_issues_manually_with_a_reason(
+    client: Any, session: Any, login_as: Any, make_user: Any, make_unit: Any, make_course: Any
+) -> None:
+    course = make_course()
+    learner = make_user(unit=make_unit())
+    trainer = make_user(Role.TRAINER)
+    login_as(trainer)
+    assert "/certificates/issue" in client.get("/").get_data(as_text=True)  # in the menu
+    assert client.get("/certificates/").status_code == 403  # but not HR's list
+    data = {"username": learner.username, "course_id": course.id, "reason": ""}
+    assert client.post("/certificates/issue", data=data).status_code == 200  # form shown again
+    assert session.scalar(select(Certificate).where(Certificate.user_id == learner.id)) is None
+    resp = client.post("/certificates/issue", data={**data, "reason": "Hoàn thành lớp học trực tiếp"})
+    cert = session.scalar(select(Certificate).where(Certificate.user_id == learner.id))
+    assert cert.issued_by_id == trainer.id
+    assert resp.headers["Location"].endswith(f"/verify/{cert.display_code}")
