@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
-from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select
@@ -12,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.pdf import verify_url
+from lms.core.mail import send_mail
 from lms.core.setup import to_local
 from lms.db import utcnow
 
@@ -34,27 +33,18 @@ def expiring_certificates(session: Session, *, days: int) -> list[Certificate]:
 
 
 def send_expiry_reminders(session: Session, *, days: int) -> int:
-    """Send one reminder per certificate; marks each so it is not sent twice."""
+    """Send one reminder per certificate (lms.core.mail); marks each so it is not sent twice."""
     config = current_app.config
     sent = 0
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-        if config.get("SMTP_USER"):
-            smtp.starttls()
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
-        for cert in expiring_certificates(session, days=days):
-            if not cert.user.email:
-                continue
-            msg = EmailMessage()
-            msg["From"] = config["MAIL_FROM"]
-            msg["To"] = cert.user.email
-            msg["Subject"] = f"Chứng chỉ sắp hết hạn: {cert.course_title}"
-            msg.set_content(
-                f"Kính gửi {cert.holder_name},\n\n"
-                f"Chứng chỉ {cert.display_code} của khoá học «{cert.course_title}» "
-                f"hết hạn ngày {to_local(cert.expires_at):%d/%m/%Y}. Vui lòng đăng ký học lại để được cấp chứng chỉ mới.\n\n"
-                f"Tra cứu: {verify_url(cert.code)}\n\n{config['ISSUER_NAME']}\n"
-            )
-            smtp.send_message(msg)
+    for cert in expiring_certificates(session, days=days):
+        body = (
+            f"Kính gửi {cert.holder_name},\n\n"
+            f"Chứng chỉ {cert.display_code} của khoá học «{cert.course_title}» "
+            f"hết hạn ngày {to_local(cert.expires_at):%d/%m/%Y}. "
+            "Vui lòng đăng ký học lại để được cấp chứng chỉ mới.\n\n"
+            f"Tra cứu: {verify_url(cert.code)}\n\n{config['ISSUER_NAME']}\n"
+        )
+        if send_mail(cert.user.email or "", f"Chứng chỉ sắp hết hạn: {cert.course_title}", body):
             cert.reminder_sent_at = utcnow()
             sent += 1
     session.flush()

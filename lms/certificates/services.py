@@ -72,9 +72,9 @@ def issuer_name() -> str:
     """The issuing body's name (services may run without an app context, e.g. in scripts)."""
     if has_app_context():
         return current_app.config["ISSUER_NAME"]
-    from config import Config
+    from config import load_config
 
-    return Config.ISSUER_NAME
+    return load_config().ISSUER_NAME
 
 
 def _unique_code(session: Session) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from lms.auth.models import Role, User
@@ -37,6 +36,7 @@ from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonFo
 from lms.certificates.hooks import holder_filters
 from lms.certificates.models import Certificate, CertificateFile, CertificateStatus
 from lms.core.audit import record
+from lms.core.pagination import page_number, paginate
 from lms.core.permissions import Permission, can, filter_units_in_scope, require, unit_in_scope
 from lms.db import db, utcnow
 from lms.extensions import limiter
@@ -247,22 +247,6 @@ def download(cert_id: int) -> Any:
 # HR -------------------------------------------------------------------------
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
 def _scoped(stmt: Select[Any]) -> Select[Any]:
     """Certificates of units in the officer's subtree (admin: all)."""
     if current_user.has_role(Role.ADMIN):
@@ -328,18 +312,11 @@ def _courses() -> list[Course]:
 @require(Permission.MANAGE_CERTIFICATES)
 def index() -> str:
     f = _filters()
-    stmt = _filtered(select(Certificate), f)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(max(1, request.args.get("page", 1, type=int)), pages)
-    items = db.session.scalars(
-        stmt.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((number - 1) * PAGE_SIZE)
-    ).all()
+    stmt = _filtered(select(Certificate), f).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    page = paginate(db.session, stmt, page_number(request.args.get("page")), PAGE_SIZE)
     return render_template(
         "certificates/index.html",
-        page=Page(list(items), number, pages, total),
+        page=page,
         f=f,
         courses=_courses(),
         status_label=_status_label,

@@ -136,6 +136,9 @@ def test_reminders_only_with_smtp_and_only_once(
         def __exit__(self, *exc: Any) -> None:
             return None
 
+        def starttls(self) -> None:
+            return None
+
         def send_message(self, msg: Any) -> None:
             sent.append(msg)
 
