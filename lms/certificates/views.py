@@ -90,19 +90,30 @@ class _Placeholder:
     superseded_by: Any = None
 
 
-def verify(code: str) -> Any:
-    """Public verification page for a code (any case, with or without separators)."""
-    cert = services.find_by_code(db.session, code)
-    found = cert is not None
-    record(
+def _lookup(code: str, via: str) -> Certificate | None:
+    """Log the lookup (found or not), then find the certificate, and commit.
+
+    The audit INSERT is flushed first so that on SQLite this GET takes the write
+    lock before it reads; a read-then-write transaction could fail as "locked".
+    """
+    event = record(
         db.session,
         "certificate.lookup",
         actor_id=current_user.id if current_user.is_authenticated else None,
         subject=(normalize_code(code) or "malformed")[:120],
-        found=found,
-        via="page",
+        via=via,
     )
+    db.session.flush()
+    cert = services.find_by_code(db.session, code)
+    event.details = {**event.details, "found": cert is not None}
     db.session.commit()
+    return cert
+
+
+def verify(code: str) -> Any:
+    """Public verification page for a code (any case, with or without separators)."""
+    cert = _lookup(code, "page")
+    found = cert is not None
     shown: Any = cert if found else _Placeholder(issued_at=utcnow(), completed_at=utcnow())
     html = render_template(
         "certificates/verify.html",
@@ -165,10 +176,7 @@ def verify_upload() -> Any:
 @limiter.limit(_verify_limit)
 def api_certificate(code: str) -> Any:
     """JSON for other systems: code, status, holder, course, issued_at, expires_at."""
-    cert = services.find_by_code(db.session, code)
-    record(db.session, "certificate.lookup", subject=(normalize_code(code) or "malformed")[:120],
-           found=cert is not None, via="api")  # fmt: skip
-    db.session.commit()
+    cert = _lookup(code, "api")
     payload = _api_payload(cert) if cert else _api_payload(_Placeholder(issued_at=utcnow()))
     if cert is None:
         abort(404)
