@@ -64,7 +64,11 @@ def final_score(session: Session, enrollment: Enrollment | None) -> float | None
     fn = getattr(quiz_services, "final_score", None)
     if fn is None:
         return None
-    value = fn(session, enrollment)
+    try:
+        value = fn(session, enrollment)
+    except Exception:  # a quiz bug must not stop the certificate (the score is optional)
+        log.exception("final_score failed for enrollment %s", enrollment.id)
+        return None
     return None if value is None else float(value)
 
 

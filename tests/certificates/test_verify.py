@@ -106,3 +106,19 @@ def test_revoked_and_superseded_links_keep_working(
     assert "Gian lận khi thi" in html
     assert "badge-err" in html
     assert client.get(f"/api/v1/certificates/{new.code}").get_json()["status"] == "revoked"
+
+
+def test_expired_certificates_say_so(
+    client: Any, session: Any, make_user: Any, make_unit: Any, issued: Any
+) -> None:
+    import datetime as dt
+
+    from lms.db import utcnow
+
+    cert = issued(make_user(unit=make_unit()))
+    cert.expires_at = utcnow() - dt.timedelta(days=1)
+    session.flush()
+    html = client.get(f"/verify/{cert.display_code}").get_data(as_text=True)
+    assert "badge-warn" in html
+    assert "Hết hạn" in html
+    assert client.get(f"/api/v1/certificates/{cert.code}").get_json()["status"] == "expired"
