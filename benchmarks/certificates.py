@@ -7,6 +7,7 @@
 2. Resident memory growth over N render + sign cycles after warm-up (goal ≤ 25 MB).
 3. Batch throughput of ``lms certificates render-missing`` (one process per core)
    on a temporary SQLite database, projected for the province's 10,592 a year.
+4. /verify response time for an unknown code (404) relative to a known one (200).
 """
 
 from __future__ import annotations
@@ -139,6 +140,29 @@ def main() -> int:
         print(
             f"RSS growth over {args.renders} render+sign: {after - before:+.1f} MB ({before:.0f} -> {after:.0f} MB)   (goal <= 25 MB)"
         )
+
+    # 4 (before the batch, which renders the rest). Known vs unknown code on /verify: same work?
+    client = app.test_client()
+    known = f"/verify/{sample.code}"
+    unknown = f"/verify/{new_code()}"
+    app.config["RATELIMIT_ENABLED"] = False
+    from lms.extensions import limiter
+
+    limiter.enabled = False
+    for _ in range(5):
+        client.get(known)
+        client.get(unknown)
+    pairs = []
+    for _ in range(args.repeat * 3):
+        a = time.perf_counter()
+        assert client.get(known).status_code == 200
+        b = time.perf_counter()
+        assert client.get(unknown).status_code == 404
+        c = time.perf_counter()
+        pairs.append((c - b) / (b - a))
+    print(
+        f"/verify unknown (404) vs known (200) response time: {statistics.median(pairs):.2f}x (median of pairs)"
+    )
 
     # 3. Batch throughput through the CLI (one process per core).
     runner = app.test_cli_runner()
