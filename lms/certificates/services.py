@@ -211,6 +211,8 @@ def reissue_certificate(
         raise CertificateError(_l("A reason is required."))
     if cert.status == CertificateStatus.SUPERSEDED:
         raise CertificateError(_l("This certificate was already replaced."))
+    if cert.status == CertificateStatus.REVOKED:
+        raise CertificateError(_l("A revoked certificate cannot be reissued."))
     user = cert.user
     new = Certificate(
         code=_unique_code(session),

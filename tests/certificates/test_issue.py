@@ -141,3 +141,5 @@ def test_revoke_and_reissue(session: Any, make_user: Any, make_unit: Any, issued
     services.revoke_certificate(session, new, by=admin, reason="Gian lận khi thi")
     assert new.effective_status == CertificateStatus.REVOKED
     assert services.latest_in_chain(session, old).id == new.id
+    with pytest.raises(services.CertificateError):
+        services.reissue_certificate(session, new, by=admin, reason="Cấp lại sau khi thu hồi")
