@@ -501,7 +501,7 @@ def bulk_verify() -> Any:
         raws = [r for r in raws if r.lower() not in {"code", "mã", "ma"}][:MAX_BULK_CODES]
         rows = services.bulk_lookup(db.session, raws)
         record(db.session, "certificate.lookup", actor_id=current_user.id, subject="bulk", count=len(rows),
-               via="bulk")  # fmt: skip
+               via="bulk", codes=[c.code if c else raw[:40] for raw, c in rows[:200]])  # fmt: skip
         db.session.commit()
         if request.form.get("format") == "csv":
             return _csv_response("bulk-verify.csv", _bulk_rows(rows))
