@@ -18,6 +18,7 @@ FEATURES = (
     "catalog",
     "learning",
     "quizzes",
+    "certificates",
 )
 
 

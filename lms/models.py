@@ -9,6 +9,7 @@ from lms.catalog.models import (
     Lesson,
     Module,
 )
+from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
@@ -18,6 +19,8 @@ __all__ = [
     "Answer",
     "Attempt",
     "AuditEvent",
+    "Certificate",
+    "CertificateFile",
     "Course",
     "CourseAsset",
     "CoursePrerequisite",

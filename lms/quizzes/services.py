@@ -740,6 +740,24 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
     return results or None
 
 
+def final_score(session: Session, enrollment: Enrollment) -> float | None:
+    """The learner's best final-exam result in percent (0–100), for certificates; None without a final exam.
+
+    Contract used by lms.certificates.services.final_score.
+    """
+    best = session.scalar(
+        select(func.max(Attempt.percent))
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(
+            Quiz.course_id == enrollment.course_id,
+            Quiz.key == FINAL_KEY,
+            Attempt.user_id == enrollment.user_id,
+            Attempt.submitted_at.is_not(None),
+        )
+    )
+    return None if best is None else float(best)
+
+
 def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, bool]:
     """Module gate (sequential modules): {module_id: its required quiz passed}, two statements."""
     course = enrollment.course

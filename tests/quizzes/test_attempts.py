@@ -353,3 +353,12 @@ def test_closes_at_ends_attempts_and_opens_the_review(session, final, start):
     assert services.may_review(final, attempt, attempts, now=T0 + dt.timedelta(minutes=11))
     with pytest.raises(services.QuizClosedError):
         start(final, now=T0 + dt.timedelta(minutes=11))
+
+
+def test_final_score_for_certificates(session, course, final, start, learner):
+    from lms.learning.services import enroll_user
+
+    enrollment = enroll_user(session, learner, course)
+    assert services.final_score(session, enrollment) is None
+    pass_quiz(session, final, start, T0)
+    assert services.final_score(session, enrollment) == 100.0
