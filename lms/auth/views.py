@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     abort,
@@ -39,7 +41,18 @@ def _limit() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A local path to go back to, or None.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash,
+    so "/\t/evil.example" would leave the site: refuse any control character,
+    white space or backslash, and anything with a scheme or host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return None
     return target
 

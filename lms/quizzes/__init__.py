@@ -14,6 +14,29 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("QUIZ_GRACE_SECONDS", services.DEFAULT_GRACE_SECONDS)
     app.register_blueprint(views.bp)
+    from lms.core.access import Access, declare_access
+
+    declare_access(
+        Access.SIGNED_IN, "quizzes.index", "quizzes.course_quizzes", "quizzes.intro", "quizzes.start"
+    )
+    declare_access(
+        Access.OWNER,
+        "quizzes.take",
+        "quizzes.save",
+        "quizzes.autosave",
+        "quizzes.confirm",
+        "quizzes.submit",
+        "quizzes.result",
+    )
+    declare_access(
+        Access.STAFF,
+        "quizzes.manage",
+        "quizzes.stats",
+        "quizzes.stats_csv",
+        "quizzes.attempts",
+        "quizzes.inspect",
+        "quizzes.regrade",
+    )
     register_part(QuizzesPart())
     register_requirement(services.quiz_requirements)
     register_module_check(services.module_quiz_check)

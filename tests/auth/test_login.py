@@ -116,3 +116,30 @@ def test_unknown_user_and_wrong_password_cost_the_same_hash_work(client, make_us
     client.post("/login", data={"login": "nobody-here", "password": "wrong-wrong-wrong"})
     assert len(calls) == 2
     assert calls[0] == calls[1]  # same algorithm and parameters, so the same cost
+
+
+def test_next_after_login_stays_on_this_site(client, make_user):
+    """Browsers drop tabs/newlines and read "\\" as "/": "/\\t/evil.example" would leave the site."""
+    make_user(username="redir")
+    for target in (
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example",
+    ):
+        client.post("/logout")
+        resp = client.post(
+            "/login", query_string={"next": target}, data={"login": "redir", "password": PASSWORD}
+        )
+        assert resp.status_code == 302, target
+        assert resp.headers["Location"] == "/", target
+    client.post("/logout")
+    resp = client.post("/login?next=/courses/%3Fq%3Dx", data={"login": "redir", "password": PASSWORD})
+    assert resp.headers["Location"] == "/courses/?q=x"
+
+
+def test_language_switch_goes_back_only_to_this_site(client):
+    resp = client.post("/language", data={"lang": "en", "next": "/\t/evil.example"})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/"

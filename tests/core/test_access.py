@@ -1,0 +1,198 @@
+"""Access control from the outside: every route, real objects, three kinds of visitor.
+
+The classification lives in ``lms.core.access`` (each feature declares its
+endpoints in ``init_app``). This walk fails for a route nobody classified, so
+routes added later are checked as soon as they land. A URL argument this test
+cannot fill yet fails too: add a real object for it to ``world`` below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.routing import Rule
+
+from lms.auth import services as auth_services
+from lms.catalog.models import CourseAsset, Lesson
+from lms.certificates.models import Certificate
+from lms.core.access import ACCESS, Access, access_of, declare_access
+from lms.db import utcnow
+from lms.quizzes import services as quiz_services
+from lms.quizzes.models import Question
+from tests.conftest import login
+from tests.quizzes.helpers import load_fixture_course, quiz_by_key
+
+METHODS = ("GET", "POST")
+
+
+@dataclass
+class World:
+    args: dict[str, Any]
+    owner: Any
+    other: Any
+
+
+@pytest.fixture
+def world(session: Any, make_user: Any, make_unit: Any) -> World:
+    """One of each object a URL can name, owned by `owner`; `other` is a second plain learner."""
+    unit = make_unit()
+    owner = make_user(unit=unit)
+    other = make_user(unit=unit)
+    admin = make_user("admin")
+    course = load_fixture_course(session, slug="access-walk")
+    module = course.modules[0]
+    lesson = Lesson(
+        module_id=module.id, course_id=course.id, key="bai-1", title="Bài 1", body_html="<p>x</p>"
+    )
+    session.add(lesson)
+    data = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+    session.add(
+        CourseAsset(
+            course_id=course.id,
+            path="media/a.gif",
+            content_type="image/gif",
+            sha256=hashlib.sha256(data).hexdigest(),
+            data=data,
+        )
+    )
+    session.flush()
+    quiz = quiz_by_key(session, course, module.key)
+    attempt = quiz_services.start_attempt(session, quiz, owner)
+    now = utcnow()
+    cert = Certificate(
+        code="ACCESSWALK00000001",
+        user_id=owner.id,
+        course_id=course.id,
+        holder_name=owner.full_name,
+        course_title=course.title,
+        completed_at=now,
+        issued_at=now,
+    )
+    session.add(cert)
+    session.flush()
+    token = auth_services.create_reset_token(session, owner, by=admin)
+    args = {
+        "slug": course.slug,
+        "module_key": module.key,
+        "lesson_key": lesson.key,
+        "path": "media/a.gif",
+        "course_id": course.id,
+        "quiz_id": quiz.id,
+        "attempt_id": attempt.id,
+        "question_id": session.scalars(select(Question.id).where(Question.quiz_id == quiz.id)).first(),
+        "cert_id": cert.id,
+        "code": cert.code,
+        "user_id": owner.id,
+        "unit_id": unit.id,
+        "token": token,
+        "filename": "css/site.css",
+    }
+    return World(args, owner, other)
+
+
+def routes(app: Flask) -> list[tuple[Rule, str]]:
+    return sorted(
+        ((rule, method) for rule in app.url_map.iter_rules() for method in METHODS if method in rule.methods),
+        key=lambda rm: (rm[0].rule, rm[1]),
+    )
+
+
+def build(app: Flask, rule: Rule, method: str, args: dict[str, Any]) -> str:
+    missing = rule.arguments - set(args)
+    assert not missing, f"{rule.endpoint}: add a real object for {sorted(missing)} to world() in {__file__}"
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        return adapter.build(rule.endpoint, {a: args[a] for a in rule.arguments}, method=method)
+
+
+def call(client: FlaskClient, method: str, url: str) -> Any:
+    resp = client.get(url) if method == "GET" else client.post(url, data={})
+    resp.close()  # static files are streamed from disk
+    return resp
+
+
+def is_login_redirect(resp: Any) -> bool:
+    return resp.status_code in (301, 302, 303) and urlsplit(resp.headers["Location"]).path.endswith("/login")
+
+
+def test_every_endpoint_is_classified(app: Flask) -> None:
+    unclassified = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(ACCESS))
+    assert not unclassified, (
+        f"declare who may reach {unclassified} with lms.core.access.declare_access() in the feature's init_app"
+    )
+
+
+def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
+    public = {e for e, (level, _) in ACCESS.items() if level is Access.PUBLIC}
+    assert public == {
+        "static",
+        "healthz",
+        "auth.login",
+        "auth.set_language",
+        "auth.reset_password",
+        "certificates.verify",
+        "certificates.verify_start",
+        "certificates.verify_upload",
+        "certificates.api_certificate",
+    }, "a new public endpoint: add it here on purpose, with its reason in declare_access()"
+    assert all(ACCESS[e][1].strip() for e in public)
+
+
+def test_declarations_need_a_reason_for_public_and_cannot_flip() -> None:
+    with pytest.raises(ValueError, match="reason"):
+        declare_access(Access.PUBLIC, "x.y")
+    with pytest.raises(ValueError, match="already declared"):
+        declare_access(Access.PUBLIC, "admin.users", reason="no")
+    assert access_of("admin.users") is Access.STAFF
+
+
+def test_anonymous_visitors_are_sent_to_login(app: Flask, world: World) -> None:
+    client = app.test_client()
+    wrong = []
+    for rule, method in routes(app):
+        url = build(app, rule, method, world.args)
+        resp = call(client, method, url)
+        if access_of(rule.endpoint) is Access.PUBLIC:
+            if resp.status_code >= 500 or is_login_redirect(resp):
+                wrong.append(f"{method} {url} (public) -> {resp.status_code}")
+        elif not is_login_redirect(resp):
+            wrong.append(f"{method} {url} -> {resp.status_code} {resp.headers.get('Location', '')}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_plain_learner_is_refused_staff_pages_and_others_objects(app: Flask, world: World) -> None:
+    client = app.test_client()
+    login(client, world.other)
+    wrong = []
+    for rule, method in routes(app):
+        level = access_of(rule.endpoint)
+        if level not in (Access.STAFF, Access.OWNER):
+            continue
+        url = build(app, rule, method, world.args)
+        resp = call(client, method, url)
+        if resp.status_code not in (403, 404):
+            wrong.append(f"{method} {url} ({level}) -> {resp.status_code}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_owner_and_signed_in_learners_get_their_pages(app: Flask, world: World) -> None:
+    """The other side of the walk: the same URLs work for those they are meant for."""
+    client = app.test_client()
+    login(client, world.owner)
+    wrong = []
+    for rule, method in routes(app):
+        level = access_of(rule.endpoint)
+        if method != "GET" or level not in (Access.SIGNED_IN, Access.OWNER):
+            continue
+        url = build(app, rule, method, world.args)
+        resp = call(client, method, url)
+        if resp.status_code >= 400 or is_login_redirect(resp):
+            wrong.append(f"GET {url} ({level}) -> {resp.status_code}")
+    assert not wrong, "\n".join(wrong)
