@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import zipfile
@@ -36,6 +35,7 @@ from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonFo
 from lms.certificates.hooks import holder_filters
 from lms.certificates.models import Certificate, CertificateFile, CertificateStatus
 from lms.core.audit import record
+from lms.core.csvfile import csv_response
 from lms.core.pagination import page_number, paginate
 from lms.core.permissions import Permission, can, filter_units_in_scope, require, unit_in_scope
 from lms.db import db, utcnow
@@ -504,7 +504,7 @@ def bulk_verify() -> Any:
                via="bulk", codes=[c.code if c else raw[:40] for raw, c in rows[:200]])  # fmt: skip
         db.session.commit()
         if request.form.get("format") == "csv":
-            return _csv_response("bulk-verify.csv", _bulk_rows(rows))
+            return csv_response("bulk-verify.csv", _bulk_rows(rows))
     return render_template("certificates/bulk_verify.html", form=form, rows=rows, status_label=_status_label)
 
 
@@ -531,22 +531,6 @@ def _date(value: dt.datetime | None) -> str:
     from lms.core.setup import to_local
 
     return to_local(value).strftime("%d/%m/%Y") if value else ""
-
-
-def _csv_response(filename: str, rows: Any) -> Response:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # Excel opens UTF-8 Vietnamese correctly with a BOM
-    writer = csv.writer(buf)
-    for row in rows:
-        writer.writerow([_csv_safe(v) for v in row])
-    response = Response(buf.getvalue(), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _csv_safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @bp.route("/certificates/expiring")
@@ -576,5 +560,5 @@ def expiring() -> Any:
             ]
             for c in certs
         ]
-        return _csv_response(f"expiring-{days}d.csv", rows)
+        return csv_response(f"expiring-{days}d.csv", rows)
     return render_template("certificates/expiring.html", certs=certs, days=days)

@@ -7,6 +7,7 @@ templates then output the stored HTML as-is.
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from collections.abc import Callable
 
@@ -117,5 +118,8 @@ def _rewrite_urls(tokens: list, rewrite: Callable[[str], str | None]) -> None:
 
 
 def plain_text(html: str) -> str:
-    """Strip all markup (for search keys, CSV exports and PDFs)."""
-    return bleach.clean(html, tags=set(), strip=True, strip_comments=True)
+    """Strip all markup (for search keys, CSV exports and PDFs): text, not HTML ("&", not "&amp;").
+
+    The result is NOT safe to output as HTML unescaped; templates escape it as usual.
+    """
+    return htmllib.unescape(bleach.clean(html, tags=set(), strip=True, strip_comments=True))

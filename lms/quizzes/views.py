@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any
 
@@ -25,6 +23,7 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseStatus
+from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
 from lms.core.permissions import Permission, can, require
 from lms.db import db, utcnow
@@ -427,14 +426,19 @@ def stats_csv(quiz_id: int) -> Response:
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:
         abort(404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["question_id", "kind", "prompt", "responses", "facility", "discrimination", "choices (* = correct)"]
-    )
+    header = [
+        "question_id",
+        "kind",
+        "prompt",
+        "responses",
+        "facility",
+        "discrimination",
+        "choices (* = correct)",
+    ]
+    rows = [header]
     for s in services.question_stats(db.session, quiz):
         choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
-        writer.writerow(
+        rows.append(
             [
                 s.key,
                 s.kind,
@@ -445,13 +449,7 @@ def stats_csv(quiz_id: int) -> Response:
                 choices,
             ]
         )
-    data = "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Vietnamese correctly
-    filename = f"quiz-{quiz.course.slug}-{quiz.key}-stats.csv"
-    return Response(
-        data,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(f"quiz-{quiz.course.slug}-{quiz.key}-stats.csv", rows)
 
 
 @bp.post("/question/<int:question_id>/regrade")

@@ -347,3 +347,19 @@ def test_trainers_can_inspect_attempts_with_save_times(session, login_as, make_u
     learner_client = login_as(learner)
     assert learner_client.get(f"/quizzes/attempt/{attempt.id}/inspect").status_code == 403
     assert learner_client.get(f"/quizzes/{m1.id}/attempts").status_code == 403
+
+
+def test_statistics_csv_cannot_carry_a_formula(session, login_as, make_user, m1):
+    """A prompt that starts like a formula stays text when a trainer opens the CSV in Excel."""
+    import csv
+    import io
+
+    question = m1.questions[0]
+    question.prompt_html = "<p>=HYPERLINK(&quot;http://evil.example&quot;)</p>"
+    session.flush()
+    client = login_as(make_user("trainer"))
+    resp = client.get(f"/quizzes/{m1.id}/stats.csv")
+    assert resp.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    row = next(r for r in rows if r[0] == question.key)
+    assert row[2] == '\'=HYPERLINK("http://evil.example")'
