@@ -111,18 +111,7 @@ def user_new() -> str | Response:
         form.org_unit.data = request.args.get("unit", NO_UNIT, type=int)
     if form.validate_on_submit():
         try:
-            user = auth_services.create_user(
-                db.session,
-                username=form.username.data,
-                full_name=form.full_name.data,
-                email=form.email.data,
-                org_unit=_unit_or_none(form.org_unit.data),
-                job_title=form.job_title.data or "",
-                it_qualification=form.it_qualification.data,
-                roles=set(form.roles.data),
-                scope_unit=_unit_or_none(form.scope_unit.data),
-                by=current_user,
-            )
+            user = auth_services.create_user(db.session, by=current_user, **_account_fields(form))
         except auth_services.AccountError as exc:  # taken between validation and insert
             db.session.rollback()
             _account_error_to_form(form, exc)
@@ -134,6 +123,20 @@ def user_new() -> str | Response:
         )
         return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _account_fields(form: UserForm) -> dict[str, Any]:
+    """The account form's values as create_user/update_user keyword arguments (one mapping for both)."""
+    return {
+        "username": form.username.data,
+        "full_name": form.full_name.data,
+        "email": form.email.data,
+        "org_unit": _unit_or_none(form.org_unit.data),
+        "job_title": form.job_title.data or "",
+        "it_qualification": form.it_qualification.data,
+        "roles": set(form.roles.data),
+        "scope_unit": _unit_or_none(form.scope_unit.data),
+    }
 
 
 def _account_error_to_form(form: UserForm, exc: auth_services.AccountError) -> None:
@@ -156,19 +159,7 @@ def user_edit(user_id: int) -> str | Response:
         form.scope_unit.data = user.scope_unit_id or NO_UNIT
     if form.validate_on_submit():
         try:
-            auth_services.update_user(
-                db.session,
-                user,
-                by=current_user,
-                username=form.username.data,
-                full_name=form.full_name.data,
-                email=form.email.data,
-                org_unit=_unit_or_none(form.org_unit.data),
-                job_title=form.job_title.data or "",
-                it_qualification=form.it_qualification.data,
-                roles=set(form.roles.data),
-                scope_unit=_unit_or_none(form.scope_unit.data),
-            )
+            auth_services.update_user(db.session, user, by=current_user, **_account_fields(form))
         except auth_services.AccountError as exc:
             db.session.rollback()
             _account_error_to_form(form, exc)

@@ -711,15 +711,7 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
     ).all()
     if not quizzes:
         return None
-    passed = set(
-        session.scalars(
-            select(Attempt.quiz_id).where(
-                Attempt.user_id == enrollment.user_id,
-                Attempt.quiz_id.in_([q.id for q in quizzes]),
-                Attempt.passed.is_(True),
-            )
-        )
-    )
+    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
     results: list[Requirement] = []
     module_quizzes = [q for q in quizzes if q.key != FINAL_KEY and q.required]
     if course.require_quizzes and module_quizzes:
@@ -738,6 +730,17 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
             Requirement("final_exam", str(_l("Final exam passed")), all(q.id in passed for q in finals))
         )
     return results or None
+
+
+def _passed_quiz_ids(session: Session, user_id: int, quiz_ids: list[int]) -> set[int]:
+    """Which of these quizzes the user has passed (at least one passing attempt)."""
+    return set(
+        session.scalars(
+            select(Attempt.quiz_id).where(
+                Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True)
+            )
+        )
+    )
 
 
 def final_score(session: Session, enrollment: Enrollment) -> float | None:
@@ -774,15 +777,7 @@ def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, boo
     ).all()
     if not quizzes:
         return {}
-    passed = set(
-        session.scalars(
-            select(Attempt.quiz_id).where(
-                Attempt.user_id == enrollment.user_id,
-                Attempt.quiz_id.in_([q.id for q in quizzes]),
-                Attempt.passed.is_(True),
-            )
-        )
-    )
+    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
     return {q.module_id: q.id in passed for q in quizzes}
 
 
