@@ -82,9 +82,14 @@ def users() -> str:
     stmt = select(User).options(joinedload(User.org_unit))
     if form.validate():
         if form.q.data:
-            like = f"%{form.q.data.strip()}%"
+            q = form.q.data.strip()  # % and _ are searched for, not wildcards
             stmt = stmt.where(
-                or_(User.username.ilike(like), User.full_name.ilike(like), User.email.ilike(like))
+                or_(
+                    *(
+                        col.icontains(q, autoescape=True)
+                        for col in (User.username, User.full_name, User.email)
+                    )
+                )
             )
         if form.role.data:
             stmt = stmt.where(User.role_rows.any(role=form.role.data))

@@ -291,9 +291,8 @@ def _filtered(stmt: Select[Any], f: dict[str, Any]) -> Select[Any]:
         if f.get(extra.name):
             stmt = stmt.where(Certificate.user_id.in_(extra.users_for(db.session, f[extra.name])))
     if f["q"]:
-        like = f"%{f['q']}%"
         code = normalize_code(f["q"])
-        cond = Certificate.holder_name.ilike(like)
+        cond = Certificate.holder_name.icontains(f["q"], autoescape=True)  # % and _ are not wildcards
         stmt = stmt.where(cond | (Certificate.code == code)) if code else stmt.where(cond)
     now = utcnow()
     if f["status"] == CertificateStatus.EXPIRED:

@@ -227,3 +227,13 @@ def test_user_list_search_filter_and_pagination(client, admin, make_user, make_u
     html = client.get("/admin/users?role=hr&status=inactive").get_data(as_text=True)
     assert "Trần Văn Hải" in html
     assert "Tìm thấy 1 tài khoản." in html
+
+
+def test_user_search_treats_percent_and_underscore_as_text(client, admin, make_user, make_unit):
+    unit = make_unit()
+    make_user(unit=unit, username="nv_a", full_name="Nguyễn Văn A")
+    make_user(unit=unit, username="nvxb", full_name="Nguyễn Văn B")
+    html = client.get(f"/admin/users?unit={unit.id}&q=nv_").get_data(as_text=True)
+    assert "Nguyễn Văn A" in html
+    assert "Nguyễn Văn B" not in html
+    assert "Nguyễn Văn" not in client.get(f"/admin/users?unit={unit.id}&q=%25").get_data(as_text=True)
