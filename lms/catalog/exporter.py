@@ -66,13 +66,28 @@ def course_yaml(course: Course) -> dict[str, Any]:
     return data
 
 
+class UnsafePathError(ValueError):
+    """A slug, key or image path from the database would write outside the course folder."""
+
+
+def child_path(base: Path, relative: str) -> Path:
+    """base / relative, refusing anything that leaves base (.., absolute paths, empty names)."""
+    parts = Path(relative).parts
+    if not relative or Path(relative).is_absolute() or any(p in ("", ".", "..") for p in parts):
+        raise UnsafePathError(relative)
+    path = base / relative
+    if not path.resolve().is_relative_to(base.resolve()):
+        raise UnsafePathError(relative)
+    return path
+
+
 def export_course(session: Session, course: Course, target: Path) -> Path:
     """Write course into target/<slug>/ (created; existing files are overwritten)."""
-    root = target / course.slug
+    root = child_path(target, course.slug)
     root.mkdir(parents=True, exist_ok=True)
     (root / COURSE_FILE).write_text(dump_yaml(course_yaml(course)), encoding="utf-8")
     for module in course.modules:
-        folder = root / module.key
+        folder = child_path(root, module.key)
         folder.mkdir(exist_ok=True)
         meta: dict[str, Any] = {"title": module.title}
         if module.title_en:
@@ -91,9 +106,9 @@ def export_course(session: Session, course: Course, target: Path) -> Path:
                 }
             )
             text = f"---\n{front}---\n{lesson.body_markdown}"
-            (folder / f"{lesson.key}.md").write_text(text, encoding="utf-8")
+            child_path(folder, f"{lesson.key}.md").write_text(text, encoding="utf-8")
     for asset in session.scalars(select(CourseAsset).where(CourseAsset.course_id == course.id)):
-        path = root / asset.path
+        path = child_path(root, asset.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(asset.data)
     for part in registered_parts():

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.catalog.exporter import child_path
 from lms.catalog.models import Course, Module
 from lms.catalog.parts import ImportErrors
 from lms.core.html import render_markdown
@@ -470,7 +471,11 @@ class QuizzesPart:
             select(Quiz).where(Quiz.course_id == course.id, Quiz.active.is_(True))
         ).all()
         for quiz in quizzes:
-            path = course_dir / FINAL_FILE if quiz.key == FINAL_KEY else course_dir / quiz.key / QUIZ_FILE
+            path = (
+                course_dir / FINAL_FILE
+                if quiz.key == FINAL_KEY
+                else child_path(course_dir, quiz.key) / QUIZ_FILE
+            )
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(dump_quiz(session, quiz), encoding="utf-8")
 

@@ -92,3 +92,29 @@ def test_real_courses_round_trip(session, tmp_path):
         assert {p: a.sha256 for p, a in again.assets.items()} == {
             p: a.sha256 for p, a in original.assets.items()
         }
+
+
+def test_export_never_writes_outside_the_target(session, tmp_path):
+    """Slugs, keys and image paths come from the database (later from the web editor): no '..'."""
+    import pytest
+
+    from lms.catalog.exporter import UnsafePathError
+    from lms.catalog.models import CourseAsset
+
+    import_fixtures(session)
+    course = session.scalars(select(Course).where(Course.slug == "co-ban-chu-ky-so")).one()
+    bad = CourseAsset(
+        course_id=course.id, path="../../escaped.png", content_type="image/png", sha256="0", data=b"x"
+    )
+    session.add(bad)
+    session.flush()
+    with pytest.raises(UnsafePathError):
+        export_course(session, course, tmp_path / "out")
+    assert not (tmp_path / "escaped.png").exists()
+    session.delete(bad)
+    session.flush()
+    export_course(session, course, tmp_path / "ok")  # the same course exports once it is clean
+    course.modules[0].key = "../up"
+    with pytest.raises(UnsafePathError):
+        export_course(session, course, tmp_path / "out2")
+    assert not (tmp_path / "up").exists()
