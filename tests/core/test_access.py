@@ -153,13 +153,22 @@ def test_declarations_need_a_reason_for_public_and_cannot_flip() -> None:
     assert access_of("admin.users") is Access.STAFF
 
 
-def test_anonymous_visitors_are_sent_to_login(app: Flask, world: World) -> None:
+def walk(app: Flask, world: World, user: Any, levels: set[Access], methods: tuple[str, ...] = METHODS) -> Any:
+    """Yield (method, url, level, response) for each route of these levels, visited as user (None: anonymous)."""
     client = app.test_client()
-    wrong = []
+    if user is not None:
+        login(client, user)
     for rule, method in routes(app):
-        url = build(app, rule, method, world.args)
-        resp = call(client, method, url)
-        if access_of(rule.endpoint) is Access.PUBLIC:
+        level = access_of(rule.endpoint)
+        if level in levels and method in methods:
+            url = build(app, rule, method, world.args)
+            yield method, url, level, call(client, method, url)
+
+
+def test_anonymous_visitors_are_sent_to_login(app: Flask, world: World) -> None:
+    wrong = []
+    for method, url, level, resp in walk(app, world, None, set(Access)):
+        if level is Access.PUBLIC:
             if resp.status_code >= 500 or is_login_redirect(resp):
                 wrong.append(f"{method} {url} (public) -> {resp.status_code}")
         elif not is_login_redirect(resp):
@@ -168,31 +177,19 @@ def test_anonymous_visitors_are_sent_to_login(app: Flask, world: World) -> None:
 
 
 def test_plain_learner_is_refused_staff_pages_and_others_objects(app: Flask, world: World) -> None:
-    client = app.test_client()
-    login(client, world.other)
-    wrong = []
-    for rule, method in routes(app):
-        level = access_of(rule.endpoint)
-        if level not in (Access.STAFF, Access.OWNER):
-            continue
-        url = build(app, rule, method, world.args)
-        resp = call(client, method, url)
-        if resp.status_code not in (403, 404):
-            wrong.append(f"{method} {url} ({level}) -> {resp.status_code}")
+    wrong = [
+        f"{method} {url} ({level}) -> {resp.status_code}"
+        for method, url, level, resp in walk(app, world, world.other, {Access.STAFF, Access.OWNER})
+        if resp.status_code not in (403, 404)
+    ]
     assert not wrong, "\n".join(wrong)
 
 
 def test_the_owner_and_signed_in_learners_get_their_pages(app: Flask, world: World) -> None:
     """The other side of the walk: the same URLs work for those they are meant for."""
-    client = app.test_client()
-    login(client, world.owner)
-    wrong = []
-    for rule, method in routes(app):
-        level = access_of(rule.endpoint)
-        if method != "GET" or level not in (Access.SIGNED_IN, Access.OWNER):
-            continue
-        url = build(app, rule, method, world.args)
-        resp = call(client, method, url)
-        if resp.status_code >= 400 or is_login_redirect(resp):
-            wrong.append(f"GET {url} ({level}) -> {resp.status_code}")
+    wrong = [
+        f"GET {url} ({level}) -> {resp.status_code}"
+        for _, url, level, resp in walk(app, world, world.owner, {Access.SIGNED_IN, Access.OWNER}, ("GET",))
+        if resp.status_code >= 400 or is_login_redirect(resp)
+    ]
     assert not wrong, "\n".join(wrong)
