@@ -20,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from lms.auth import services as auth_services
-from lms.catalog.models import CourseAsset, Lesson
+from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson
 from lms.certificates.models import Certificate
 from lms.core.access import ACCESS, Access, access_of, declare_access
 from lms.db import utcnow
@@ -193,3 +193,21 @@ def test_the_owner_and_signed_in_learners_get_their_pages(app: Flask, world: Wor
         if resp.status_code >= 400 or is_login_redirect(resp)
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_draft_course_is_hidden_from_learners(app: Flask, world: World, session: Any) -> None:
+    """The same walk with the course back in draft: its pages, images and quizzes are 404 for a learner."""
+    course = session.scalars(select(Course).where(Course.slug == world.args["slug"])).one()
+    course.status = CourseStatus.DRAFT
+    session.flush()
+    about_course = {"slug", "course_id", "quiz_id", "path"}
+    adapter = app.url_map.bind("localhost")
+    seen = {}
+    for _, url, _, resp in walk(app, world, world.other, {Access.SIGNED_IN}, ("GET",)):
+        rule, _ = adapter.match(url, return_rule=True)
+        if about_course & set(rule.arguments):
+            seen[url] = resp.status_code
+    assert {"learning.course", "learning.lesson", "catalog.asset", "quizzes.intro"} <= {
+        adapter.match(u, return_rule=True)[0].endpoint for u in seen
+    }
+    assert {url: code for url, code in seen.items() if code != 404} == {}
