@@ -29,7 +29,10 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def _login_key() -> str:
-    return "login:" + request.form.get("login", "").strip().lower()[:120]
+    """Count failures per account, whether it is named by username or by e-mail."""
+    typed = request.form.get("login", "").strip().lower()[:120]
+    user = services.find_user_by_login(db.session, typed)
+    return f"login:user:{user.id}" if user is not None else "login:" + typed
 
 
 def _login_failed(response: Response) -> bool:

@@ -143,3 +143,20 @@ def test_language_switch_goes_back_only_to_this_site(client):
     resp = client.post("/language", data={"lang": "en", "next": "/\t/evil.example"})
     assert resp.status_code == 302
     assert resp.headers["Location"] == "/"
+
+
+def test_failures_count_per_account_by_username_and_email_from_many_addresses(client, make_user):
+    """Switching between username and e-mail (and IPs) does not double the guesses an account allows."""
+    make_user(username="thu", email="thu@example.test")
+    for i in range(10):
+        login = "thu" if i % 2 else "THU@example.test"
+        resp = client.post(
+            "/login",
+            data={"login": login, "password": "bad-password-x"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"},
+        )
+        assert resp.status_code == 200
+    resp = client.post(
+        "/login", data={"login": "thu", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.1.1"}
+    )
+    assert resp.status_code == 429
