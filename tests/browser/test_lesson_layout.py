@@ -1,0 +1,56 @@
+"""The lesson player as a reader sees it, on a phone (320 px) and a desktop (1280 px)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+LINES_OF_TEXT = """el => { const r = document.createRange(); r.selectNodeContents(el);
+  return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size }"""
+LESSON = "/courses/dich-vu-cong-truc-tuyen/learn/01-khai-niem-va-muc-do/02-bon-muc-do-theo-nd-43-2011"
+
+
+def test_phone_reads_lesson_first_and_tables_scroll_in_their_box(browser, live_server):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")  # trainer preview: no enrolment needed
+        page.goto(live_server + LESSON)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        lesson_top = page.locator("article.lesson h1").bounding_box()["y"]
+        toc_top = page.locator("nav.toc").bounding_box()["y"]
+        assert lesson_top < toc_top  # the lesson, not the contents list, is on the first screen
+        box = page.locator(".lesson-body .table-scroll").first
+        assert box.evaluate("el => el.scrollWidth > el.clientWidth")  # scrolls sideways...
+        # ...so a short word such as "Mức 1" stays on one line instead of breaking into letters
+        cell = page.locator(".lesson-body tbody th, .lesson-body tbody td").first
+        assert cell.evaluate("el => el.scrollWidth <= el.clientWidth")
+        assert cell.inner_text().strip() == "Mức 1"
+        assert cell.evaluate(LINES_OF_TEXT) == 1
+        box.focus()
+        assert box.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+        assert page.locator(".admonition-title").first.is_visible()
+    finally:
+        context.close()
+
+
+def test_desktop_shows_contents_left_of_the_lesson(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")
+        page.goto(live_server + LESSON)
+        toc = page.locator("nav.toc").bounding_box()
+        lesson = page.locator("article.lesson").bounding_box()
+        assert toc["x"] + toc["width"] <= lesson["x"]
+        assert abs(toc["y"] - lesson["y"]) < 5
+        assert (
+            not page.locator(".lesson-figure .full-size").first.is_visible()
+            if page.locator(".lesson-figure").count()
+            else True
+        )
+    finally:
+        context.close()
