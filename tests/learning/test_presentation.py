@@ -67,3 +67,14 @@ def test_lesson_headings_start_at_h1_and_never_skip_a_level(real_courses, make_u
     assert levels[0] == 1
     assert levels.count(1) == 1
     assert all(b <= a + 1 for a, b in pairwise(levels)), levels
+
+
+def test_dashboard_says_start_until_the_first_lesson_is_opened(real_courses, make_user, login_as):
+    client = login_as(make_user())
+    client.post("/courses/chu-ky-so-cong-vu/enrol")
+    page = client.get("/").get_data(as_text=True)
+    assert "Bắt đầu khoá học</a>" in page
+    assert "Học tiếp</a>" not in page
+    client.get("/courses/chu-ky-so-cong-vu/learn/01-khai-niem/01-chu-ky-so-la-gi")
+    page = client.get("/").get_data(as_text=True)
+    assert "Học tiếp</a>" in page
