@@ -54,3 +54,27 @@ def test_desktop_shows_contents_left_of_the_lesson(browser, live_server):
         )
     finally:
         context.close()
+
+
+def test_printout_names_the_course_and_drops_navigation(page, live_server):
+    browser_login(page, live_server, "giangvien")
+    page.goto(live_server + LESSON)
+    assert not page.locator(".print-only").is_visible()
+    page.emulate_media(media="print")
+    try:
+        assert page.locator(".print-only").is_visible()
+        assert "Dịch vụ công trực tuyến mức độ 3, 4" in page.locator(".print-only").inner_text()
+        for hidden in ("nav.toc", ".lesson-nav", "header.site-header"):
+            assert not page.locator(hidden).is_visible(), hidden
+        assert page.locator(".admonition-title").first.is_visible()
+    finally:
+        page.emulate_media(media="screen")
+
+
+def test_focus_ring_has_a_dark_part_for_contrast_on_white(page, live_server):
+    browser_login(page, live_server, "giangvien")
+    page.goto(live_server + LESSON)
+    box = page.locator(".lesson-body .table-scroll").first
+    box.focus()
+    assert box.evaluate("el => el.matches(':focus-visible')")
+    assert "rgb(27, 31, 36)" in box.evaluate("el => getComputedStyle(el).boxShadow")
