@@ -78,3 +78,11 @@ def test_focus_ring_has_a_dark_part_for_contrast_on_white(page, live_server):
     box.focus()
     assert box.evaluate("el => el.matches(':focus-visible')")
     assert "rgb(27, 31, 36)" in box.evaluate("el => getComputedStyle(el).boxShadow")
+
+
+def test_catalogue_filter_controls_line_up(page, live_server):
+    browser_login(page, live_server, "hocvien")
+    page.goto(live_server + "/courses/")
+    boxes = [page.locator(sel).bounding_box() for sel in ("#q", "#topic", ".filters button")]
+    assert len({round(b["y"]) for b in boxes}) == 1
+    assert len({round(b["height"]) for b in boxes}) == 1
