@@ -78,3 +78,26 @@ def test_dashboard_says_start_until_the_first_lesson_is_opened(real_courses, mak
     client.get("/courses/chu-ky-so-cong-vu/learn/01-khai-niem/01-chu-ky-so-la-gi")
     page = client.get("/").get_data(as_text=True)
     assert "Học tiếp</a>" in page
+
+
+def test_lesson_and_course_pages_have_a_labelled_breadcrumb(real_courses, make_user, login_as):
+    client = login_as(make_user(Role.TRAINER))
+    page = client.get(LESSON).get_data(as_text=True)
+    crumb = page.split('<nav class="breadcrumbs no-print" aria-label="Đường dẫn điều hướng"><ol>', 1)[1]
+    crumb = crumb.split("</ol></nav>", 1)[0]
+    assert '<a href="/courses/dich-vu-cong-truc-tuyen">Dịch vụ công trực tuyến mức độ 3, 4</a>' in crumb
+    assert "<li>Dịch vụ công trực tuyến và các mức độ</li>" in crumb
+    page = client.get("/courses/dich-vu-cong-truc-tuyen").get_data(as_text=True)
+    assert '<nav class="breadcrumbs" aria-label="Đường dẫn điều hướng"><ol><li><a href="/courses/">' in page
+
+
+def test_vietnamese_lesson_text_is_marked_as_vietnamese_in_the_english_interface(
+    real_courses, make_user, login_as
+):
+    page = login_as(make_user(Role.TRAINER, locale="en")).get(LESSON).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert '<h1 lang="vi">Bốn mức độ dịch vụ công trực tuyến' in page
+    assert '<div class="lesson-body" lang="vi">' in page
+    page = login_as(make_user(Role.TRAINER)).get(LESSON).get_data(as_text=True)
+    assert '<div class="lesson-body">' in page
+    assert "<h1>Bốn mức độ" in page
