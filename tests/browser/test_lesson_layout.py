@@ -47,6 +47,10 @@ def test_desktop_shows_contents_left_of_the_lesson(browser, live_server):
         lesson = page.locator("article.lesson").bounding_box()
         assert toc["x"] + toc["width"] <= lesson["x"]
         assert abs(toc["y"] - lesson["y"]) < 5
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
+        assert (
+            abs(page.locator("nav.toc").evaluate("el => el.getBoundingClientRect().top")) < 2
+        )  # stays in view
         assert (
             not page.locator(".lesson-figure .full-size").first.is_visible()
             if page.locator(".lesson-figure").count()

@@ -101,3 +101,8 @@ def test_vietnamese_lesson_text_is_marked_as_vietnamese_in_the_english_interface
     page = login_as(make_user(Role.TRAINER)).get(LESSON).get_data(as_text=True)
     assert '<div class="lesson-body">' in page
     assert "<h1>Bốn mức độ" in page
+
+
+def test_course_requirements_before_enrolment_are_listed_with_markers(real_courses, make_user, login_as):
+    page = login_as(make_user()).get("/courses/chu-ky-so-cong-vu").get_data(as_text=True)
+    assert '<li><span aria-hidden="true">○</span> Hoàn thành mọi bài học bắt buộc</li>' in page
