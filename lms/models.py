@@ -13,8 +13,11 @@ from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
+from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
+    "Answer",
+    "Attempt",
     "AuditEvent",
     "Certificate",
     "CertificateFile",
@@ -28,6 +31,8 @@ __all__ = [
     "Module",
     "OrgUnit",
     "PasswordResetToken",
+    "Question",
+    "Quiz",
     "User",
     "UserRole",
 ]
