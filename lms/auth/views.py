@@ -129,7 +129,12 @@ def set_language() -> Response:
     return redirect(target)
 
 
+def _unknown_link(response: Response) -> bool:
+    return response.status_code == 404
+
+
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit, deduct_when=_unknown_link)  # guessing links costs like guessing passwords
 def reset_password(token: str) -> str | Response:
     row = services.find_reset_token(db.session, token)
     if row is None:

@@ -160,3 +160,9 @@ def test_failures_count_per_account_by_username_and_email_from_many_addresses(cl
         "/login", data={"login": "thu", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.1.1"}
     )
     assert resp.status_code == 429
+
+
+def test_guessing_reset_links_is_throttled_per_address(client):
+    for i in range(10):
+        assert client.get(f"/reset/guess-{i}").status_code == 404
+    assert client.get("/reset/guess-10").status_code == 429
