@@ -1,0 +1,14 @@
+"""Trainers' editor: courses, lessons, images, drafts, preview, publish, history."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from lms.authoring import views
+    from lms.core.nav import register_nav
+    from lms.core.permissions import Permission
+
+    app.register_blueprint(views.bp)
+    register_nav(app, _l("Course authoring"), "authoring.index", Permission.AUTHOR_COURSES)
