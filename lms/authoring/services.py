@@ -57,7 +57,7 @@ class AuthoringError(Exception):
 
 
 @dataclass
-class EditConflict(Exception):
+class EditConflictError(Exception):
     """Someone saved the same object after the trainer opened it."""
 
     current_version: int
@@ -294,10 +294,12 @@ def update_metadata(
 ) -> None:
     """Save the course settings; refuse if someone saved them since the form was opened."""
     if expected_version != draft.lock_version:
-        raise EditConflict(draft.lock_version, draft.updated_by, draft.updated_at)
+        raise EditConflictError(draft.lock_version, draft.updated_by, draft.updated_at)
     for f in COURSE_FIELDS:
         if f in data:
             value = data[f]
+            if value is None and f in {"title_en", "summary_en", "summary"}:
+                value = ""
             setattr(draft, f, nfc(value.strip()) if isinstance(value, str) else value)
     prereqs = [
         int(i) for i in data.get("prerequisite_ids", draft.prerequisite_ids) if int(i) != draft.course_id
@@ -412,9 +414,9 @@ def save_lesson(
     expected_version: int,
     by: User,
 ) -> None:
-    """Save a lesson; EditConflict if it changed since expected_version (no silent overwrite)."""
+    """Save a lesson; EditConflictError if it changed since expected_version (no silent overwrite)."""
     if expected_version != lesson.lock_version:
-        raise EditConflict(lesson.lock_version, lesson.updated_by, lesson.updated_at)
+        raise EditConflictError(lesson.lock_version, lesson.updated_by, lesson.updated_at)
     course = lesson.module.draft.course
     lesson.title = nfc(title.strip())
     lesson.estimated_minutes = estimated_minutes

@@ -133,7 +133,7 @@ def edit_course(course_id: int) -> str | Response:
             services.update_metadata(
                 db.session, draft, data, expected_version=_int(form.lock_version.data), by=current_user
             )
-        except services.EditConflict as exc:
+        except services.EditConflictError as exc:
             conflict = _conflict_message(exc)
             form.lock_version.data = str(exc.current_version)
         else:
@@ -162,7 +162,7 @@ def _int(value: Any) -> int:
         return -1
 
 
-def _conflict_message(exc: services.EditConflict) -> str:
+def _conflict_message(exc: services.EditConflictError) -> str:
     who = exc.updated_by.full_name if exc.updated_by is not None else _("another trainer")
     when = format_datetime(exc.updated_at, "short") if exc.updated_at else ""
     return _(
@@ -309,11 +309,13 @@ def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
                     by=current_user,
                 )
                 db.session.commit()
-            except (services.EditConflict, StaleDataError) as exc:
+            except (services.EditConflictError, StaleDataError) as exc:
                 db.session.rollback()
                 lesson = _lesson(_draft_or_404(course), lesson_id)
-                if not isinstance(exc, services.EditConflict):
-                    exc = services.EditConflict(lesson.lock_version, lesson.updated_by, lesson.updated_at)
+                if not isinstance(exc, services.EditConflictError):
+                    exc = services.EditConflictError(
+                        lesson.lock_version, lesson.updated_by, lesson.updated_at
+                    )
                 conflict = _conflict_message(exc)
                 theirs = lesson
                 form.lock_version.data = str(exc.current_version)
