@@ -40,7 +40,9 @@ def test_settings_are_saved_to_the_draft_not_the_course(session: Any, authored: 
         2.5,
         24,
     )
-    assert draft.sequential_modules and draft.require_lessons and not draft.require_quizzes
+    assert draft.sequential_modules
+    assert draft.require_lessons
+    assert not draft.require_quizzes
     assert authored.course.title == "Ký số cơ bản"  # learners still see the published title
 
 
@@ -85,11 +87,13 @@ def test_modules_and_lessons_added_renamed_reordered_removed(
     assert [m.title for m in draft.modules] == ["Pháp lý", "Tổng quan"]
     client.post(f"/authoring/{cid}/modules/{second.id}", data={"title": "Khung pháp lý", "summary": ""})
     session.refresh(second)
-    assert second.title == "Khung pháp lý" and second.key == "02-phap-ly"  # keys are stable
+    assert second.title == "Khung pháp lý"
+    assert second.key == "02-phap-ly"
     response = client.post(
         f"/authoring/{cid}/modules/{second.id}/lessons", data={"lesson-title": "Luật 20/2023"}
     )
-    assert response.status_code == 302 and "/lessons/" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/lessons/" in response.headers["Location"]
     client.post(f"/authoring/{cid}/modules/{second.id}/lessons", data={"lesson-title": "Nghị định 23"})
     session.refresh(second)
     first_lesson, second_lesson = second.lessons
@@ -154,7 +158,8 @@ def test_live_preview_endpoint(authored: Any, login_as: Any) -> None:
     response = client.post(url, data={"body_markdown": "*nghiêng* <script>alert(1)</script>"})
     assert response.status_code == 200
     html = response.get_json()["html"]
-    assert "<em>nghiêng</em>" in html and "<script" not in html
+    assert "<em>nghiêng</em>" in html
+    assert "<script" not in html
 
 
 def test_concurrent_lesson_edit_is_refused_not_overwritten(
@@ -178,7 +183,9 @@ def test_concurrent_lesson_edit_is_refused_not_overwritten(
     )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Trần Thị Hoa" in page and "Bản của Hoa" in page and "Bản của tác giả" in page
+    assert "Trần Thị Hoa" in page
+    assert "Bản của Hoa" in page
+    assert "Bản của tác giả" in page
     session.refresh(lesson)
     assert lesson.body_markdown == "Bản của Hoa"
     # Saving again from the conflict page (which carries the new version) keeps the author's text.
@@ -196,11 +203,14 @@ def test_image_upload_by_magic_number(session: Any, authored: Any, login_as: Any
         response = client.post(url, data=form, content_type="multipart/form-data")
         assert response.status_code == 200
         asset = session.query(CourseAsset).filter_by(course_id=authored.course.id, content_type=ctype).one()
-        assert asset.path.startswith("media/") and "anh" not in asset.path
+        assert asset.path.startswith("media/")
+        assert "anh" not in asset.path
         page = response.get_data(as_text=True)
         assert f"![Sơ đồ](../{asset.path})" in page  # added to the text, not yet saved
         served = client.get(f"/authoring/assets/{authored.course.id}/{asset.path}")
-        assert served.status_code == 200 and served.mimetype == ctype and served.data == data
+        assert served.status_code == 200
+        assert served.mimetype == ctype
+        assert served.data == data
         assert served.headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -243,4 +253,5 @@ def test_draft_images_are_private_until_published(
 def test_preview_as_learner_shows_the_draft(session: Any, authored: Any, login_as: Any) -> None:
     client = login_as(authored.author)
     page = client.get(f"/authoring/{authored.course.id}/preview").get_data(as_text=True)
-    assert "Chữ ký số là gì?" in page and "<strong>khoá bí mật</strong>" in page
+    assert "Chữ ký số là gì?" in page
+    assert "<strong>khoá bí mật</strong>" in page

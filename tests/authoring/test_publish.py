@@ -24,12 +24,16 @@ def test_first_publish_makes_version_1_visible_to_learners(
     login_as(authored.author)
     assert _publish(client, authored.course, "Bản đầu").status_code == 302
     session.refresh(authored.course)
-    assert authored.course.status == CourseStatus.PUBLISHED and authored.course.version == 1
+    assert authored.course.status == CourseStatus.PUBLISHED
+    assert authored.course.version == 1
     version = session.query(CourseVersion).filter_by(course_id=authored.course.id).one()
-    assert version.number == 1 and version.created_by_id == authored.author.id and version.source == "editor"
+    assert version.number == 1
+    assert version.created_by_id == authored.author.id
+    assert version.source == "editor"
     assert "Bản đầu" in version.changes
     lesson = session.query(Lesson).filter_by(course_id=authored.course.id).one()
-    assert lesson.body_html == authored.lesson.body_html and lesson.key == authored.lesson.key
+    assert lesson.body_html == authored.lesson.body_html
+    assert lesson.key == authored.lesson.key
     login_as(make_user("learner"))
     assert "Ký số cơ bản" in client.get("/courses/").get_data(as_text=True)
 
@@ -40,7 +44,8 @@ def test_publish_refuses_incomplete_drafts(session: Any, make_user: Any, login_a
     client = login_as(author)
     response = _publish(client, course)
     assert response.status_code == 302
-    assert course.version == 0 and course.status == CourseStatus.DRAFT
+    assert course.version == 0
+    assert course.status == CourseStatus.DRAFT
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "flash-error" in page
 
@@ -74,7 +79,8 @@ def test_new_version_keeps_progress_of_lessons_that_remain(
     third = services.add_lesson(session, authored.module, "Bài mới", by=author)
     third.body_markdown = "Mới"
     version = services.publish(session, course, by=author)
-    assert version.number == 2 and course.version == 2
+    assert version.number == 2
+    assert course.version == 2
     assert "Lesson changed: Chữ ký số là gì? (sửa)" in version.changes
     assert "Lesson removed: Khoá công khai" in version.changes
     assert "Lesson added: Bài mới" in version.changes
@@ -85,7 +91,8 @@ def test_new_version_keeps_progress_of_lessons_that_remain(
     done = {p.lesson_id for p in session.query(LessonProgress).filter_by(enrollment_id=enrollment.id)}
     assert done == {live[lesson.key].id}
     # Completed stays completed; progress is recomputed (1 of 2 required lessons).
-    assert enrollment.completed_at == completed_at and enrollment.completed_version == 1
+    assert enrollment.completed_at == completed_at
+    assert enrollment.completed_version == 1
     assert enrollment.progress_percent == 50
 
 
@@ -98,7 +105,8 @@ def test_history_lists_versions_and_restores_as_draft(session: Any, authored: An
     services.publish(session, course, by=author)
     client = login_as(author)
     page = client.get(f"/authoring/{course.id}/history").get_data(as_text=True)
-    assert author.full_name in page and "Lesson changed" in page
+    assert author.full_name in page
+    assert "Lesson changed" in page
     assert client.post(f"/authoring/{course.id}/history/1/restore").status_code == 302
     draft = services.get_draft(session, course)
     session.expire_all()
@@ -118,7 +126,8 @@ def test_discard_returns_draft_to_published(session: Any, authored: Any, login_a
     assert client.post(f"/authoring/{authored.course.id}/discard").status_code == 302
     session.expire_all()
     draft = services.get_draft(session, authored.course)
-    assert [m.title for m in draft.modules] == ["Tổng quan"] and not draft.dirty
+    assert [m.title for m in draft.modules] == ["Tổng quan"]
+    assert not draft.dirty
 
 
 def test_imported_course_gets_a_draft_by_post(session: Any, make_user: Any, login_as: Any) -> None:
@@ -137,7 +146,9 @@ def test_imported_course_gets_a_draft_by_post(session: Any, make_user: Any, logi
     admin = make_user("admin")
     client = login_as(admin)
     page = client.get(f"/authoring/{course.id}/").get_data(as_text=True)
-    assert services.get_draft(session, course) is None and "/start" in page
+    assert services.get_draft(session, course) is None
+    assert "/start" in page
     assert client.post(f"/authoring/{course.id}/start").status_code == 302
     draft = services.get_draft(session, course)
-    assert draft.base_version == 3 and draft.modules[0].lessons[0].body_markdown == "Xin chào"
+    assert draft.base_version == 3
+    assert draft.modules[0].lessons[0].body_markdown == "Xin chào"
