@@ -85,7 +85,7 @@ def test_duplicate_slug_is_refused_with_a_message(authored: Any, login_as: Any) 
     client = login_as(authored.author)
     response = client.post("/authoring/new", data={"title": "Khác", "slug": "ky-so-co-ban", "topic": "other"})
     assert response.status_code == 200
-    assert "already exists" in response.get_data(as_text=True) or "đã có" in response.get_data(as_text=True)
+    assert "Đã có khoá học dùng tên ngắn này." in response.get_data(as_text=True)
 
 
 def test_admin_assigns_and_removes_authors(
