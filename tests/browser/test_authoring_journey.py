@@ -1,0 +1,83 @@
+"""A trainer builds and publishes a small course in the browser; a learner finds it.
+
+Run with and without JavaScript: every step works through plain forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+
+def _build_and_publish(page: Any, base: str, slug: str, *, js: bool) -> None:
+    browser_login(page, base, "giangvien")
+    page.locator("nav.main-nav").get_by_role("link", name="Biên soạn khoá học").click()
+    page.get_by_role("link", name="Khoá học mới").click()
+    page.fill("#title", f"Ký số nhanh {slug}")
+    page.fill("#slug", slug)
+    page.select_option("#topic", "digital-signature")
+    page.get_by_role("button", name="Tạo khoá học").click()
+    assert page.get_by_text("Đã tạo khoá học.").is_visible()
+
+    page.fill("#summary", "Khoá học ngắn về chữ ký số.")
+    page.get_by_role("button", name="Lưu thiết lập").click()
+    assert page.get_by_text("Đã lưu thiết lập khoá học vào bản nháp.").is_visible()
+    page.fill("#module-title", "Tổng quan")
+    page.get_by_role("button", name="Thêm mô-đun").click()
+    page.get_by_label("Tiêu đề bài học mới").fill("Chữ ký số là gì?")
+    page.get_by_role("button", name="Thêm bài học").click()
+    assert page.get_by_role("heading", name="Sửa bài học: Chữ ký số là gì?").is_visible()
+
+    page.fill("#body_markdown", "## Khái niệm\n\nChữ ký số dùng **khoá bí mật** để ký.")
+    if js:
+        # Live preview, rendered on the server by the learners' renderer.
+        page.locator("#live-preview strong", has_text="khoá bí mật").wait_for()
+    else:
+        page.get_by_role("button", name="Xem trước", exact=True).click()
+        assert page.locator("#live-preview strong", has_text="khoá bí mật").is_visible()
+        assert page.locator("#body_markdown").input_value().startswith("## Khái niệm")
+    page.get_by_role("button", name="Lưu bài học").click()
+    assert page.get_by_text("Đã lưu bài học vào bản nháp.").is_visible()
+
+    page.get_by_role("link", name=f"Ký số nhanh {slug}").first.click()
+    page.get_by_role("link", name="Xem trước như học viên").click()
+    assert page.locator(".lesson-body h2", has_text="Khái niệm").is_visible()
+    page.get_by_role("link", name="Quay lại trình biên soạn").click()
+    page.fill("#note", "Phiên bản đầu tiên")
+    page.get_by_role("button", name="Xuất bản", exact=True).click()
+    assert page.get_by_text("Đã xuất bản phiên bản 1.").is_visible()
+    page.get_by_role("link", name="Lịch sử phiên bản").click()
+    assert page.get_by_text("Phiên bản đầu tiên").first.is_visible()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["with-js", "without-js"])
+def test_trainer_builds_publishes_and_learner_sees_it(browser: Any, live_server: str, js: bool) -> None:
+    slug = f"ky-so-nhanh-{'js' if js else 'nojs'}"
+    context = browser.new_context(java_script_enabled=js)
+    page = context.new_page()
+    try:
+        _build_and_publish(page, live_server, slug, js=js)
+        context.clear_cookies()
+        browser_login(page, live_server, "hocvien")
+        page.goto(f"{live_server}/courses/")
+        assert page.get_by_text(f"Ký số nhanh {slug}").is_visible()
+    finally:
+        context.close()
+
+
+def test_unsaved_changes_warning(page: Any, live_server: str) -> None:
+    browser_login(page, live_server, "giangvien")
+    page.goto(f"{live_server}/authoring/new")
+    page.fill("#title", "Cảnh báo chưa lưu")
+    page.fill("#slug", "canh-bao-chua-luu")
+    page.get_by_role("button", name="Tạo khoá học").click()
+    page.fill("#summary", "Đang gõ dở")
+    with page.expect_event("dialog") as info:
+        page.close(run_before_unload=True)
+    assert info.value.type == "beforeunload"
+    info.value.dismiss()
