@@ -75,9 +75,18 @@ class CourseDraft(Base):
     modules: Mapped[list[DraftModule]] = relationship(
         back_populates="draft", order_by="DraftModule.position", cascade="all, delete-orphan"
     )
+    quizzes: Mapped[list[DraftQuiz]] = relationship(
+        back_populates="draft", order_by="DraftQuiz.id", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"<CourseDraft course={self.course_id}>"
+
+    def touch(self, by: User) -> None:
+        """Record that by changed something in the draft."""
+        self.dirty = True
+        self.updated_at = utcnow()
+        self.updated_by_id = by.id
 
 
 class DraftModule(Base):
@@ -96,6 +105,7 @@ class DraftModule(Base):
     lessons: Mapped[list[DraftLesson]] = relationship(
         back_populates="module", order_by="DraftLesson.position", cascade="all, delete-orphan"
     )
+    quiz: Mapped[DraftQuiz | None] = relationship(back_populates="module", cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<DraftModule {self.key}>"
@@ -127,6 +137,64 @@ class DraftLesson(Base):
 
     def __repr__(self) -> str:
         return f"<DraftLesson {self.key}>"
+
+
+class DraftQuiz(Base):
+    """A module quiz (module set) or the final exam (module None), in the quiz-file format.
+
+    ``settings`` holds the keys of quiz.yaml except ``questions`` (title,
+    pass_mark, max_attempts, time_limit_minutes, review, pools, ...); the quiz
+    engine's own parser validates them.
+    """
+
+    __tablename__ = "draft_quizzes"
+    __table_args__ = (UniqueConstraint("draft_id", "module_id"),)
+
+    id: Mapped[intpk]
+    draft_id: Mapped[int] = fk("course_drafts.id")
+    module_id: Mapped[int | None] = fk("draft_modules.id")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL")
+
+    draft: Mapped[CourseDraft] = relationship(back_populates="quizzes")
+    module: Mapped[DraftModule | None] = relationship(back_populates="quiz")
+    questions: Mapped[list[DraftQuestion]] = relationship(
+        back_populates="quiz", order_by="DraftQuestion.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def key(self) -> str:
+        return self.module.key if self.module is not None else "final"
+
+    def __repr__(self) -> str:
+        return f"<DraftQuiz {self.key}>"
+
+
+class DraftQuestion(Base):
+    """One question of the course's bank, as its quiz-file mapping (id, kind, prompt, ...)."""
+
+    __tablename__ = "draft_questions"
+
+    id: Mapped[intpk]
+    quiz_id: Mapped[int] = fk("draft_quizzes.id")
+    key: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL")
+
+    quiz: Mapped[DraftQuiz] = relationship(back_populates="questions")
+    updated_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    def __repr__(self) -> str:
+        return f"<DraftQuestion {self.key}>"
 
 
 class CourseSnapshot(Base):

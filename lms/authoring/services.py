@@ -9,7 +9,6 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +16,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import Role, User
+from lms.authoring import bank
+from lms.authoring.errors import AuthoringError, EditConflictError
 from lms.authoring.images import MAX_IMAGE_BYTES, looks_like_svg, random_image_name, sniff_image
 from lms.authoring.models import CourseAuthor, CourseDraft, CourseSnapshot, DraftLesson, DraftModule
 from lms.catalog.models import (
@@ -50,19 +51,6 @@ COURSE_FIELDS = (
     "require_final_exam",
     "require_attendance",
 )
-
-
-class AuthoringError(Exception):
-    """A rule was broken; the message is translated and shown to the trainer."""
-
-
-@dataclass
-class EditConflictError(Exception):
-    """Someone saved the same object after the trainer opened it."""
-
-    current_version: int
-    updated_by: User | None
-    updated_at: Any
 
 
 # --- who may edit -----------------------------------------------------------
@@ -205,7 +193,13 @@ def course_snapshot(session: Session, course: Course) -> dict[str, Any]:
             }
             for m in course.modules
         ],
+        "quizzes": live_quizzes(session, course),
     }
+
+
+def live_quizzes(session: Session, course: Course) -> list[dict[str, Any]]:
+    """The published quizzes in snapshot format (none until the quiz engine is installed)."""
+    return []
 
 
 def draft_snapshot(session: Session, draft: CourseDraft) -> dict[str, Any]:
@@ -232,6 +226,7 @@ def draft_snapshot(session: Session, draft: CourseDraft) -> dict[str, Any]:
             }
             for m in draft.modules
         ],
+        "quizzes": bank.quizzes_snapshot(draft),
     }
 
 
@@ -281,12 +276,7 @@ def load_draft(draft: CourseDraft, data: dict[str, Any], session: Session) -> No
                     updated_by_id=draft.updated_by_id,
                 )
             )
-
-
-def touch(draft: CourseDraft, by: User) -> None:
-    draft.dirty = True
-    draft.updated_at = utcnow()
-    draft.updated_by_id = by.id
+    bank.load_quizzes(draft, data.get("quizzes", []), draft.updated_by_id)
 
 
 def update_metadata(
@@ -306,7 +296,7 @@ def update_metadata(
     ]
     draft.prerequisite_ids = prereqs
     draft.lock_version += 1
-    touch(draft, by)
+    draft.touch(by)
     session.flush()
 
 
@@ -332,7 +322,7 @@ def add_module(session: Session, draft: CourseDraft, title: str, *, by: User) ->
     key = _unique_key(position, title, {m.key for m in draft.modules}, "module")
     module = DraftModule(key=key, position=position, title=nfc(title.strip()))
     draft.modules.append(module)
-    touch(draft, by)
+    draft.touch(by)
     session.flush()
     return module
 
@@ -343,7 +333,7 @@ def update_module(
     module.title = nfc(title.strip())
     module.title_en = nfc(title_en.strip())
     module.summary = nfc(summary.strip())
-    touch(module.draft, by)
+    module.draft.touch(by)
     session.flush()
 
 
@@ -361,17 +351,19 @@ def _move(items: list[Any], item: Any, direction: str) -> bool:
 def move_module(session: Session, module: DraftModule, direction: str, *, by: User) -> bool:
     moved = _move(list(module.draft.modules), module, direction)
     module.draft.modules.sort(key=lambda m: m.position)
-    touch(module.draft, by)
+    module.draft.touch(by)
     session.flush()
     return moved
 
 
 def remove_module(session: Session, module: DraftModule, *, by: User) -> None:
     draft = module.draft
+    if module.quiz is not None:
+        draft.quizzes.remove(module.quiz)
     draft.modules.remove(module)
     for pos, m in enumerate(draft.modules, start=1):
         m.position = pos
-    touch(draft, by)
+    draft.touch(by)
     session.flush()
 
 
@@ -380,7 +372,7 @@ def add_lesson(session: Session, module: DraftModule, title: str, *, by: User) -
     key = _unique_key(position, title, {x.key for x in module.lessons}, "lesson")
     lesson = DraftLesson(key=key, position=position, title=nfc(title.strip()), updated_by_id=by.id)
     module.lessons.append(lesson)
-    touch(module.draft, by)
+    module.draft.touch(by)
     session.flush()
     return lesson
 
@@ -389,7 +381,7 @@ def move_lesson(session: Session, lesson: DraftLesson, direction: str, *, by: Us
     module = lesson.module
     moved = _move(list(module.lessons), lesson, direction)
     module.lessons.sort(key=lambda x: x.position)
-    touch(module.draft, by)
+    module.draft.touch(by)
     session.flush()
     return moved
 
@@ -399,7 +391,7 @@ def remove_lesson(session: Session, lesson: DraftLesson, *, by: User) -> None:
     module.lessons.remove(lesson)
     for pos, x in enumerate(module.lessons, start=1):
         x.position = pos
-    touch(module.draft, by)
+    module.draft.touch(by)
     session.flush()
 
 
@@ -425,7 +417,7 @@ def save_lesson(
     lesson.body_html = render_lesson(course, lesson.module.key, lesson.body_markdown)
     lesson.updated_at = utcnow()
     lesson.updated_by_id = by.id
-    touch(lesson.module.draft, by)
+    lesson.module.draft.touch(by)
     # The version_id_col makes the UPDATE conditional on the version read above,
     # so a save racing this one fails (StaleDataError) instead of overwriting.
     session.flush()
@@ -547,6 +539,17 @@ def changes_between(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for key, m in old_mods.items():
         if key not in new_mods:
             notes.append(str(_l("Module removed: %(title)s", title=m["title"])))
+    old_quizzes = {q["module"] or "": q for q in old.get("quizzes", [])}
+    new_quizzes = {q["module"] or "": q for q in new.get("quizzes", [])}
+    for key, q in new_quizzes.items():
+        title = q["settings"].get("title", key)
+        if key not in old_quizzes:
+            notes.append(str(_l("Quiz added: %(title)s", title=title)))
+        elif old_quizzes[key] != q:
+            notes.append(str(_l("Quiz changed: %(title)s", title=title)))
+    for key, q in old_quizzes.items():
+        if key not in new_quizzes:
+            notes.append(str(_l("Quiz removed: %(title)s", title=q["settings"].get("title", key))))
     return notes
 
 
@@ -705,7 +708,7 @@ def restore_version(session: Session, course: Course, number: int, *, by: User) 
     draft = ensure_draft(session, course, by=by)
     load_draft(draft, snap.data, session)
     draft.lock_version += 1
-    touch(draft, by)
+    draft.touch(by)
     record(session, "authoring.restored", actor_id=by.id, subject=f"course:{course.id}", version=number)
     session.flush()
     return draft
