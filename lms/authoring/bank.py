@@ -48,8 +48,8 @@ class QuizValidationError(Exception):
         self.problems = problems
 
 
-def validate_quiz(settings: dict[str, Any], questions: list[dict[str, Any]]) -> list[ImportProblem]:
-    """Run the quiz engine's parser over one quiz file built from the data."""
+def parse_quiz(settings: dict[str, Any], questions: list[dict[str, Any]]) -> tuple[Any, list[ImportProblem]]:
+    """Run the quiz engine's parser over one quiz file built from the data: (QuizSpec, problems)."""
     from lms.quizzes.part import parse_quiz_file
 
     data = dict(settings)
@@ -59,8 +59,12 @@ def validate_quiz(settings: dict[str, Any], questions: list[dict[str, Any]]) -> 
     with tempfile.TemporaryDirectory(prefix="lms-quiz-") as tmp:
         path = Path(tmp) / "quiz.yaml"
         path.write_text(dump_yaml(data), encoding="utf-8")
-        parse_quiz_file(path, "quiz.yaml", "draft", errors)
-    return errors.problems
+        spec = parse_quiz_file(path, "quiz.yaml", "draft", errors)
+    return spec, errors.problems
+
+
+def validate_quiz(settings: dict[str, Any], questions: list[dict[str, Any]]) -> list[ImportProblem]:
+    return parse_quiz(settings, questions)[1]
 
 
 def quiz_for(draft: CourseDraft, module: DraftModule | None) -> DraftQuiz | None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DecimalField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -112,3 +117,211 @@ class PublishForm(FlaskForm):
         _l("What changed (optional, shown in the version history)"), validators=[Length(max=2000)]
     )
     submit = SubmitField(_l("Publish"))
+
+
+# --- quizzes and the question bank ---------------------------------------------
+
+KIND_CHOICES = [
+    ("single", _l("Single choice")),
+    ("multiple", _l("Multiple choice")),
+    ("true_false", _l("True / false")),
+    ("short_text", _l("Short text answer")),
+    ("matching", _l("Matching pairs")),
+    ("ordering", _l("Ordering")),
+]
+REVIEW_CHOICES = [
+    ("after_submit", _l("Right after submitting")),
+    ("after_close", _l("After the quiz closes")),
+    ("never", _l("Never")),
+]
+OPTION_ROWS = 6
+PAIR_ROWS = 6
+POOL_ROWS = 4
+
+
+class OptionRow(Form):
+    text = StringField(_l("Option text"), validators=[Optional(), Length(max=2000)])
+    correct = BooleanField(_l("Correct"))
+    feedback = StringField(_l("Feedback when chosen"), validators=[Optional(), Length(max=2000)])
+
+
+class PairRow(Form):
+    left = StringField(_l("Left"), validators=[Optional(), Length(max=500)])
+    right = StringField(_l("Right"), validators=[Optional(), Length(max=500)])
+
+
+class PoolRow(Form):
+    tag = StringField(_l("Tag"), validators=[Optional(), Length(max=60)])
+    draw = IntegerField(_l("Questions to draw"), validators=[Optional(), NumberRange(min=1, max=500)])
+
+
+class NewQuestionForm(FlaskForm):
+    kind = SelectField(_l("Kind of question"), choices=KIND_CHOICES)
+    submit = SubmitField(_l("Add question"))
+
+
+class QuestionForm(FlaskForm):
+    """One form for every kind; the template shows the fields of the question's kind."""
+
+    key = StringField(
+        _l("Question id (unique in the course; leave empty to generate)"),
+        validators=[
+            Optional(),
+            Length(max=100),
+            Regexp(r"^[a-z0-9-]+$", message=_l("Use only a-z, 0-9 and hyphens.")),
+        ],
+    )
+    tags = StringField(_l("Tags (comma separated, used by pools)"), validators=[Optional(), Length(max=500)])
+    points = DecimalField(
+        _l("Points"), places=2, default=1, validators=[InputRequired(), NumberRange(min=0.01, max=100)]
+    )
+    prompt = TextAreaField(_l("Question (Markdown)"), validators=[DataRequired(), Length(max=10_000)])
+    explanation = TextAreaField(
+        _l("Explanation shown after answering (Markdown)"), validators=[DataRequired(), Length(max=10_000)]
+    )
+    options = FieldList(FormField(OptionRow), min_entries=OPTION_ROWS)
+    scoring = SelectField(
+        _l("Scoring"),
+        choices=[("partial", _l("Partial credit")), ("all_or_nothing", _l("All or nothing"))],
+    )
+    answer = SelectField(_l("Correct answer"), choices=[("true", _l("True")), ("false", _l("False"))])
+    feedback_true = StringField(_l("Feedback for “true”"), validators=[Optional(), Length(max=2000)])
+    feedback_false = StringField(_l("Feedback for “false”"), validators=[Optional(), Length(max=2000)])
+    answers = TextAreaField(_l("Accepted answers (one per line)"), validators=[Optional(), Length(max=5000)])
+    ignore_diacritics = BooleanField(_l("Accept answers without Vietnamese accents"), default=True)
+    case_sensitive = BooleanField(_l("Upper and lower case must match"))
+    pairs = FieldList(FormField(PairRow), min_entries=PAIR_ROWS)
+    items = TextAreaField(
+        _l("Items in the correct order (one per line)"), validators=[Optional(), Length(max=5000)]
+    )
+    lock_version = HiddenField()
+    submit = SubmitField(_l("Save question"))
+
+    def to_data(self, kind: str) -> dict[str, Any]:
+        """The question in the quiz-file format (empty rows dropped)."""
+        points = float(self.points.data or 1)
+        data: dict[str, Any] = {
+            "id": (self.key.data or "").strip(),
+            "kind": kind,
+            "tags": [t.strip() for t in (self.tags.data or "").split(",") if t.strip()],
+            "points": int(points) if points.is_integer() else points,
+            "prompt": (self.prompt.data or "").strip(),
+            "explanation": (self.explanation.data or "").strip(),
+        }
+        if kind in ("single", "multiple"):
+            options = []
+            for row in self.options:
+                text = (row.form.text.data or "").strip()
+                if not text:
+                    continue
+                option: dict[str, Any] = {"text": text}
+                if row.form.correct.data:
+                    option["correct"] = True
+                if (row.form.feedback.data or "").strip():
+                    option["feedback"] = row.form.feedback.data.strip()
+                options.append(option)
+            data["options"] = options
+            if kind == "multiple":
+                data["scoring"] = self.scoring.data
+        elif kind == "true_false":
+            data["answer"] = self.answer.data == "true"
+            for name in ("feedback_true", "feedback_false"):
+                value = (getattr(self, name).data or "").strip()
+                if value:
+                    data[name] = value
+        elif kind == "short_text":
+            data["answers"] = [a.strip() for a in (self.answers.data or "").splitlines() if a.strip()]
+            data["ignore_diacritics"] = bool(self.ignore_diacritics.data)
+            data["case_sensitive"] = bool(self.case_sensitive.data)
+        elif kind == "matching":
+            data["pairs"] = [
+                {"left": (row.form.left.data or "").strip(), "right": (row.form.right.data or "").strip()}
+                for row in self.pairs
+                if (row.form.left.data or "").strip() or (row.form.right.data or "").strip()
+            ]
+        elif kind == "ordering":
+            data["items"] = [i.strip() for i in (self.items.data or "").splitlines() if i.strip()]
+        return data
+
+    def fill(self, data: dict[str, Any]) -> None:
+        """Show a stored question in the form."""
+        self.key.data = data.get("id", "")
+        self.tags.data = ", ".join(data.get("tags", []))
+        self.points.data = data.get("points", 1)
+        self.prompt.data = data.get("prompt", "")
+        self.explanation.data = data.get("explanation", "")
+        for row, option in zip(self.options, data.get("options", []), strict=False):
+            row.form.text.data = option.get("text", "")
+            row.form.correct.data = bool(option.get("correct"))
+            row.form.feedback.data = option.get("feedback", "")
+        extra = len(data.get("options", [])) - len(self.options)
+        for option in data.get("options", [])[len(self.options) :] if extra > 0 else []:
+            self.options.append_entry({"text": option.get("text", ""), "correct": bool(option.get("correct")),
+                                       "feedback": option.get("feedback", "")})  # fmt: skip
+        self.scoring.data = data.get("scoring", "partial")
+        self.answer.data = "true" if data.get("answer", True) else "false"
+        self.feedback_true.data = data.get("feedback_true", "")
+        self.feedback_false.data = data.get("feedback_false", "")
+        self.answers.data = "\n".join(data.get("answers", []))
+        self.ignore_diacritics.data = data.get("ignore_diacritics", True)
+        self.case_sensitive.data = data.get("case_sensitive", False)
+        pairs = data.get("pairs", [])
+        for row, pair in zip(self.pairs, pairs, strict=False):
+            row.form.left.data, row.form.right.data = pair.get("left", ""), pair.get("right", "")
+        for pair in pairs[len(self.pairs) :]:
+            self.pairs.append_entry(pair)
+        self.items.data = "\n".join(data.get("items", []))
+
+
+class QuizSettingsForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+    pass_mark = IntegerField(_l("Pass mark (%)"), validators=[InputRequired(), NumberRange(min=0, max=100)])
+    max_attempts = IntegerField(
+        _l("Attempts allowed (0 = unlimited)"), validators=[InputRequired(), NumberRange(min=0, max=100)]
+    )
+    time_limit_minutes = IntegerField(
+        _l("Time limit in minutes (0 = none)"), validators=[InputRequired(), NumberRange(min=0, max=1440)]
+    )
+    questions_per_page = IntegerField(
+        _l("Questions per page (0 = all on one page)"),
+        validators=[InputRequired(), NumberRange(min=0, max=500)],
+    )
+    review = SelectField(_l("Learners see answers and explanations"), choices=REVIEW_CHOICES)
+    shuffle_questions = BooleanField(_l("Shuffle questions"))
+    shuffle_options = BooleanField(_l("Shuffle options"))
+    required = BooleanField(_l("Passing is required for completion"))
+    pools = FieldList(FormField(PoolRow), min_entries=POOL_ROWS)
+    lock_version = HiddenField()
+    submit = SubmitField(_l("Save quiz settings"))
+
+    SETTINGS = (
+        "title",
+        "pass_mark",
+        "max_attempts",
+        "time_limit_minutes",
+        "questions_per_page",
+        "review",
+        "shuffle_questions",
+        "shuffle_options",
+        "required",
+    )
+
+    def to_settings(self) -> dict[str, Any]:
+        settings: dict[str, Any] = {name: getattr(self, name).data for name in self.SETTINGS}
+        settings["title"] = settings["title"].strip()
+        settings["pools"] = [
+            {"tag": row.form.tag.data.strip(), "draw": int(row.form.draw.data or 1)}
+            for row in self.pools
+            if (row.form.tag.data or "").strip()
+        ]
+        return settings
+
+    def fill(self, settings: dict[str, Any]) -> None:
+        for name in self.SETTINGS:
+            if name in settings:
+                getattr(self, name).data = settings[name]
+        pools = settings.get("pools", [])
+        for row, pool in zip(self.pools, pools, strict=False):
+            row.form.tag.data, row.form.draw.data = pool["tag"], pool["draw"]
+        for pool in pools[len(self.pools) :]:
+            self.pools.append_entry(pool)

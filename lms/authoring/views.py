@@ -6,6 +6,7 @@ author of it or an admin (403).
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -16,17 +17,21 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.auth.models import Role, User
-from lms.authoring import services
+from lms.authoring import bank, services
 from lms.authoring.forms import (
+    KIND_CHOICES,
     AuthorForm,
     CourseSettingsForm,
     LessonForm,
     ModuleForm,
     NewCourseForm,
+    NewQuestionForm,
     PublishForm,
+    QuestionForm,
+    QuizSettingsForm,
     TitleForm,
 )
-from lms.authoring.models import CourseDraft, DraftLesson, DraftModule
+from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
 from lms.catalog.models import Course, CourseAsset, CourseStatus
 from lms.core.permissions import Permission, require
 from lms.db import db
@@ -531,3 +536,257 @@ def remove_author(course_id: int, user_id: int) -> Response:
     db.session.commit()
     flash(_("%(name)s is no longer an author of this course.", name=user.full_name), "success")
     return _back_to_course(course, "authors")
+
+
+# --- quizzes and the question bank ---------------------------------------------
+
+
+def _quiz(draft: CourseDraft, quiz_id: int) -> DraftQuiz:
+    quiz = db.session.get(DraftQuiz, quiz_id)
+    if quiz is None or quiz.draft_id != draft.id:
+        abort(404)
+    return quiz
+
+
+def _question(draft: CourseDraft, question_id: int) -> DraftQuestion:
+    question = db.session.get(DraftQuestion, question_id)
+    if question is None or question.quiz.draft_id != draft.id:
+        abort(404)
+    return question
+
+
+def _problem_messages(exc: bank.QuizValidationError) -> list[str]:
+    return [f"{p.field}: {_(p.message)}" if p.field else _(p.message) for p in exc.problems]
+
+
+@bp.route("/<int:course_id>/quizzes")
+@login_required
+def quizzes(course_id: int) -> str | Response:
+    course = _editable_course(course_id)
+    draft = services.get_draft(db.session, course)
+    if draft is None:
+        return redirect(url_for("authoring.edit_course", course_id=course.id))
+    return render_template(
+        "authoring/quizzes.html",
+        course=course,
+        draft=draft,
+        final=bank.quiz_for(draft, None),
+        pools=bank.pool_report(draft),
+        tags=sorted(bank.tag_counts(draft).items()),
+        new_question_form=NewQuestionForm(),
+    )
+
+
+@bp.post("/<int:course_id>/quizzes/add/<target>")
+@login_required
+def add_quiz(course_id: int, target: str) -> Response:
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    module = None if target == "final" else _module(course, draft, _int(target))
+    quiz = bank.add_quiz(db.session, draft, module, by=current_user)
+    db.session.commit()
+    flash(_("Quiz added. Set it up and add questions."), "success")
+    return redirect(url_for("authoring.edit_quiz", course_id=course.id, quiz_id=quiz.id))
+
+
+@bp.route("/<int:course_id>/quizzes/<int:quiz_id>", methods=["GET", "POST"])
+@login_required
+def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    quiz = _quiz(draft, quiz_id)
+    form = QuizSettingsForm()
+    if request.method == "GET":
+        form.fill(quiz.settings)
+        form.lock_version.data = str(quiz.lock_version)
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            bank.save_quiz_settings(
+                db.session,
+                quiz,
+                form.to_settings(),
+                expected_version=_int(form.lock_version.data),
+                by=current_user,
+            )
+            db.session.commit()
+        except services.EditConflictError as exc:
+            db.session.rollback()
+            problems = [_conflict_message(exc)]
+            form.lock_version.data = str(exc.current_version)
+            status = 409
+        except bank.QuizValidationError as exc:
+            db.session.rollback()
+            problems = _problem_messages(exc)
+            status = 400
+        else:
+            flash(_("Quiz settings saved in the draft."), "success")
+            return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz.id}")
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "authoring/edit_quiz.html",
+        course=course,
+        quiz=quiz,
+        form=form,
+        problems=problems,
+        tags=sorted(bank.tag_counts(draft).items()),
+    ), status
+
+
+@bp.post("/<int:course_id>/quizzes/<int:quiz_id>/delete")
+@login_required
+def delete_quiz(course_id: int, quiz_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    bank.remove_quiz(db.session, _quiz(draft, quiz_id), by=current_user)
+    db.session.commit()
+    flash(_("Quiz removed from the draft."), "success")
+    return redirect(url_for("authoring.quizzes", course_id=course.id))
+
+
+def _render_question(
+    course: Course,
+    quiz: DraftQuiz,
+    kind: str,
+    form: QuestionForm,
+    question: DraftQuestion | None,
+    problems: list[str],
+    status: int,
+) -> tuple[str, int]:
+    return render_template(
+        "authoring/edit_question.html",
+        course=course,
+        quiz=quiz,
+        kind=kind,
+        kind_label=dict(KIND_CHOICES)[kind],
+        form=form,
+        question=question,
+        problems=problems,
+    ), status
+
+
+@bp.route("/<int:course_id>/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
+@login_required
+def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    quiz = _quiz(draft, quiz_id)
+    kind = request.args.get("kind", "single")
+    if kind not in bank.KINDS:
+        abort(404)
+    form = QuestionForm()
+    if request.method == "GET":
+        form.lock_version.data = "0"
+    if form.validate_on_submit():
+        try:
+            bank.save_question(
+                db.session, quiz, None, form.to_data(kind), expected_version=None, by=current_user
+            )
+            db.session.commit()
+        except bank.QuizValidationError as exc:
+            db.session.rollback()
+            return _render_question(course, quiz, kind, form, None, _problem_messages(exc), 400)
+        flash(_("Question saved in the draft."), "success")
+        return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz.id}")
+    return _render_question(course, quiz, kind, form, None, [], 400 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:course_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@login_required
+def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    question = _question(draft, question_id)
+    quiz = question.quiz
+    kind = question.data["kind"]
+    form = QuestionForm()
+    if request.method == "GET":
+        form.fill(question.data)
+        form.lock_version.data = str(question.lock_version)
+    if form.validate_on_submit():
+        try:
+            bank.save_question(
+                db.session,
+                quiz,
+                question,
+                form.to_data(kind),
+                expected_version=_int(form.lock_version.data),
+                by=current_user,
+            )
+            db.session.commit()
+        except (services.EditConflictError, StaleDataError) as exc:
+            db.session.rollback()
+            question = _question(_draft_or_404(course), question_id)
+            if not isinstance(exc, services.EditConflictError):
+                exc = services.EditConflictError(
+                    question.lock_version, question.updated_by, question.updated_at
+                )
+            form.lock_version.data = str(exc.current_version)
+            return _render_question(
+                course, question.quiz, kind, form, question, [_conflict_message(exc)], 409
+            )
+        except bank.QuizValidationError as exc:
+            db.session.rollback()
+            return _render_question(course, quiz, kind, form, question, _problem_messages(exc), 400)
+        flash(_("Question saved in the draft."), "success")
+        return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
+    return _render_question(course, quiz, kind, form, question, [], 400 if request.method == "POST" else 200)
+
+
+@bp.post("/<int:course_id>/questions/<int:question_id>/delete")
+@login_required
+def delete_question(course_id: int, question_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    question = _question(draft, question_id)
+    quiz_id = question.quiz_id
+    bank.delete_question(db.session, question, by=current_user)
+    db.session.commit()
+    flash(_("Question removed from the draft."), "success")
+    return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz_id}")
+
+
+@bp.post("/<int:course_id>/questions/<int:question_id>/move/<any(up, down):direction>")
+@login_required
+def move_question(course_id: int, question_id: int, direction: str) -> Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    question = _question(draft, question_id)
+    bank.move_question(db.session, question, direction, by=current_user)
+    db.session.commit()
+    return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
+
+
+@bp.route("/<int:course_id>/quizzes/<int:quiz_id>/try", methods=["GET", "POST"])
+@login_required
+def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
+    """Take the draft quiz as a learner would; graded by the quiz engine, nothing recorded."""
+    from lms.authoring import trial
+
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    quiz = _quiz(draft, quiz_id)
+    if request.method == "POST":
+        seed = _int(request.form.get("seed"))
+        entries = trial.trial_entries(draft, quiz, seed)
+        result = trial.grade_trial(entries, request.form.getlist, int(quiz.settings.get("pass_mark", 0)))
+        return render_template(
+            "authoring/try_quiz.html",
+            course=course,
+            quiz=quiz,
+            result=result,
+            numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+        ), 200
+    seed = secrets.randbelow(2**31)
+    entries = trial.trial_entries(draft, quiz, seed)
+    return render_template(
+        "authoring/try_quiz.html",
+        course=course,
+        quiz=quiz,
+        seed=seed,
+        questions=trial.public_questions(entries),
+        numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+        result=None,
+    ), 200
