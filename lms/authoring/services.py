@@ -13,13 +13,20 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lms.auth.models import Role, User
 from lms.authoring import bank
 from lms.authoring.errors import AuthoringError, EditConflictError
 from lms.authoring.images import MAX_IMAGE_BYTES, looks_like_svg, random_image_name, sniff_image
-from lms.authoring.models import CourseAuthor, CourseDraft, CourseSnapshot, DraftLesson, DraftModule
+from lms.authoring.models import (
+    CourseAuthor,
+    CourseDraft,
+    CourseSnapshot,
+    DraftLesson,
+    DraftModule,
+    DraftQuiz,
+)
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -153,7 +160,17 @@ def create_course(session: Session, *, slug: str, title: str, topic: str, by: Us
 
 
 def get_draft(session: Session, course: Course) -> CourseDraft | None:
-    return session.scalars(select(CourseDraft).where(CourseDraft.course_id == course.id)).first()
+    """The course's draft with its modules, lessons, quizzes and questions loaded (no N+1)."""
+    return session.scalars(
+        select(CourseDraft)
+        .where(CourseDraft.course_id == course.id)
+        .options(
+            selectinload(CourseDraft.modules).selectinload(DraftModule.lessons),
+            selectinload(CourseDraft.modules).selectinload(DraftModule.quiz),
+            selectinload(CourseDraft.quizzes).selectinload(DraftQuiz.questions),
+            selectinload(CourseDraft.quizzes).selectinload(DraftQuiz.module),
+        )
+    ).first()
 
 
 def ensure_draft(session: Session, course: Course, *, by: User | None = None) -> CourseDraft:
