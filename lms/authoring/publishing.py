@@ -66,7 +66,7 @@ def publish_draft(session: Session, course: Course, *, by: User, note: str = "")
         raise AuthoringError(" ".join(problems))
     old = services.course_snapshot(session, course)
     new = services.draft_snapshot(session, draft)
-    first = course.version == 0 or course.status == CourseStatus.DRAFT and not _has_versions(session, course)
+    first = not _has_versions(session, course)
     changes = [str(_l("First version"))] if first else services.changes_between(old, new)
     if not first and not changes:
         raise AuthoringError(str(_l("There are no changes to publish.")))
