@@ -325,3 +325,8 @@ class QuizSettingsForm(FlaskForm):
             row.form.tag.data, row.form.draw.data = pool["tag"], pool["draw"]
         for pool in pools[len(self.pools) :]:
             self.pools.append_entry(pool)
+
+
+class UploadZipForm(FlaskForm):
+    archive = FileField(_l("Course ZIP file (one course folder in the courses/ format)"))
+    submit = SubmitField(_l("Upload and import"))

@@ -76,7 +76,9 @@ def publish_draft(session: Session, course: Course, *, by: User, note: str = "")
     if course.status != CourseStatus.PUBLISHED:
         course.status = CourseStatus.PUBLISHED
     version = session.scalars(
-        select(CourseVersion).where(CourseVersion.course_id == course.id, CourseVersion.number == change.new_version)
+        select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.number == change.new_version
+        )
     ).one()
     version.source = "editor"
     version.changes = "\n".join(([note.strip()] if note.strip() else []) + changes)
@@ -89,7 +91,10 @@ def publish_draft(session: Session, course: Course, *, by: User, note: str = "")
 
 
 def _has_versions(session: Session, course: Course) -> bool:
-    return session.scalar(select(CourseVersion.id).where(CourseVersion.course_id == course.id).limit(1)) is not None
+    return (
+        session.scalar(select(CourseVersion.id).where(CourseVersion.course_id == course.id).limit(1))
+        is not None
+    )
 
 
 def published_zip(session: Session, course: Course) -> bytes:
@@ -103,7 +108,9 @@ def draft_zip(session: Session, draft: CourseDraft) -> bytes:
     course = draft.course
     with tempfile.TemporaryDirectory(prefix="lms-export-") as tmp:
         status = CourseStatus.PUBLISHED if course.status == CourseStatus.PUBLISHED else CourseStatus.DRAFT
-        return zip_folder(write_draft(session, draft, Path(tmp), version=max(course.version, 1), status=status))
+        return zip_folder(
+            write_draft(session, draft, Path(tmp), version=max(course.version, 1), status=status)
+        )
 
 
 def upload_zip(
@@ -123,7 +130,12 @@ def upload_zip(
         existing = session.scalars(select(Course).where(Course.slug == parsed.slug)).first()
         if existing is not None and not services.can_edit(session, by, existing):
             raise AuthoringError(
-                str(_l("A course with the short name %(slug)s exists and you are not its author.", slug=parsed.slug))
+                str(
+                    _l(
+                        "A course with the short name %(slug)s exists and you are not its author.",
+                        slug=parsed.slug,
+                    )
+                )
             )
         change = import_course(session, parsed, errors, by_id=by.id)
         if errors or change is None:
@@ -132,7 +144,9 @@ def upload_zip(
     if existing is None:
         session.add(CourseAuthor(course_id=course.id, user_id=by.id, added_by_id=by.id))
     version = session.scalars(
-        select(CourseVersion).where(CourseVersion.course_id == course.id, CourseVersion.number == course.version)
+        select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.number == course.version
+        )
     ).first()
     if version is not None and change.action != "unchanged":
         version.source = "upload"

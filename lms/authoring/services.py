@@ -761,7 +761,9 @@ def course_counts(session: Session, course_ids: list[int]) -> dict[int, int]:
 def store_snapshot(session: Session, course: Course, number: int, data: dict[str, Any]) -> None:
     """Keep what version ``number`` contained (once per version) so it can be restored."""
     exists = session.scalar(
-        select(CourseSnapshot.id).where(CourseSnapshot.course_id == course.id, CourseSnapshot.number == number)
+        select(CourseSnapshot.id).where(
+            CourseSnapshot.course_id == course.id, CourseSnapshot.number == number
+        )
     )
     if exists is None:
         session.add(CourseSnapshot(course_id=course.id, number=number, data=data))
@@ -769,4 +771,6 @@ def store_snapshot(session: Session, course: Course, number: int, data: dict[str
 
 
 def record_publish(session: Session, course: Course, *, by: User) -> None:
-    record(session, "authoring.published", actor_id=by.id, subject=f"course:{course.id}", version=course.version)
+    record(
+        session, "authoring.published", actor_id=by.id, subject=f"course:{course.id}", version=course.version
+    )
