@@ -32,9 +32,10 @@ migrate: install
 demo: migrate
 	$(FLASK) lms demo-data
 
+# Every course in courses/ plus the example course (folders starting with _ are skipped unless named).
 courses: migrate
-	@if [ -n "$$(ls courses/*/course.yaml 2>/dev/null)" ] && $(FLASK) lms courses --help >/dev/null 2>&1; then \
-		$(FLASK) lms courses import courses/; fi
+	@if [ -n "$$(ls courses/*/course.yaml courses/_example/*/course.yaml 2>/dev/null)" ] && $(FLASK) lms courses --help >/dev/null 2>&1; then \
+		$(FLASK) lms courses import courses/ courses/_example/; fi
 
 # Re-extract messages after changing UI strings, then translate the vi catalogue.
 i18n: install
