@@ -12,3 +12,11 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     register_nav(app, _l("Course authoring"), "authoring.index", Permission.AUTHOR_COURSES)
+    _connect_signals()
+
+
+def _connect_signals() -> None:
+    from lms.authoring import services
+    from lms.catalog.parts import course_changed
+
+    course_changed.connect(services.snapshot_after_import)

@@ -82,7 +82,6 @@ def publish_draft(session: Session, course: Course, *, by: User, note: str = "")
     ).one()
     version.source = "editor"
     version.changes = "\n".join(([note.strip()] if note.strip() else []) + changes)
-    services.store_snapshot(session, course, change.new_version, new)
     draft.base_version = course.version
     draft.dirty = False
     services.record_publish(session, course, by=by)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.auth.models import Role, User
@@ -30,11 +30,8 @@ from lms.authoring.models import (
 from lms.catalog.models import (
     Course,
     CourseAsset,
-    CoursePrerequisite,
     CourseStatus,
     CourseVersion,
-    Lesson,
-    Module,
     Topic,
 )
 from lms.core.audit import record
@@ -589,118 +586,6 @@ def publish_problems(draft: CourseDraft) -> list[str]:
     return problems
 
 
-def publish(session: Session, course: Course, *, by: User, note: str = "") -> CourseVersion:
-    """Copy the draft onto the published tables as a new course version.
-
-    Modules and lessons are matched by their stable key, so learners keep the
-    progress of lessons that still exist; progress of removed lessons is
-    dropped and every enrolment's progress is recomputed. Completed
-    enrolments stay complete (learning.services.refresh_enrollment).
-    """
-    draft = ensure_draft(session, course, by=by)
-    problems = publish_problems(draft)
-    if problems:
-        raise AuthoringError(" ".join(problems))
-    old = course_snapshot(session, course)
-    new = draft_snapshot(session, draft)
-    changes = changes_between(old, new) if course.version > 0 else [str(_l("First version"))]
-    if course.version > 0 and not changes:
-        raise AuthoringError(str(_l("There are no changes to publish.")))
-
-    for f in COURSE_FIELDS:
-        setattr(course, f, getattr(draft, f))
-    course.search_text = fold(f"{course.title} {course.summary}")
-    wanted = [i for i in draft.prerequisite_ids if i != course.id]
-    for link in list(course.prerequisite_links):
-        if link.required_course_id not in wanted:
-            course.prerequisite_links.remove(link)
-    have = {link.required_course_id for link in course.prerequisite_links}
-    for rid in wanted:
-        if rid not in have:
-            course.prerequisite_links.append(CoursePrerequisite(required_course_id=rid))
-
-    live_modules = {m.key: m for m in course.modules}
-    keep_lesson_ids: set[int] = set()
-    for dm in draft.modules:
-        module = live_modules.get(dm.key)
-        if module is None:
-            module = Module(key=dm.key, title=dm.title)
-            course.modules.append(module)
-        module.position, module.title, module.title_en, module.summary = (
-            dm.position,
-            dm.title,
-            dm.title_en,
-            dm.summary,
-        )
-        live_lessons = {x.key: x for x in module.lessons}
-        for dl in dm.lessons:
-            lesson = live_lessons.get(dl.key)
-            if lesson is None:
-                lesson = Lesson(key=dl.key, title=dl.title, course_id=course.id)
-                module.lessons.append(lesson)
-            lesson.position = dl.position
-            lesson.title = dl.title
-            lesson.estimated_minutes = dl.estimated_minutes
-            lesson.required = dl.required
-            lesson.body_markdown = dl.body_markdown
-            lesson.body_html = dl.body_html
-        session.flush()
-        keep_lesson_ids.update(x.id for x in module.lessons if x.key in {dl.key for dl in dm.lessons})
-    _drop_removed_content(session, course, {dm.key for dm in draft.modules}, keep_lesson_ids)
-
-    number = course.version + 1
-    course.version = number
-    course.status = CourseStatus.PUBLISHED
-    course.content_hash = hashlib.sha256(repr(new).encode()).hexdigest()
-    text = "\n".join(([note.strip()] if note.strip() else []) + changes)
-    version = CourseVersion(
-        course_id=course.id,
-        number=number,
-        created_by_id=by.id,
-        source="editor",
-        content_hash=course.content_hash,
-        changes=text,
-    )
-    session.add(version)
-    session.add(CourseSnapshot(course_id=course.id, number=number, data=new))
-    draft.base_version = number
-    draft.dirty = False
-    session.flush()
-    _refresh_enrollments(session, course)
-    record(session, "authoring.published", actor_id=by.id, subject=f"course:{course.id}", version=number)
-    session.flush()
-    return version
-
-
-def _drop_removed_content(session: Session, course: Course, module_keys: set[str], keep: set[int]) -> None:
-    from lms.learning.models import Enrollment, LessonProgress
-
-    removed = [
-        x.id for x in session.scalars(select(Lesson).where(Lesson.course_id == course.id)) if x.id not in keep
-    ]
-    if removed:
-        session.execute(
-            update(Enrollment).where(Enrollment.last_lesson_id.in_(removed)).values(last_lesson_id=None)
-        )
-        session.execute(delete(LessonProgress).where(LessonProgress.lesson_id.in_(removed)))
-    for module in list(course.modules):
-        if module.key not in module_keys:
-            course.modules.remove(module)
-        else:
-            for lesson in list(module.lessons):
-                if lesson.id in removed:
-                    module.lessons.remove(lesson)
-    session.flush()
-
-
-def _refresh_enrollments(session: Session, course: Course) -> None:
-    from lms.learning.models import Enrollment
-    from lms.learning.services import refresh_enrollment
-
-    for enrollment in session.scalars(select(Enrollment).where(Enrollment.course_id == course.id)):
-        refresh_enrollment(session, enrollment)
-
-
 def version_history(session: Session, course: Course) -> list[tuple[CourseVersion, User | None, bool]]:
     """(version, who published it, restorable) newest first."""
     rows = session.execute(
@@ -774,3 +659,8 @@ def record_publish(session: Session, course: Course, *, by: User) -> None:
     record(
         session, "authoring.published", actor_id=by.id, subject=f"course:{course.id}", version=course.version
     )
+
+
+def snapshot_after_import(course: Course, *, session: Session, change: Any, **_kw: Any) -> None:
+    """Every imported version (CLI, upload, editor publish) becomes restorable."""
+    store_snapshot(session, course, change.new_version, course_snapshot(session, course))

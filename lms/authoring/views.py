@@ -9,7 +9,18 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,7 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.auth.models import Role, User
-from lms.authoring import bank, services
+from lms.authoring import bank, publishing, services
+from lms.authoring.files import UnsafeZipError, ZipLimits
 from lms.authoring.forms import (
     KIND_CHOICES,
     AuthorForm,
@@ -30,6 +42,7 @@ from lms.authoring.forms import (
     QuestionForm,
     QuizSettingsForm,
     TitleForm,
+    UploadZipForm,
 )
 from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
 from lms.catalog.models import Course, CourseAsset, CourseStatus
@@ -447,7 +460,12 @@ def publish(course_id: int) -> Response:
     if not form.validate():
         abort(400)
     try:
-        version = services.publish(db.session, course, by=current_user, note=form.note.data or "")
+        version = publishing.publish_draft(db.session, course, by=current_user, note=form.note.data or "")
+    except publishing.CourseFilesError as exc:
+        db.session.rollback()
+        for message in exc.messages():
+            flash(message, "error")
+        return _back_to_course(course, "publish")
     except services.AuthoringError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -790,3 +808,69 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
         numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
         result=None,
     ), 200
+
+
+# --- files round trip ----------------------------------------------------------------
+
+
+def _zip_response(data: bytes, name: str) -> Response:
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.route("/<int:course_id>/download")
+@login_required
+def download(course_id: int) -> Response:
+    """The published course as a ZIP (the exporter's folder)."""
+    course = _editable_course(course_id)
+    if course.version == 0:
+        abort(404)
+    return _zip_response(publishing.published_zip(db.session, course), f"{course.slug}-v{course.version}.zip")
+
+
+@bp.route("/<int:course_id>/download-draft")
+@login_required
+def download_draft(course_id: int) -> Response:
+    """The draft as a ZIP in the same format (what the next publish imports)."""
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    return _zip_response(publishing.draft_zip(db.session, draft), f"{course.slug}-draft.zip")
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@require(Permission.AUTHOR_COURSES)
+def upload() -> tuple[str, int] | Response:
+    """Create or update a course from a ZIP: the same importer as the CLI."""
+    form = UploadZipForm()
+    limits = current_app.config.get("AUTHORING_ZIP_LIMITS") or ZipLimits()
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        file = form.archive.data
+        if file is None or not getattr(file, "filename", ""):
+            problems = [_("Choose a ZIP file first.")]
+            status = 400
+        else:
+            data = file.read(limits.max_upload_bytes + 1)
+            try:
+                course, change = publishing.upload_zip(db.session, data, by=current_user, limits=limits)
+            except UnsafeZipError as exc:
+                db.session.rollback()
+                problems, status = [str(exc)], 400
+            except publishing.CourseFilesError as exc:
+                db.session.rollback()
+                problems, status = exc.messages(), 400
+            except services.AuthoringError as exc:
+                db.session.rollback()
+                problems, status = [str(exc)], 403
+            else:
+                db.session.commit()
+                if change.action == "unchanged":
+                    flash(_("The files equal the published version; nothing changed."), "success")
+                elif change.action == "new":
+                    flash(_("Course imported as version %(n)d.", n=change.new_version), "success")
+                else:
+                    flash(_("Version %(n)d imported from the files.", n=change.new_version), "success")
+                return _back_to_course(course)
+    return render_template("authoring/upload.html", form=form, problems=problems, limits=limits), status

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from lms.authoring import services
+from lms.authoring import publishing, services
 from lms.authoring.models import DraftLesson, DraftModule
 from lms.catalog.models import CourseAsset
 
@@ -246,7 +246,7 @@ def test_draft_images_are_private_until_published(
     asset = services.store_image(session, authored.course, PNG, by=authored.author)
     client = login_as(make_user("learner"))
     assert client.get(f"/authoring/assets/{authored.course.id}/{asset.path}").status_code == 403
-    services.publish(session, authored.course, by=authored.author)
+    publishing.publish_draft(session, authored.course, by=authored.author)
     assert client.get(f"/authoring/assets/{authored.course.id}/{asset.path}").status_code == 200
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lms.authoring import services
+from lms.authoring import publishing, services
 from lms.catalog.models import CourseStatus, CourseVersion, Lesson
 from lms.learning.models import LessonProgress
 from lms.learning.services import complete_lesson, enroll_user
@@ -51,9 +51,9 @@ def test_publish_refuses_incomplete_drafts(session: Any, make_user: Any, login_a
 
 
 def test_nothing_to_publish_is_refused(session: Any, authored: Any) -> None:
-    services.publish(session, authored.course, by=authored.author)
+    publishing.publish_draft(session, authored.course, by=authored.author)
     with pytest.raises(services.AuthoringError):
-        services.publish(session, authored.course, by=authored.author)
+        publishing.publish_draft(session, authored.course, by=authored.author)
 
 
 def test_new_version_keeps_progress_of_lessons_that_remain(
@@ -62,7 +62,7 @@ def test_new_version_keeps_progress_of_lessons_that_remain(
     author, course = authored.author, authored.course
     second = services.add_lesson(session, authored.module, "Khoá công khai", by=author)
     second.body_markdown = "Nội dung"
-    services.publish(session, course, by=author)
+    publishing.publish_draft(session, course, by=author)
     learner = make_user("learner")
     enrollment = enroll_user(session, learner, course)
     live = {x.key: x for x in session.query(Lesson).filter_by(course_id=course.id)}
@@ -70,6 +70,11 @@ def test_new_version_keeps_progress_of_lessons_that_remain(
     complete_lesson(session, enrollment, live[second.key])
     assert enrollment.completed_at is not None
     completed_at = enrollment.completed_at
+    halfway = enroll_user(session, make_user("learner"), course)  # did lesson 1 of 2
+    complete_lesson(session, halfway, live[authored.lesson.key])
+    other = enroll_user(session, make_user("learner"), course)  # did lesson 2 of 2
+    complete_lesson(session, other, live[second.key])
+    assert (halfway.progress_percent, other.progress_percent) == (50, 50)
 
     # v2: edit lesson 1, remove lesson 2, add lesson 3.
     lesson = authored.lesson
@@ -78,7 +83,7 @@ def test_new_version_keeps_progress_of_lessons_that_remain(
     services.remove_lesson(session, second, by=author)
     third = services.add_lesson(session, authored.module, "Bài mới", by=author)
     third.body_markdown = "Mới"
-    version = services.publish(session, course, by=author)
+    version = publishing.publish_draft(session, course, by=author)
     assert version.number == 2
     assert course.version == 2
     assert "Lesson changed: Chữ ký số là gì? (sửa)" in version.changes
@@ -88,21 +93,25 @@ def test_new_version_keeps_progress_of_lessons_that_remain(
     live_after = {x.key: x for x in session.query(Lesson).filter_by(course_id=course.id)}
     assert live_after[lesson.key].id == live[lesson.key].id  # same row: progress kept
     assert second.key not in live_after
+    session.expire_all()
     done = {p.lesson_id for p in session.query(LessonProgress).filter_by(enrollment_id=enrollment.id)}
     assert done == {live[lesson.key].id}
-    # Completed stays completed; progress is recomputed (1 of 2 required lessons).
+    # Completed stays completed (Courses rule); the others are recomputed over v2's lessons.
     assert enrollment.completed_at == completed_at
     assert enrollment.completed_version == 1
-    assert enrollment.progress_percent == 50
+    assert enrollment.progress_percent == 100
+    assert halfway.progress_percent == 50  # lesson 1 kept, new lesson 3 to do
+    assert other.progress_percent == 0  # lesson 2 is gone
+    assert halfway.completed_at is None
 
 
 def test_history_lists_versions_and_restores_as_draft(session: Any, authored: Any, login_as: Any) -> None:
     author, course = authored.author, authored.course
-    services.publish(session, course, by=author)
+    publishing.publish_draft(session, course, by=author)
     lesson = authored.lesson
     services.save_lesson(session, lesson, title=lesson.title, estimated_minutes=5, required=True,
                          body_markdown="Phiên bản hai", expected_version=lesson.lock_version, by=author)  # fmt: skip
-    services.publish(session, course, by=author)
+    publishing.publish_draft(session, course, by=author)
     client = login_as(author)
     page = client.get(f"/authoring/{course.id}/history").get_data(as_text=True)
     assert author.full_name in page
@@ -114,13 +123,13 @@ def test_history_lists_versions_and_restores_as_draft(session: Any, authored: An
     assert "Khái niệm" in draft.modules[0].lessons[0].body_markdown
     # Learners still see version 2 until the restored draft is published.
     assert session.query(Lesson).filter_by(course_id=course.id).one().body_markdown == "Phiên bản hai"
-    version = services.publish(session, course, by=author)
+    version = publishing.publish_draft(session, course, by=author)
     assert version.number == 3
     assert "Khái niệm" in session.query(Lesson).filter_by(course_id=course.id).one().body_markdown
 
 
 def test_discard_returns_draft_to_published(session: Any, authored: Any, login_as: Any) -> None:
-    services.publish(session, authored.course, by=authored.author)
+    publishing.publish_draft(session, authored.course, by=authored.author)
     services.add_module(session, services.get_draft(session, authored.course), "Thừa", by=authored.author)
     client = login_as(authored.author)
     assert client.post(f"/authoring/{authored.course.id}/discard").status_code == 302

@@ -60,7 +60,11 @@ def test_corpus_through_every_editor_field(
         assert live_markup(response.get_data(as_text=True)) == [], url
     learner = make_user("learner")
     login_as(learner)
-    for url in ["/courses/"]:
+    slug = authored.course.slug
+    assert client.post(f"/courses/{slug}/enrol").status_code == 302
+    lesson_page = f"/courses/{slug}/learn/{authored.module.key}/{authored.lesson.key}"
+    for url in ["/courses/", f"/courses/{slug}", lesson_page, "/"]:
         response = client.get(url)
-        assert response.status_code == 200
+        assert response.status_code == 200, url
         assert live_markup(response.get_data(as_text=True)) == [], url
+    assert "&lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt;" in client.get(lesson_page).get_data(as_text=True)

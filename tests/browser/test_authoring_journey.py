@@ -65,7 +65,12 @@ def test_trainer_builds_publishes_and_learner_sees_it(browser: Any, live_server:
         context.clear_cookies()
         browser_login(page, live_server, "hocvien")
         page.goto(f"{live_server}/courses/")
-        assert page.get_by_text(f"Ký số nhanh {slug}").is_visible()
+        page.get_by_role("link", name=f"Ký số nhanh {slug}").click()
+        page.get_by_role("button", name="Đăng ký và bắt đầu").click()
+        assert page.locator(".lesson-body strong", has_text="khoá bí mật").is_visible()
+        page.get_by_role("button", name="Hoàn thành bài học").click()
+        page.goto(f"{live_server}/courses/{slug}")
+        assert page.get_by_text("Hoàn thành ngày").is_visible()
     finally:
         context.close()
 
