@@ -231,9 +231,11 @@ def edit_module(course_id: int, module_id: int) -> str | Response:
     return render_template("authoring/edit_module.html", course=course, module=module, form=form)
 
 
-@bp.post("/<int:course_id>/modules/<int:module_id>/move/<any(up, down):direction>")
+@bp.post("/<int:course_id>/modules/<int:module_id>/move/<direction>")
 @login_required
 def move_module(course_id: int, module_id: int, direction: str) -> Response:
+    if direction not in ("up", "down"):
+        abort(404)
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
     module = _module(course, draft, module_id)
@@ -270,9 +272,11 @@ def add_lesson(course_id: int, module_id: int) -> Response:
     return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
 
 
-@bp.post("/<int:course_id>/lessons/<int:lesson_id>/move/<any(up, down):direction>")
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/move/<direction>")
 @login_required
 def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
+    if direction not in ("up", "down"):
+        abort(404)
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
     lesson = _lesson(draft, lesson_id)
@@ -766,9 +770,11 @@ def delete_question(course_id: int, question_id: int) -> Response:
     return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz_id}")
 
 
-@bp.post("/<int:course_id>/questions/<int:question_id>/move/<any(up, down):direction>")
+@bp.post("/<int:course_id>/questions/<int:question_id>/move/<direction>")
 @login_required
 def move_question(course_id: int, question_id: int, direction: str) -> Response:
+    if direction not in ("up", "down"):
+        abort(404)
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
     question = _question(draft, question_id)
