@@ -161,3 +161,30 @@ def test_imported_course_gets_a_draft_by_post(session: Any, make_user: Any, logi
     draft = services.get_draft(session, course)
     assert draft.base_version == 3
     assert draft.modules[0].lessons[0].body_markdown == "Xin chào"
+
+
+def test_uploaded_image_reaches_the_learner_lesson_page(
+    session: Any, authored: Any, make_user: Any, login_as: Any
+) -> None:
+    import re
+
+    from tests.authoring.test_editor import PNG
+
+    asset = services.store_image(session, authored.course, PNG, by=authored.author)
+    lesson = authored.lesson
+    services.save_lesson(session, lesson, title=lesson.title, estimated_minutes=5, required=True,
+                         body_markdown=f"![Sơ đồ](../{asset.path})", expected_version=lesson.lock_version,
+                         by=authored.author)  # fmt: skip
+    publishing.publish_draft(session, authored.course, by=authored.author)
+    client = login_as(make_user("learner"))
+    slug = authored.course.slug
+    client.post(f"/courses/{slug}/enrol")
+    page_url = f"/courses/{slug}/learn/{authored.module.key}/{lesson.key}"
+    page = client.get(page_url).get_data(as_text=True)
+    src = re.search(r'<img src="([^"]+)" alt="Sơ đồ"', page).group(1)
+    from urllib.parse import urljoin
+
+    image = client.get(urljoin(f"http://localhost{page_url}", src))
+    assert image.status_code == 200
+    assert image.mimetype == "image/png"
+    assert image.data == PNG
