@@ -67,6 +67,20 @@ def validate_quiz(settings: dict[str, Any], questions: list[dict[str, Any]]) -> 
     return parse_quiz(settings, questions)[1]
 
 
+_QUESTION_DEFAULTS = {
+    "tags": [],
+    "points": 1,
+    "scoring": "partial",
+    "ignore_diacritics": True,
+    "case_sensitive": False,
+}
+
+
+def canonical_question(data: dict[str, Any]) -> dict[str, Any]:
+    """The question without keys that hold their default (as the exporter writes it)."""
+    return {k: v for k, v in data.items() if k not in _QUESTION_DEFAULTS or v != _QUESTION_DEFAULTS[k]}
+
+
 def quiz_for(draft: CourseDraft, module: DraftModule | None) -> DraftQuiz | None:
     for quiz in draft.quizzes:
         if (module is None and quiz.module_id is None and quiz.module is None) or (
@@ -195,7 +209,7 @@ def save_question(
     if question is not None and expected_version != question.lock_version:
         raise EditConflictError(question.lock_version, question.updated_by, question.updated_at)
     draft = quiz.draft
-    data = dict(data)
+    data = canonical_question(data)
     if not data.get("id"):
         data["id"] = new_question_key(draft, str(data.get("prompt", "")))
     others = {q.key for q in all_questions(draft) if q is not question}
@@ -265,7 +279,11 @@ def load_quizzes(draft: CourseDraft, data: list[dict[str, Any]], by_id: int | No
         module = modules.get(item["module"]) if item["module"] else None
         if item["module"] and module is None:
             continue
-        quiz = DraftQuiz(module=module, settings=dict(item["settings"]), updated_by_id=by_id)
+        quiz = DraftQuiz(
+            module=module, settings={**DEFAULT_SETTINGS, **item["settings"]}, updated_by_id=by_id
+        )
         draft.quizzes.append(quiz)
         for pos, q in enumerate(item["questions"], start=1):
-            quiz.questions.append(DraftQuestion(key=q["id"], position=pos, data=dict(q), updated_by_id=by_id))
+            quiz.questions.append(
+                DraftQuestion(key=q["id"], position=pos, data=canonical_question(q), updated_by_id=by_id)
+            )
