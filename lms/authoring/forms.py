@@ -116,6 +116,7 @@ class PublishForm(FlaskForm):
     note = TextAreaField(
         _l("What changed (optional, shown in the version history)"), validators=[Length(max=2000)]
     )
+    replace_newer = BooleanField(_l("Yes, replace the newer published version with this draft"))
     submit = SubmitField(_l("Publish"))
 
 

@@ -58,9 +58,25 @@ def _import_folder(session: Session, folder: Path, *, by: User) -> tuple[Course,
     return course, change
 
 
-def publish_draft(session: Session, course: Course, *, by: User, note: str = "") -> CourseVersion:
-    """Write the draft as course files and import them as the next version."""
+def publish_draft(
+    session: Session, course: Course, *, by: User, note: str = "", replace_newer: bool = False
+) -> CourseVersion:
+    """Write the draft as course files and import them as the next version.
+
+    A draft started before a newer version was published (e.g. imported from
+    files) is only published when ``replace_newer`` says so.
+    """
     draft = services.ensure_draft(session, course, by=by)
+    if draft.base_version < course.version and not replace_newer:
+        raise AuthoringError(
+            str(
+                _l(
+                    "Version %(n)d was published after this draft was started. Publishing would replace it: "
+                    "tick the box to confirm, or discard the draft to start from version %(n)d.",
+                    n=course.version,
+                )
+            )
+        )
     problems = services.publish_problems(draft)
     if problems:
         raise AuthoringError(" ".join(problems))

@@ -464,7 +464,13 @@ def publish(course_id: int) -> Response:
     if not form.validate():
         abort(400)
     try:
-        version = publishing.publish_draft(db.session, course, by=current_user, note=form.note.data or "")
+        version = publishing.publish_draft(
+            db.session,
+            course,
+            by=current_user,
+            note=form.note.data or "",
+            replace_newer=form.replace_newer.data,
+        )
     except publishing.CourseFilesError as exc:
         db.session.rollback()
         for message in exc.messages():

@@ -188,3 +188,25 @@ def test_uploaded_image_reaches_the_learner_lesson_page(
     assert image.status_code == 200
     assert image.mimetype == "image/png"
     assert image.data == PNG
+
+
+def test_a_stale_draft_does_not_silently_replace_a_newer_version(
+    session: Any, authored: Any, login_as: Any
+) -> None:
+    publishing.publish_draft(session, authored.course, by=authored.author)
+    draft = services.get_draft(session, authored.course)
+    draft.base_version = 0  # as if version 1 had been imported from files after the draft began
+    services.add_module(session, draft, "Thêm", by=authored.author)
+    services.add_lesson(session, draft.modules[-1], "Bài", by=authored.author).body_markdown = "x"
+    session.flush()
+    client = login_as(authored.author)
+    page = client.post(f"/authoring/{authored.course.id}/publish", data={"note": ""}, follow_redirects=True)
+    assert "flash-error" in page.get_data(as_text=True)
+    session.refresh(authored.course)
+    assert authored.course.version == 1
+    response = client.post(
+        f"/authoring/{authored.course.id}/publish", data={"note": "", "replace_newer": "y"}
+    )
+    assert response.status_code == 302
+    session.refresh(authored.course)
+    assert authored.course.version == 2
