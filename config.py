@@ -86,6 +86,12 @@ class Config:
         self.MAIL_FROM = env("LMS_MAIL_FROM", "lms@localhost")
         self.ORG_NAME = env("LMS_ORG_NAME", "UBND tỉnh Quảng Ninh")
         self.ISSUER_NAME = env("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ninh")
+        # Certificates: PKCS#12 of the issuing body (PAdES signing) and PEM trust roots
+        # (":"-separated) for validation. Unset: instance/signing/ from `lms certificates dev-keys`.
+        self.SIGNING_P12 = env("LMS_SIGNING_P12", "")
+        self.SIGNING_P12_PASSPHRASE = env("LMS_SIGNING_P12_PASSPHRASE", "")
+        self.SIGNING_TRUST_ROOTS = env("LMS_SIGNING_TRUST_ROOTS", "")
+        self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
         self.SECRET_KEY = env("LMS_SECRET_KEY") or self._default_secret_key()
 
     def _database_url(self) -> str:

@@ -10,12 +10,15 @@ from lms.catalog.models import (
     Lesson,
     Module,
 )
+from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
 
 __all__ = [
     "AuditEvent",
+    "Certificate",
+    "CertificateFile",
     "Course",
     "CourseAsset",
     "CourseAuthor",
