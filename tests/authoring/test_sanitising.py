@@ -68,3 +68,36 @@ def test_corpus_through_every_editor_field(
         assert response.status_code == 200, url
         assert live_markup(response.get_data(as_text=True)) == [], url
     assert "&lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt;" in client.get(lesson_page).get_data(as_text=True)
+
+
+def test_corpus_in_course_title_stays_text_in_the_certificate_pdf(
+    app: Any, session: Any, authored: Any, login_as: Any, make_user: Any, tmp_path: Any
+) -> None:
+    import subprocess
+
+    from lms.authoring import publishing
+    from lms.certificates.models import Certificate
+    from lms.certificates.pdf import certificate_context, html_to_pdf, render_html
+
+    title = "<script>alert('s')</script> <img src=x onerror=alert(1)> Ký số"
+    draft = services.get_draft(session, authored.course)
+    services.update_metadata(session, draft, {"title": title, "summary": PAYLOAD, "require_quizzes": False,
+                             "require_final_exam": False}, expected_version=draft.lock_version, by=authored.author)  # fmt: skip
+    publishing.publish_draft(session, authored.course, by=authored.author)
+    learner = make_user("learner", full_name="<b>Nguyễn</b> Văn A")
+    client = login_as(learner)
+    slug = authored.course.slug
+    client.post(f"/courses/{slug}/enrol")
+    client.post(f"/courses/{slug}/learn/{authored.module.key}/{authored.lesson.key}/complete")
+    cert = session.query(Certificate).filter_by(user_id=learner.id, course_id=authored.course.id).one()
+    with app.test_request_context():
+        pdf = html_to_pdf(render_html(certificate_context(cert)))
+    assert b"/JavaScript" not in pdf
+    assert b"/Launch" not in pdf
+    path = tmp_path / "c.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    flat = " ".join(text.split())
+    assert "<script>alert('s')</script>" in flat  # shown as text, not interpreted
+    assert "<img src=x onerror=alert(1)>" in flat
+    assert "<b>Nguyễn</b> Văn A" in flat
