@@ -14,8 +14,11 @@ from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
+from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
+    "Answer",
+    "Attempt",
     "AuditEvent",
     "Certificate",
     "CertificateFile",
@@ -34,6 +37,8 @@ __all__ = [
     "Module",
     "OrgUnit",
     "PasswordResetToken",
+    "Question",
+    "Quiz",
     "User",
     "UserRole",
 ]
