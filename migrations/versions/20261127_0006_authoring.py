@@ -1,7 +1,7 @@
 """authoring tables
 
 Revision ID: 0006_authoring
-Revises: 0004_certificates
+Revises: 0003_quizzes
 Create Date: 2026-11-27 16:14:21.510985
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lms.db
 
 revision: str = "0006_authoring"
-down_revision: str | Sequence[str] | None = '0004_certificates'
+down_revision: str | Sequence[str] | None = '0003_quizzes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
