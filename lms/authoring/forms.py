@@ -184,8 +184,11 @@ class QuestionForm(FlaskForm):
     scoring = SelectField(
         _l("Scoring"),
         choices=[("partial", _l("Partial credit")), ("all_or_nothing", _l("All or nothing"))],
+        default="partial",
     )
-    answer = SelectField(_l("Correct answer"), choices=[("true", _l("True")), ("false", _l("False"))])
+    answer = SelectField(
+        _l("Correct answer"), choices=[("true", _l("True")), ("false", _l("False"))], default="true"
+    )
     feedback_true = StringField(_l("Feedback for “true”"), validators=[Optional(), Length(max=2000)])
     feedback_false = StringField(_l("Feedback for “false”"), validators=[Optional(), Length(max=2000)])
     answers = TextAreaField(_l("Accepted answers (one per line)"), validators=[Optional(), Length(max=5000)])
@@ -287,7 +290,9 @@ class QuizSettingsForm(FlaskForm):
         _l("Questions per page (0 = all on one page)"),
         validators=[InputRequired(), NumberRange(min=0, max=500)],
     )
-    review = SelectField(_l("Learners see answers and explanations"), choices=REVIEW_CHOICES)
+    review = SelectField(
+        _l("Learners see answers and explanations"), choices=REVIEW_CHOICES, default="after_submit"
+    )
     shuffle_questions = BooleanField(_l("Shuffle questions"))
     shuffle_options = BooleanField(_l("Shuffle options"))
     required = BooleanField(_l("Passing is required for completion"))

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -38,6 +39,8 @@ from lms.core.audit import record
 from lms.core.html import render_markdown
 from lms.core.text import fold, nfc
 from lms.db import utcnow
+from lms.quizzes.models import Quiz
+from lms.quizzes.part import FINAL_KEY, dump_quiz
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COURSE_FIELDS = (
@@ -212,8 +215,22 @@ def course_snapshot(session: Session, course: Course) -> dict[str, Any]:
 
 
 def live_quizzes(session: Session, course: Course) -> list[dict[str, Any]]:
-    """The published quizzes in snapshot format (none until the quiz engine is installed)."""
-    return []
+    """The published quizzes in snapshot format (via the quiz engine's own file writer)."""
+    quizzes = session.scalars(
+        select(Quiz).where(Quiz.course_id == course.id, Quiz.active.is_(True)).order_by(Quiz.id)
+    ).all()
+    out = []
+    for quiz in quizzes:
+        data = yaml.safe_load(dump_quiz(session, quiz))
+        questions = data.pop("questions", [])
+        out.append(
+            {
+                "module": None if quiz.key == FINAL_KEY else quiz.key,
+                "settings": {**bank.DEFAULT_SETTINGS, **data},
+                "questions": [bank.canonical_question(q) for q in questions],
+            }
+        )
+    return out
 
 
 def draft_snapshot(session: Session, draft: CourseDraft) -> dict[str, Any]:

@@ -602,6 +602,7 @@ def quizzes(course_id: int) -> str | Response:
         pools=bank.pool_report(draft),
         tags=sorted(bank.tag_counts(draft).items()),
         new_question_form=NewQuestionForm(),
+        kinds={value: str(label) for value, label in KIND_CHOICES},
     )
 
 
