@@ -40,7 +40,7 @@ VALID = {
         "pairs-0-right": "Cấp chứng thư",
         "pairs-1-left": "USB token",
         "pairs-1-right": "Giữ khoá bí mật",
-    },  # fmt: skip
+    },
     "ordering": {"items": "Băm\nMã hoá bằng khoá bí mật\nGửi kèm văn bản"},
 }
 INVALID = {
@@ -56,7 +56,7 @@ INVALID = {
     "matching-same-right": (
         "matching",
         {"pairs-0-left": "A", "pairs-0-right": "X", "pairs-1-left": "B", "pairs-1-right": "X"},
-    ),  # fmt: skip
+    ),
     "ordering-two-items": ("ordering", {"items": "Một\nHai"}),
 }
 
