@@ -118,7 +118,13 @@ def save_quiz_settings(
     if expected_version != quiz.lock_version:
         raise EditConflictError(quiz.lock_version, None, quiz.updated_at)
     new = {**quiz.settings, **settings}
-    problems = validate_quiz(new, [q.data for q in quiz.questions])
+    questions = [q.data for q in quiz.questions]
+    if not questions and not new.get("pools"):
+        # Settings may be saved before the first question; publishing checks emptiness.
+        questions = [
+            {"id": "placeholder", "kind": "true_false", "prompt": "-", "explanation": "-", "answer": True}
+        ]
+    problems = validate_quiz(new, questions)
     problems += pool_problems(quiz.draft, new.get("pools", []))
     if problems:
         raise QuizValidationError(problems)

@@ -600,6 +600,24 @@ def publish_problems(draft: CourseDraft) -> list[str]:
     for x in lessons:
         if not x.body_markdown.strip():
             problems.append(str(_l("Lesson “%(title)s” is empty.", title=x.title)))
+    for quiz in draft.quizzes:
+        if not quiz.questions and not quiz.settings.get("pools"):
+            problems.append(
+                str(_l("Quiz “%(title)s” has no questions.", title=quiz.settings.get("title", "")))
+            )
+    for check in bank.pool_report(draft):
+        if not check.ok:
+            problems.append(
+                str(
+                    _l(
+                        "Quiz “%(title)s”: tag “%(tag)s” has %(have)d questions, fewer than the %(draw)d to draw.",
+                        title=check.quiz.settings.get("title", ""),
+                        tag=check.tag,
+                        have=check.available,
+                        draw=check.draw,
+                    )
+                )
+            )
     return problems
 
 

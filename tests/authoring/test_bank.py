@@ -213,3 +213,20 @@ def test_non_authors_cannot_touch_the_bank(
             ("POST", f"/authoring/{c}/quizzes/{quiz.id}/try"),
         ]:
             assert client.open(url, method=method).status_code == 403, (roles, method, url)
+
+
+def test_settings_before_questions_but_no_publishing_an_empty_quiz(
+    session: Any, authored: Any, quiz: Any, login_as: Any
+) -> None:
+    client = login_as(authored.author)
+    url = f"/authoring/{authored.course.id}/quizzes/{quiz.id}"
+    assert client.post(url, data=_settings(lock_version=str(quiz.lock_version))).status_code == 302
+    draft = services.get_draft(session, authored.course)
+    session.expire_all()
+    assert any("Kiểm tra" in p for p in services.publish_problems(draft)), services.publish_problems(draft)
+    response = client.post(
+        f"/authoring/{authored.course.id}/publish", data={"note": ""}, follow_redirects=True
+    )
+    assert "flash-error" in response.get_data(as_text=True)
+    session.refresh(authored.course)
+    assert authored.course.version == 0

@@ -47,6 +47,7 @@ def _build_and_publish(page: Any, base: str, slug: str, *, js: bool) -> None:
     expect(page.get_by_text("Đã lưu bài học vào bản nháp.")).to_be_visible()
 
     page.get_by_role("link", name=f"Ký số nhanh {slug}").first.click()
+    _add_quiz(page)
     page.get_by_role("link", name="Xem trước như học viên").click()
     expect(page.locator(".lesson-body h2", has_text="Khái niệm")).to_be_visible()
     page.get_by_role("link", name="Quay lại trình biên soạn").click()
@@ -55,6 +56,31 @@ def _build_and_publish(page: Any, base: str, slug: str, *, js: bool) -> None:
     expect(page.get_by_text("Đã xuất bản phiên bản 1.")).to_be_visible()
     page.get_by_role("link", name="Lịch sử phiên bản").click()
     expect(page.get_by_text("Phiên bản đầu tiên").first).to_be_visible()
+
+
+def _add_quiz(page: Any) -> None:
+    """A module quiz with one single-choice question, tried once without it counting."""
+    page.get_by_role("link", name="Bài kiểm tra và ngân hàng câu hỏi").click()
+    page.get_by_role("button", name="Thêm bài kiểm tra cho mô-đun này").click()
+    page.fill("#pass_mark", "100")
+    page.get_by_role("button", name="Lưu thiết lập bài kiểm tra").click()
+    expect(page.get_by_text("Đã lưu thiết lập bài kiểm tra vào bản nháp.")).to_be_visible()
+    page.get_by_role("button", name="Thêm câu hỏi").click()
+    page.fill("#prompt", "Ký số dùng khoá nào?")
+    page.get_by_label("Phương án 1", exact=True).fill("Khoá bí mật")
+    page.get_by_label("Phương án 1 là đúng").check()
+    page.get_by_label("Phản hồi cho phương án 1").fill("Chính xác.")
+    page.get_by_label("Phương án 2", exact=True).fill("Khoá công khai")
+    page.fill("#explanation", "Người ký dùng khoá bí mật; người nhận kiểm tra bằng khoá công khai.")
+    page.get_by_role("button", name="Lưu câu hỏi").click()
+    expect(page.get_by_text("Đã lưu câu hỏi vào bản nháp.")).to_be_visible()
+    page.get_by_role("link", name="Làm thử bài kiểm tra").click()
+    page.get_by_label("Khoá bí mật").check()
+    page.get_by_role("button", name="Nộp bài và xem kết quả").click()
+    expect(page.get_by_text("100.0%")).to_be_visible()
+    expect(page.get_by_text("Chính xác.")).to_be_visible()
+    page.get_by_role("link", name="Quay lại ngân hàng câu hỏi").click()
+    page.get_by_role("link", name=re.compile(r"^← ")).first.click()
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["with-js", "without-js"])
@@ -71,6 +97,13 @@ def test_trainer_builds_publishes_and_learner_sees_it(browser: Any, live_server:
         page.get_by_role("button", name="Đăng ký và bắt đầu").click()
         expect(page.locator(".lesson-body strong", has_text="khoá bí mật")).to_be_visible()
         page.get_by_role("button", name="Hoàn thành bài học").click()
+        page.goto(f"{live_server}/courses/{slug}")
+        page.get_by_role("link", name=re.compile("Kiểm tra: Tổng quan")).click()
+        page.get_by_role("button", name="Bắt đầu làm bài").click()
+        page.get_by_label("Khoá bí mật").check()
+        page.get_by_role("button", name="Nộp bài…").click()
+        page.get_by_role("button", name="Nộp bài ngay").click()
+        expect(page.get_by_text("Đạt", exact=True).first).to_be_visible()
         page.goto(f"{live_server}/courses/{slug}")
         expect(page.get_by_text("Hoàn thành ngày")).to_be_visible()
     finally:
