@@ -230,3 +230,13 @@ def test_settings_before_questions_but_no_publishing_an_empty_quiz(
     assert "flash-error" in response.get_data(as_text=True)
     session.refresh(authored.course)
     assert authored.course.version == 0
+
+
+def test_preview_as_learner_links_to_trying_the_quizzes(
+    session: Any, authored: Any, quiz: Any, login_as: Any
+) -> None:
+    draft = services.get_draft(session, authored.course)
+    final = bank.add_quiz(session, draft, None, by=authored.author)
+    page = login_as(authored.author).get(f"/authoring/{authored.course.id}/preview").get_data(as_text=True)
+    assert f"/authoring/{authored.course.id}/quizzes/{quiz.id}/try" in page
+    assert f"/authoring/{authored.course.id}/quizzes/{final.id}/try" in page
