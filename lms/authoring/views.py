@@ -388,24 +388,6 @@ def preview_markdown(course_id: int, lesson_id: int) -> Response:
     return jsonify(html=services.render_lesson(course, lesson.module.key, text))
 
 
-@bp.post("/<int:course_id>/images")
-@login_required
-def upload_image(course_id: int) -> tuple[Response, int]:
-    """Image upload for scripts (JSON answer with the Markdown to insert)."""
-    course = _editable_course(course_id)
-    file = request.files.get("image")
-    if file is None:
-        return jsonify(error=_("Choose an image file first.")), 400
-    try:
-        asset = services.store_image(
-            db.session, course, file.read(services.MAX_IMAGE_BYTES + 1), by=current_user
-        )
-    except services.AuthoringError as exc:
-        return jsonify(error=str(exc)), 400
-    db.session.commit()
-    return jsonify(path=asset.path, markdown=f"![]({'../' + asset.path})"), 201
-
-
 @bp.route("/assets/<int:course_id>/<path:path>")
 @login_required
 def asset(course_id: int, path: str) -> Response:

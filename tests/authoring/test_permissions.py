@@ -25,13 +25,16 @@ def _urls(a: Any) -> list[tuple[str, str]]:
         ("POST", f"/authoring/{c}/lessons/{les}/preview"),
         ("POST", f"/authoring/{c}/lessons/{les}/move/up"),
         ("POST", f"/authoring/{c}/lessons/{les}/delete"),
-        ("POST", f"/authoring/{c}/images"),
         ("GET", f"/authoring/{c}/preview"),
         ("POST", f"/authoring/{c}/publish"),
         ("POST", f"/authoring/{c}/discard"),
         ("GET", f"/authoring/{c}/history"),
         ("POST", f"/authoring/{c}/history/1/restore"),
         ("POST", f"/authoring/{c}/start"),
+        ("GET", f"/authoring/{c}/download"),
+        ("GET", f"/authoring/{c}/download-draft"),
+        ("POST", f"/authoring/{c}/quizzes/add/final"),
+        ("GET", f"/authoring/{c}/quizzes"),
     ]
 
 
