@@ -19,6 +19,7 @@ FEATURES = (
     "learning",
     "quizzes",
     "certificates",
+    "authoring",
 )
 
 
