@@ -20,6 +20,7 @@ from lms.certificates.codes import format_code
 from lms.certificates.models import Certificate
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+CERT_CSS = Path(__file__).resolve().parent / "pdf.css"
 
 
 class StaticOnlyFetcher:
@@ -150,12 +151,29 @@ def _cert_html() -> Any:
     return CertificateHTML
 
 
+@lru_cache(maxsize=1)
+def _cert_stylesheet() -> Any:
+    """pdf.css parsed once (its @font-face rules register the fonts in _font_config())."""
+    from weasyprint import CSS
+
+    return CSS(
+        string=CERT_CSS.read_text(encoding="utf-8"),
+        base_url=STATIC_DIR.as_uri() + "/",
+        url_fetcher=StaticOnlyFetcher(),
+        font_config=_font_config(),
+    )
+
+
 def html_to_pdf(html: str) -> bytes:
     html_class = _cert_html()
-
     font_config = _font_config()
     document = html_class(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher())
-    return document.write_pdf(font_config=font_config, pdf_variant=None, uncompressed_pdf=False)
+    return document.write_pdf(
+        stylesheets=[_cert_stylesheet()],
+        font_config=font_config,
+        pdf_variant=None,
+        uncompressed_pdf=False,
+    )
 
 
 def render_certificate_pdf(cert: Certificate) -> bytes:
