@@ -121,36 +121,6 @@ def render_html(context: dict[str, Any]) -> str:
     return render_template("certificates/pdf.html", **context)
 
 
-# What pdf.html needs from the HTML user-agent stylesheet (WeasyPrint's has ~250
-# rules, matched against every element and pseudo-element of every render).
-CERT_UA_CSS = """
-head, title, meta, style { display: none }
-html, body, div, p, h1 { display: block }
-p { margin: 1em 0 }
-h1 { font-weight: bold; margin: .67em 0; bookmark-level: 1; bookmark-label: content(text) }
-b, strong { font-weight: bold }
-br::before { content: "\\A"; white-space: pre-line }
-"""
-
-
-@lru_cache(maxsize=1)
-def _ua_stylesheet() -> Any:
-    from weasyprint import CSS
-
-    return CSS(string=CERT_UA_CSS)
-
-
-@lru_cache(maxsize=1)
-def _cert_html() -> Any:
-    from weasyprint import HTML
-
-    class CertificateHTML(HTML):
-        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
-            return [_ua_stylesheet()]
-
-    return CertificateHTML
-
-
 @lru_cache(maxsize=1)
 def _cert_stylesheet() -> Any:
     """pdf.css parsed once (its @font-face rules register the fonts in _font_config())."""
@@ -165,9 +135,10 @@ def _cert_stylesheet() -> Any:
 
 
 def html_to_pdf(html: str) -> bytes:
-    html_class = _cert_html()
+    from weasyprint import HTML
+
     font_config = _font_config()
-    document = html_class(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher())
+    document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher())
     return document.write_pdf(
         stylesheets=[_cert_stylesheet()],
         font_config=font_config,
