@@ -17,6 +17,8 @@ FEATURES = (
     "admin",
     "catalog",
     "learning",
+    "training",
+    "reports",
 )
 
 

@@ -12,19 +12,41 @@ from lms.catalog.models import (
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
+from lms.training.models import (
+    Assignment,
+    AssignmentMember,
+    Attendance,
+    ClassMember,
+    ClassUnit,
+    ImportIssue,
+    ImportJob,
+    ImportRow,
+    Target,
+    TrainingClass,
+)
 
 __all__ = [
+    "Assignment",
+    "AssignmentMember",
+    "Attendance",
     "AuditEvent",
+    "ClassMember",
+    "ClassUnit",
     "Course",
     "CourseAsset",
     "CoursePrerequisite",
     "CourseVersion",
     "Enrollment",
+    "ImportIssue",
+    "ImportJob",
+    "ImportRow",
     "Lesson",
     "LessonProgress",
     "Module",
     "OrgUnit",
     "PasswordResetToken",
+    "Target",
+    "TrainingClass",
     "User",
     "UserRole",
 ]
