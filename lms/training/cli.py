@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
@@ -14,7 +15,7 @@ from lms.db import db
 from lms.training import importer
 from lms.training.models import ImportIssue, ImportKind, ImportStatus
 
-people_cli = click.Group("people", help="People and unit import.")
+people_cli = AppGroup("people", help="People and unit import.")
 
 
 @people_cli.command("import")
@@ -63,11 +64,14 @@ def import_people(
             session.commit()
             bar.update(job.processed_rows - before)
     if job.status == ImportStatus.INVALID:
-        for issue in session.scalars(
+        issues = session.scalars(
             select(ImportIssue).where(ImportIssue.job_id == job.id).order_by(ImportIssue.row_no).limit(200)
-        ):
-            column = importer.column_label(issue.column) if issue.column else "-"
-            click.echo(f"  row {issue.row_no}, {column}: {importer.issue_message(issue)}")
+        ).all()
+        # Messages are translated like the web preview (the default locale, Vietnamese).
+        with current_app.test_request_context():
+            for issue in issues:
+                column = importer.column_label(issue.column) if issue.column else "-"
+                click.echo(f"  row {issue.row_no}, {column}: {importer.issue_message(issue)}")
         raise click.ClickException(f"{job.error_count} problems; nothing was imported")
     if dry_run:
         click.echo("The file is valid (dry run: nothing written).")

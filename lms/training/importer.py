@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import delete, exists, func, insert, or_, select, union, update
 from sqlalchemy.orm import Session
 
@@ -184,7 +185,11 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+    with path.open("rb") as f:
+        yield from _xlsx_sheet_rows(load_workbook(f, read_only=True, data_only=True))
+
+
+def _xlsx_sheet_rows(wb: Any) -> Iterator[list[str]]:
     try:
         ws = wb.worksheets[0]
         for row in ws.iter_rows(values_only=True):
@@ -268,7 +273,7 @@ def start_import(
                     total += 1
             if total == 0 and not issues:
                 issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
-    except (UnicodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (UnicodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException):
         issues.append({"row_no": 1, "column": "", "code": "unreadable", "value": ""})
     finally:
         raw.unlink(missing_ok=True)
