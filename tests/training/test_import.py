@@ -31,7 +31,9 @@ def admin(make_user):
     return make_user(Role.ADMIN)
 
 
-def run(session, app, content: bytes, *, by, scope=None, kind="people", deactivate=False, step=1000) -> ImportJob:
+def run(
+    session, app, content: bytes, *, by, scope=None, kind="people", deactivate=False, step=1000
+) -> ImportJob:
     job = importer.start_import(
         session,
         kind=kind,
@@ -66,7 +68,9 @@ def to_cp1258(text: str) -> bytes:
 def issues(session, job):
     return [
         (i.row_no, i.column, importer.issue_message(i))
-        for i in session.scalars(select(ImportIssue).where(ImportIssue.job_id == job.id).order_by(ImportIssue.row_no))
+        for i in session.scalars(
+            select(ImportIssue).where(ImportIssue.job_id == job.id).order_by(ImportIssue.row_no)
+        )
     ]
 
 
@@ -159,7 +163,11 @@ def test_existing_people_are_matched_by_email_or_username_and_updated(app, sessi
     assert importer.commit_import(session, job, by=admin)["updated"] == 2
     session.refresh(by_email)
     session.refresh(by_name)
-    assert (by_email.full_name, by_email.org_unit_id, by_email.username) == ("Nguyễn Văn An", commune.id, "an.old")
+    assert (by_email.full_name, by_email.org_unit_id, by_email.username) == (
+        "Nguyễn Văn An",
+        commune.id,
+        "an.old",
+    )
     assert by_name.email == "binh@x.vn" and by_name.job_title == "Văn thư"
 
 
@@ -215,7 +223,14 @@ def test_units_import_creates_tree_and_respects_scope(app, session, tree, make_u
     child = session.scalars(select(OrgUnit).where(OrgUnit.code == "X-NEW-P")).one()
     assert new.is_remote and new.kind == "commune" and new.path.startswith(district.path)
     assert child.parent_id == new.id and not child.is_remote
-    bad = run(session, app, f"Mã,Tên,Mã đơn vị cha\nY,Y,{other.code}\n".encode(), by=hr, scope=district, kind="units")
+    bad = run(
+        session,
+        app,
+        f"Mã,Tên,Mã đơn vị cha\nY,Y,{other.code}\n".encode(),
+        by=hr,
+        scope=district,
+        kind="units",
+    )
     assert [(r, c) for r, c, _m in issues(session, bad)] == [(2, "parent_code")]
 
 
