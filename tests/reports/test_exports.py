@@ -51,7 +51,8 @@ def test_unit_and_people_exports_are_neutralised(session, make_unit, make_user, 
     rows = list(csv.reader(io.StringIO(r.get_data().decode("utf-8-sig"))))
     assert rows[0][:3] == ["Mã đơn vị", "Đơn vị", "Họ tên"]
     person = next(row for row in rows if "HYPERLINK" in row[2])
-    assert person[2] == '\'=HYPERLINK("x")' and person[5] == "'@cmd"
+    assert person[2] == '\'=HYPERLINK("x")'
+    assert person[5] == "'@cmd"
 
     r = client.get(f"/reports/units/{district.id}/export/units.xlsx?year=2026")
     assert r.status_code == 200

@@ -76,7 +76,8 @@ def test_targets_and_results_roll_up_the_tree(session, tree, make_user):
     ra, rb = rows["A"], rows["B"]
     assert (ra.staff, ra.target, ra.achieved, ra.target_percent) == (5, 10, 2, 20)
     assert (ra.completed, ra.in_progress, ra.overdue) == (2, 2, 1)
-    assert ra.has_children and not rb.has_children
+    assert ra.has_children
+    assert not rb.has_children
     assert (rb.staff, rb.target, rb.achieved, rb.target_percent) == (1, 4, 1, 25)
     assert rb.assigned == 1  # enrolled when added to the roster
 
@@ -88,13 +89,16 @@ def test_targets_and_results_roll_up_the_tree(session, tree, make_user):
 
     # Filters: remote units only; IT qualification.
     rows = {r.name: r for r in unit_rows(session, root, Filters(YEAR, remote_only=True))}
-    assert rows["A"].staff == 3 and rows["A"].target == 3 and rows["B"].staff == 0
+    assert rows["A"].staff == 3
+    assert rows["A"].target == 3
+    assert rows["B"].staff == 0
     rows = {r.name: r for r in unit_rows(session, root, Filters(YEAR, qualification="bachelor"))}
-    assert rows["A"].staff == 3 and rows["B"].staff == 0
+    assert rows["A"].staff == 3
+    assert rows["B"].staff == 0
 
 
 def test_dashboard_page_shows_rows_charts_and_drill_down(session, tree, make_user, login_as):
-    root, a, a1, _a2, _b, course, hr = tree
+    _root, a, a1, _a2, _b, course, hr = tree
     session.add(Target(year=YEAR, unit_id=a1.id, course_id=course.id, count=4))
     enrol(session, make_user(unit=a1), course, completed=IN_YEAR)
     client = login_as(hr)
@@ -103,6 +107,7 @@ def test_dashboard_page_shows_rows_charts_and_drill_down(session, tree, make_use
     assert page.count("<svg") == 5
     assert "Tỷ lệ hoàn thành theo đơn vị" in page
     page = client.get(f"/reports/units/{a.id}?year={YEAR}").get_data(as_text=True)
-    assert "A1" in page and "25%" in page
+    assert "A1" in page
+    assert "25%" in page
     people = client.get(f"/reports/units/{a.id}/people?year={YEAR}").get_data(as_text=True)
     assert "1 người" in people

@@ -59,7 +59,8 @@ def test_everyone_present_by_default_except_marked_absent(session, setup):
     services.record_attendance(session, cls, cls.starts_on, {people[2].id}, by=hr)
     session.expire_all()
     marks = presence(session, cls, cls.starts_on)
-    assert marks[people[1].id] is True and marks[people[2].id] is False
+    assert marks[people[1].id] is True
+    assert marks[people[2].id] is False
 
 
 def test_attendance_completes_course_that_requires_it(session, setup, make_course, make_user):
@@ -126,7 +127,8 @@ def test_attendance_csv_import_is_all_or_nothing(session, setup, login_as, make_
     )
     assert r.status_code == 422
     text = r.get_data(as_text=True)
-    assert "không có trong danh sách lớp" in text and "nobody" in text
+    assert "không có trong danh sách lớp" in text
+    assert "nobody" in text
     assert presence(session, cls, cls.starts_on) == {}
     r = client.post(
         f"/training/classes/{cls.id}/attendance-import",
@@ -135,11 +137,12 @@ def test_attendance_csv_import_is_all_or_nothing(session, setup, login_as, make_
     )
     assert r.status_code == 302
     marks = presence(session, cls, cls.starts_on)
-    assert marks[people[0].id] is False and sum(marks.values()) == 4
+    assert marks[people[0].id] is False
+    assert sum(marks.values()) == 4
 
 
 def test_class_pages_for_hr(session, setup, login_as, make_course):
-    district, hr, people, course, cls = setup
+    district, hr, _people, course, _cls = setup
     client = login_as(hr)
     assert "Lớp 1" in client.get("/training/classes").get_data(as_text=True)
     r = client.post(

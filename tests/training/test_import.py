@@ -139,7 +139,7 @@ def test_preview_lists_every_rows_errors_in_vietnamese_and_writes_nothing(app, s
     assert (5, "email") in rows
     assert {(6, "full_name"), (6, "email"), (6, "it_qualification")} <= rows
     with app.test_request_context():  # shown in the reader's language (Vietnamese by default)
-        messages = dict(((r, c), m) for r, c, m in issues(session, job))
+        messages = {(r, c): m for r, c, m in issues(session, job)}
     assert messages[(4, "unit_code")] == "Không có đơn vị nào mã XX-999."
     assert messages[(5, "email")] == "Trùng người với dòng 2."
     with pytest.raises(ValueError, match="only a validated import"):
@@ -168,7 +168,8 @@ def test_existing_people_are_matched_by_email_or_username_and_updated(app, sessi
         commune.id,
         "an.old",
     )
-    assert by_name.email == "binh@x.vn" and by_name.job_title == "Văn thư"
+    assert by_name.email == "binh@x.vn"
+    assert by_name.job_title == "Văn thư"
 
 
 def test_deactivate_missing_people_only_in_scope(app, session, tree, make_user):
@@ -181,7 +182,10 @@ def test_deactivate_missing_people_only_in_scope(app, session, tree, make_user):
     assert importer.commit_import(session, job, by=hr)["deactivated"] == 1
     for u in (stays, missing, elsewhere, hr):
         session.refresh(u)
-    assert stays.is_active and not missing.is_active and elsewhere.is_active and hr.is_active
+    assert stays.is_active
+    assert not missing.is_active
+    assert elsewhere.is_active
+    assert hr.is_active
 
 
 def test_hr_cannot_import_outside_their_subtree(app, session, tree, make_user):
@@ -221,8 +225,11 @@ def test_units_import_creates_tree_and_respects_scope(app, session, tree, make_u
     importer.commit_import(session, job, by=hr)
     new = session.scalars(select(OrgUnit).where(OrgUnit.code == "X-NEW")).one()
     child = session.scalars(select(OrgUnit).where(OrgUnit.code == "X-NEW-P")).one()
-    assert new.is_remote and new.kind == "commune" and new.path.startswith(district.path)
-    assert child.parent_id == new.id and not child.is_remote
+    assert new.is_remote
+    assert new.kind == "commune"
+    assert new.path.startswith(district.path)
+    assert child.parent_id == new.id
+    assert not child.is_remote
     bad = run(
         session,
         app,
