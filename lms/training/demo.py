@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from lms.auth.models import ITQualification, Role, User, UserRole
@@ -264,6 +264,7 @@ def build_large(
     _large_targets(session, year, unit_ids, courses[:2], rng)
     _large_classes(session, year, unit_ids, user_ids, courses, rng)
     session.flush()
+    session.execute(text("ANALYZE"))  # planner statistics for the freshly loaded tables
     return f"large demo data: {count} units, {people} people, {len(user_ids) * per_person} enrolments added"
 
 

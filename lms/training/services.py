@@ -63,8 +63,10 @@ def enroll_assignment(session: Session, assignment: Assignment) -> int:
     already = select(Enrollment.user_id).where(Enrollment.course_id == assignment.course_id)
     new_ids = select(people.c[0]).where(people.c[0].not_in(already))
     now = utcnow()
-    result = session.execute(
-        insert(Enrollment).from_select(
+    # RETURNING counts the new rows on every driver (psycopg reports -1 for INSERT … SELECT).
+    new_rows = session.scalars(
+        insert(Enrollment)
+        .from_select(
             ["user_id", "course_id", "source", "enrolled_at", "due_at", "progress_percent"],
             select(
                 new_ids.subquery().c[0],
@@ -75,7 +77,8 @@ def enroll_assignment(session: Session, assignment: Assignment) -> int:
                 literal(0),
             ),
         )
-    )
+        .returning(Enrollment.id)
+    ).all()
     if assignment.due_at is not None:
         session.execute(
             update(Enrollment)
@@ -88,7 +91,7 @@ def enroll_assignment(session: Session, assignment: Assignment) -> int:
             .values(due_at=assignment.due_at)
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount or 0
+    return len(new_rows)
 
 
 def create_assignment(

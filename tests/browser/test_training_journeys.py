@@ -49,7 +49,9 @@ def test_hr_downloads_people_report_as_xlsx(page, live_server):
     page.get_by_role("link", name="Báo cáo", exact=True).first.click()
     assert page.locator("figure.chart svg").count() == 5
     with page.expect_download() as info:
-        page.locator("ul.exports li", has_text="Chi tiết từng cán bộ").get_by_role("link", name="XLSX").click()
+        page.locator("ul.exports li", has_text="Chi tiết từng cán bộ").get_by_role(
+            "link", name="XLSX"
+        ).click()
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
     ws = load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
