@@ -138,6 +138,7 @@ def unit_report(unit_id: int) -> str:
         qualifications=QUALIFICATION_LABELS,
         charts=chart_svgs,
         remote=(remote_total, remote_reached),
+        extra_exports=[("certificates", _("Certificates"))] if queries.certificate_model() else [],
     )
 
 
@@ -192,13 +193,16 @@ def person(user_id: int) -> str:
 
 
 def person_extras(user: User) -> dict[str, object]:
-    """Quiz scores and certificates, when those features are installed."""
-    return {"certificates": [], "scores": []}
+    """Quiz scores and certificates, when those features are installed (one statement each)."""
+    return {
+        "certificates": queries.person_certificates(db.session, user.id),
+        "scores": queries.person_scores(db.session, user.id),
+    }
 
 
 # --- exports -----------------------------------------------------------------------------
 
-EXPORT_KINDS = {"units", "people", "attendance"}
+EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
 
 
 @bp.route("/units/<int:unit_id>/export/<kind>.<fmt>")
@@ -207,6 +211,8 @@ def export(unit_id: int, kind: str, fmt: str) -> Response:
     officer_root()
     unit = load_unit(unit_id)
     if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
+        abort(404)
+    if kind == "certificates" and queries.certificate_model() is None:
         abort(404)
     filters = read_filters()
     header, rows, title = export_data(kind, unit, filters)
@@ -252,5 +258,8 @@ def export_data(kind: str, unit: OrgUnit, filters: Filters):
             "Khoá học", "Nguồn", "Tiến độ (%)", "Hạn hoàn thành", "Ngày hoàn thành", "Quá hạn",
         ]  # fmt: skip
         return header, queries.people_detail_rows(db.session, unit, filters), "Chi tiết cán bộ"
+    if kind == "certificates":
+        header = ["Mã chứng chỉ", "Họ tên", "Tên đăng nhập", "Đơn vị", "Khoá học", "Ngày cấp", "Trạng thái"]
+        return header, queries.certificate_rows(db.session, unit, filters), "Chứng chỉ"
     header = ["Lớp", "Khoá học", "Địa điểm", "Ngày học", "Họ tên", "Tên đăng nhập", "Đơn vị", "Có mặt"]
     return header, queries.attendance_rows(db.session, unit, filters), "Điểm danh"
