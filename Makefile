@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install migrate demo courses translations lint format i18n bench clean
+.PHONY: run test setup install migrate demo courses certkeys translations lint format i18n bench clean
 
 run: setup
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -13,7 +13,7 @@ run: setup
 test: install translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: install translations migrate demo courses
+setup: install translations migrate demo courses certkeys
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,15 @@ migrate: install
 demo: migrate
 	$(FLASK) lms demo-data
 
+# Every course in courses/ plus the example course (folders starting with _ are skipped unless named).
 courses: migrate
-	@if [ -n "$$(ls courses/*/course.yaml 2>/dev/null)" ] && $(FLASK) lms courses --help >/dev/null 2>&1; then \
-		$(FLASK) lms courses import courses/; fi
+	@if [ -n "$$(ls courses/*/course.yaml courses/_example/*/course.yaml 2>/dev/null)" ] && $(FLASK) lms courses --help >/dev/null 2>&1; then \
+		$(FLASK) lms courses import courses/ courses/_example/; fi
+
+# Demo signing keys for certificates (self-signed CA under instance/signing/); kept if present.
+# Production sets LMS_SIGNING_P12 / LMS_SIGNING_P12_PASSPHRASE instead (see docs/decisions/0603-certificates-signing-and-verification.md).
+certkeys: install
+	@if [ -z "$$LMS_SIGNING_P12" ]; then $(FLASK) lms certificates dev-keys; fi
 
 # Re-extract messages after changing UI strings, then translate the vi catalogue.
 i18n: install

@@ -7,7 +7,10 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("LMS_INSTANCE_PATH", BASE_DIR / "instance"))
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -17,12 +20,18 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _url_prefix(value: str) -> str:
+    """Normalise a mount point: "" or "/hoc-truc-tuyen" (leading slash, no trailing one)."""
+    value = value.strip().strip("/")
+    return f"/{value}" if value else ""
+
+
 def _dev_secret_key() -> str:
     """Generate a secret key once and keep it in instance/ (development only)."""
-    path = INSTANCE_DIR / "secret_key"
+    path = _instance_dir() / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     path.write_text(key)
     path.chmod(0o600)
@@ -30,49 +39,63 @@ def _dev_secret_key() -> str:
 
 
 class Config:
-    """Settings shared by every environment."""
+    """Settings shared by every environment.
+
+    Values that come from the environment are read when the object is created
+    (not when this module is imported), so a process or a test can set them first.
+    """
 
     ENV_NAME = "development"
-    SQLALCHEMY_DATABASE_URL = os.environ.get("LMS_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
-    SQLALCHEMY_ECHO = _env_bool("LMS_SQL_ECHO")
-    # Public absolute URL of the site, used in certificate QR codes and e-mails.
-    PUBLIC_URL = os.environ.get("LMS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
-    # Mount point behind the province portal, e.g. "/hoc-truc-tuyen".
-    URL_PREFIX = os.environ.get("LMS_URL_PREFIX", "").rstrip("/")
-    # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
-    PROXY_COUNT = int(os.environ.get("LMS_PROXY_COUNT", "0"))
-    INSTANCE_PATH = str(INSTANCE_DIR)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES")
     SESSION_COOKIE_NAME = "lms_session"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 8 * 3600
-    MAX_CONTENT_LENGTH = int(os.environ.get("LMS_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
 
-    RATELIMIT_STORAGE_URI = os.environ.get("LMS_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_FAILURE_LIMIT = os.environ.get("LMS_LOGIN_FAILURE_LIMIT", "10 per 15 minutes")
-
-    SMTP_HOST = os.environ.get("LMS_SMTP_HOST", "")
-    SMTP_PORT = int(os.environ.get("LMS_SMTP_PORT", "587"))
-    SMTP_USER = os.environ.get("LMS_SMTP_USER", "")
-    SMTP_PASSWORD = os.environ.get("LMS_SMTP_PASSWORD", "")
-    MAIL_FROM = os.environ.get("LMS_MAIL_FROM", "lms@localhost")
-
-    ORG_NAME = os.environ.get("LMS_ORG_NAME", "UBND tỉnh Quảng Ninh")
-    ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ninh")
+    SECURE_COOKIES_DEFAULT = False
 
     def __init__(self) -> None:
-        self.SECRET_KEY = os.environ.get("LMS_SECRET_KEY") or self._default_secret_key()
+        env = os.environ.get
+        self.INSTANCE_PATH = str(_instance_dir())
+        self.SQLALCHEMY_DATABASE_URL = self._database_url()
+        self.SQLALCHEMY_ECHO = _env_bool("LMS_SQL_ECHO")
+        # Public absolute URL of the site, used in certificate QR codes and e-mails.
+        self.PUBLIC_URL = env("LMS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Mount point behind the province portal, e.g. "/hoc-truc-tuyen".
+        self.URL_PREFIX = _url_prefix(env("LMS_URL_PREFIX", ""))
+        # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
+        self.PROXY_COUNT = int(env("LMS_PROXY_COUNT", "0"))
+        self.SESSION_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", self.SECURE_COOKIES_DEFAULT)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.MAX_CONTENT_LENGTH = int(env("LMS_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
+        self.RATELIMIT_STORAGE_URI = env("LMS_RATELIMIT_STORAGE_URI", "memory://")
+        self.LOGIN_FAILURE_LIMIT = env("LMS_LOGIN_FAILURE_LIMIT", "10 per 15 minutes")
+        self.SMTP_HOST = env("LMS_SMTP_HOST", "")
+        self.SMTP_PORT = int(env("LMS_SMTP_PORT", "587"))
+        self.SMTP_USER = env("LMS_SMTP_USER", "")
+        self.SMTP_PASSWORD = env("LMS_SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _env_bool("LMS_SMTP_STARTTLS", True)
+        self.MAIL_FROM = env("LMS_MAIL_FROM", "lms@localhost")
+        self.ORG_NAME = env("LMS_ORG_NAME", "UBND tỉnh Quảng Ninh")
+        self.ISSUER_NAME = env("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ninh")
+        # Certificates: PKCS#12 of the issuing body (PAdES signing) and PEM trust roots
+        # (":"-separated) for validation. Unset: instance/signing/ from `lms certificates dev-keys`.
+        self.SIGNING_P12 = env("LMS_SIGNING_P12", "")
+        self.SIGNING_P12_PASSPHRASE = env("LMS_SIGNING_P12_PASSPHRASE", "")
+        self.SIGNING_TRUST_ROOTS = env("LMS_SIGNING_TRUST_ROOTS", "")
+        self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
+        self.SECRET_KEY = env("LMS_SECRET_KEY") or self._default_secret_key()
+
+    def _database_url(self) -> str:
+        return os.environ.get("LMS_DATABASE_URL") or f"sqlite:///{_instance_dir() / 'lms.sqlite3'}"
 
     def _default_secret_key(self) -> str:
         return _dev_secret_key()
@@ -84,8 +107,7 @@ class DevelopmentConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
-    SESSION_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", True)
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_COOKIES_DEFAULT = True
 
     def _default_secret_key(self) -> str:
         raise RuntimeError("LMS_SECRET_KEY must be set in production")
@@ -94,10 +116,15 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
-    SQLALCHEMY_DATABASE_URL = os.environ.get("LMS_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = True
-    PUBLIC_URL = "http://lms.test"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.PUBLIC_URL = "http://lms.test"
+
+    def _database_url(self) -> str:
+        return os.environ.get("LMS_TEST_DATABASE_URL", "sqlite://")
 
     def _default_secret_key(self) -> str:
         return "test-secret-key"

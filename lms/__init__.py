@@ -17,6 +17,7 @@ FEATURES = (
     "admin",
     "catalog",
     "learning",
+    "certificates",
     "training",
     "reports",
 )
@@ -26,7 +27,8 @@ def create_app(config: Config | str | None = None, **overrides: object) -> Flask
     """Create the Flask app. ``config`` is a Config object or its name."""
     if not isinstance(config, Config):
         config = load_config(config)
-    app = Flask(__name__, instance_path=config.INSTANCE_PATH, instance_relative_config=True)
+    instance_path = str(overrides.get("INSTANCE_PATH", config.INSTANCE_PATH))
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(config)
     app.config.update(overrides)
 

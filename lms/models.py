@@ -9,6 +9,7 @@ from lms.catalog.models import (
     Lesson,
     Module,
 )
+from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
@@ -30,6 +31,8 @@ __all__ = [
     "AssignmentMember",
     "Attendance",
     "AuditEvent",
+    "Certificate",
+    "CertificateFile",
     "ClassMember",
     "ClassUnit",
     "Course",

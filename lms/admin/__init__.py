@@ -1,4 +1,4 @@
-"""Administration: users, roles and scopes, the unit tree, the audit log."""
+"""Administration: users, roles and HR scopes, the unit tree, the audit log."""
 
 from flask import Flask
 
@@ -11,4 +11,6 @@ def init_app(app: Flask) -> None:
     from lms.core.permissions import Permission
 
     app.register_blueprint(views.bp)
-    register_nav(app, _l("Administration"), "admin.index", Permission.ADMIN_USERS)
+    register_nav(app, _l("Users"), "admin.users", Permission.ADMIN_USERS)
+    register_nav(app, _l("Unit tree"), "admin.units", Permission.ADMIN_UNITS)
+    register_nav(app, _l("Audit log"), "admin.audit_log", Permission.ADMIN_AUDIT)

@@ -13,8 +13,16 @@ LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]
 
 
 class LoginForm(FlaskForm):
-    login = StringField(_l("Username or e-mail"), validators=[DataRequired(), Length(max=255)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    login = StringField(
+        _l("Username or e-mail"),
+        validators=[DataRequired(), Length(max=255)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
     submit = SubmitField(_l("Log in"))
 
 
@@ -29,10 +37,12 @@ class NewPasswordForm(FlaskForm):
                 message=_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
             ),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Save password"))
 
@@ -42,7 +52,9 @@ class NewPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class LanguageForm(FlaskForm):

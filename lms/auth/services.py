@@ -8,12 +8,14 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from lms.auth.models import PasswordResetToken, User
+from lms.auth.models import PasswordResetToken, Role, User
+from lms.auth.signals import user_unit_changed
 from lms.core import audit
 from lms.db import utcnow
+from lms.org.models import OrgUnit
 
 _hasher = PasswordHasher()
 # Verified against when the user is unknown, so both paths cost the same.
@@ -77,6 +79,13 @@ def _token_hash(token: str) -> str:
 def create_reset_token(session: Session, user: User, *, by: User) -> str:
     """Make a one-time password reset token; returns the clear token (shown once)."""
     token = secrets.token_urlsafe(32)
+    # Only the newest link works: older unused links of this user are spent.
+    session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     session.add(
         PasswordResetToken(
             user_id=user.id,
@@ -94,14 +103,186 @@ def find_reset_token(session: Session, token: str) -> PasswordResetToken | None:
     row = session.scalars(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token))
     ).first()
-    if row is None or row.used_at is not None or row.expires_at < utcnow():
+    if row is None or row.used_at is not None or row.expires_at < utcnow() or not row.user.is_active:
         return None
     return row
 
 
 def use_reset_token(session: Session, row: PasswordResetToken, password: str) -> User:
+    """Set the password and spend the link (its user's other sessions end)."""
     row.used_at = utcnow()
     set_password(row.user, password)
     audit.record(session, "password_reset", actor_id=row.user_id, subject=f"user:{row.user_id}")
     session.flush()
     return row.user
+
+
+# --- Account management (admin pages, people import) -------------------------
+
+
+class AccountError(ValueError):
+    """A change that would break an account rule; ``code`` says which.
+
+    Codes: "username_taken", "email_taken", "own_admin_role", "self_deactivation".
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def username_taken(session: Session, username: str, *, exclude: User | None = None) -> bool:
+    stmt = select(User.id).where(func.lower(User.username) == username.strip().lower())
+    if exclude is not None and exclude.id is not None:
+        stmt = stmt.where(User.id != exclude.id)
+    return session.scalar(stmt) is not None
+
+
+def email_taken(session: Session, email: str, *, exclude: User | None = None) -> bool:
+    stmt = select(User.id).where(func.lower(User.email) == email.strip().lower())
+    if exclude is not None and exclude.id is not None:
+        stmt = stmt.where(User.id != exclude.id)
+    return session.scalar(stmt) is not None
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    by: User | None,
+    email: str | None = None,
+    org_unit: OrgUnit | None = None,
+    job_title: str = "",
+    it_qualification: str = "none",
+    roles: set[str] | None = None,
+    scope_unit: OrgUnit | None = None,
+    locale: str = "vi",
+    password: str | None = None,
+) -> User:
+    """Create an account (no usable password unless given) and announce its unit."""
+    if username_taken(session, username):
+        raise AccountError("username_taken")
+    if email and email_taken(session, email):
+        raise AccountError("email_taken")
+    user = User(
+        username=username.strip(),
+        email=(email or "").strip().lower() or None,
+        full_name=full_name.strip(),
+        org_unit_id=org_unit.id if org_unit else None,
+        job_title=job_title.strip(),
+        it_qualification=it_qualification,
+        scope_unit_id=scope_unit.id if scope_unit else None,
+        locale=locale,
+        password_hash=hash_password(password) if password else "",
+    )
+    user.set_roles(roles or {Role.LEARNER.value})
+    session.add(user)
+    session.flush()
+    actor = by.id if by else None
+    audit.record(
+        session,
+        "user_created",
+        actor_id=actor,
+        subject=f"user:{user.id}",
+        username=user.username,
+        roles=sorted(user.roles),
+        unit=user.org_unit_id,
+        scope=user.scope_unit_id,
+    )
+    if user.org_unit_id is not None:
+        user_unit_changed.send(user, session=session, old_unit_id=None)
+    return user
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    by: User,
+    full_name: str,
+    email: str | None,
+    org_unit: OrgUnit | None,
+    job_title: str,
+    it_qualification: str,
+    roles: set[str],
+    scope_unit: OrgUnit | None,
+    username: str | None = None,
+) -> list[str]:
+    """Apply an admin's edit; audits role and scope changes; returns what changed."""
+    if user.id == by.id and Role.ADMIN.value not in roles:
+        raise AccountError("own_admin_role")
+    if username is not None and username.strip() != user.username:
+        if username_taken(session, username, exclude=user):
+            raise AccountError("username_taken")
+        user.username = username.strip()
+    email = (email or "").strip().lower() or None
+    if email and email_taken(session, email, exclude=user):
+        raise AccountError("email_taken")
+    changed: list[str] = []
+    for attr, value in (
+        ("full_name", full_name.strip()),
+        ("email", email),
+        ("job_title", job_title.strip()),
+        ("it_qualification", it_qualification),
+    ):
+        if getattr(user, attr) != value:
+            setattr(user, attr, value)
+            changed.append(attr)
+    old_roles = set(user.roles)
+    if old_roles != roles:
+        user.set_roles(roles)
+        changed.append("roles")
+        audit.record(
+            session,
+            "roles_changed",
+            actor_id=by.id,
+            subject=f"user:{user.id}",
+            old=sorted(old_roles),
+            new=sorted(roles),
+        )
+    new_scope = scope_unit.id if scope_unit else None
+    if user.scope_unit_id != new_scope:
+        audit.record(
+            session,
+            "scope_changed",
+            actor_id=by.id,
+            subject=f"user:{user.id}",
+            old=user.scope_unit_id,
+            new=new_scope,
+        )
+        user.scope_unit_id = new_scope
+        user.scope_unit = scope_unit
+        changed.append("scope")
+    old_unit = user.org_unit_id
+    new_unit = org_unit.id if org_unit else None
+    if old_unit != new_unit:
+        user.org_unit_id = new_unit
+        user.org_unit = org_unit
+        changed.append("unit")
+    session.flush()
+    if changed:
+        audit.record(session, "user_updated", actor_id=by.id, subject=f"user:{user.id}", fields=changed)
+    if "unit" in changed and new_unit is not None:
+        user_unit_changed.send(user, session=session, old_unit_id=old_unit)
+    return changed
+
+
+def deactivate_user(session: Session, user: User, *, by: User) -> None:
+    """Block the account; its open sessions stop working (session_version bump)."""
+    if user.id == by.id:
+        raise AccountError("self_deactivation")
+    if not user.is_active:
+        return
+    user.is_active = False
+    user.session_version = (user.session_version or 0) + 1
+    audit.record(session, "user_deactivated", actor_id=by.id, subject=f"user:{user.id}")
+    session.flush()
+
+
+def reactivate_user(session: Session, user: User, *, by: User) -> None:
+    if user.is_active:
+        return
+    user.is_active = True
+    audit.record(session, "user_reactivated", actor_id=by.id, subject=f"user:{user.id}")
+    session.flush()

@@ -92,7 +92,9 @@ def account() -> str | Response:
                 db.session, "password_changed", actor_id=current_user.id, subject=f"user:{current_user.id}"
             )
             db.session.commit()
-            login_user(current_user)  # keep this session valid after the version bump
+            # Keep this session valid after the version bump (other sessions end).
+            # Pass the real object: login_user(current_user) would store the proxy itself.
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, lang_form=lang_form)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from lms.catalog.models import Course, Module
@@ -23,19 +24,35 @@ class ImportProblem:
     file: str  # path relative to the courses root, e.g. "chu-ky-so/01-tong-quan/quiz.yaml"
     line: int | None
     field: str  # dotted path of the offending key, e.g. "questions[3].options"
-    message: str  # English; the CLI/UI translate the fixed phrases
+    message: str  # English msgid, may hold %(name)s placeholders filled from params
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, translate: bool = False) -> str:
+        """The message with its parameters; translated with gettext when asked (needs an app)."""
+        msg = self.message
+        if translate:
+            from flask_babel import gettext
+
+            msg = gettext(msg) if not self.params else gettext(msg, **dict(self.params))
+            return msg
+        return msg % dict(self.params) if self.params else msg
+
+    def render(self, translate: bool = False) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        msg = self.text(translate)
+        return f"{where}: {self.field}: {msg}" if self.field else f"{where}: {msg}"
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return self.render()
 
 
 @dataclass
 class ImportErrors:
     problems: list[ImportProblem] = field(default_factory=list)
 
-    def add(self, file: str | Path, line: int | None, field_name: str, message: str) -> None:
-        self.problems.append(ImportProblem(str(file), line, field_name, message))
+    def add(self, file: str | Path, line: int | None, field_name: str, message: str, **params: Any) -> None:
+        """Record a problem; message is an English msgid (``%(name)s`` filled from params)."""
+        self.problems.append(ImportProblem(str(file), line, field_name, message, tuple(params.items())))
 
     def __bool__(self) -> bool:
         return bool(self.problems)
@@ -63,3 +80,9 @@ def register_part(part: CoursePart) -> None:
 
 def registered_parts() -> list[CoursePart]:
     return list(_parts.values())
+
+
+_signals = Namespace()
+course_changed = _signals.signal("course-changed")
+"""Sent by the importer after a course was created or got a new version
+(sender=course, session=session, change=CourseChange); learning recomputes progress."""

@@ -1,21 +1,112 @@
-"""Catalogue pages."""
+"""Catalogue (topic filter, diacritic-insensitive search) and course images."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
-from sqlalchemy import select
+from flask import Blueprint, abort, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
-from lms.catalog.models import Course, CourseStatus
+from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
+from lms.core.permissions import Permission, can
+from lms.core.text import fold
 from lms.db import db
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses", template_folder="templates")
+
+TOPIC_LABELS = {
+    Topic.DIGITAL_SIGNATURE: _l("Digital signatures"),
+    Topic.E_DOCUMENTS: _l("Electronic documents"),
+    Topic.ONLINE_SERVICES: _l("Online public services"),
+    Topic.OTHER: _l("Other"),
+}
+ASSET_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.app_template_filter("topic_label")
+def topic_label(topic: str) -> str:
+    return str(TOPIC_LABELS.get(topic, topic))  # type: ignore[call-overload]
+
+
+@bp.app_template_global("localized")
+def localized(obj: object, field: str = "title") -> str:
+    """obj.<field>_en in the English UI when the author gave one, else obj.<field> (Vietnamese)."""
+    if str(get_locale()) == "en":
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return str(value)
+    return str(getattr(obj, field))
 
 
 @bp.route("/")
 @login_required
 def index() -> str:
-    courses = db.session.scalars(
-        select(Course).where(Course.status == CourseStatus.PUBLISHED).order_by(Course.title)
-    ).all()
-    return render_template("catalog/index.html", courses=courses)
+    q = request.args.get("q", "").strip()[:200]
+    topic = request.args.get("topic", "")
+    stmt = select(Course).where(Course.status == CourseStatus.PUBLISHED)
+    if topic in TOPIC_LABELS:
+        stmt = stmt.where(Course.topic == topic)
+    else:
+        topic = ""
+    for word in fold(q).split()[:8]:
+        stmt = stmt.where(Course.search_text.contains(word, autoescape=True))
+    courses = db.session.scalars(stmt.order_by(Course.title)).all()
+    stats = {}
+    enrolled = {}
+    if courses:
+        ids = [c.id for c in courses]
+        stats = {
+            cid: (n, minutes)
+            for cid, n, minutes in db.session.execute(
+                select(Lesson.course_id, func.count(Lesson.id), func.sum(Lesson.estimated_minutes))
+                .where(Lesson.course_id.in_(ids))
+                .group_by(Lesson.course_id)
+            )
+        }
+        # The learner's own status per course (the learning feature's table).
+        from lms.learning.models import Enrollment
+
+        enrolled = {
+            e.course_id: e
+            for e in db.session.scalars(
+                select(Enrollment).where(Enrollment.user_id == current_user.id, Enrollment.course_id.in_(ids))
+            )
+        }
+    return render_template(
+        "catalog/index.html",
+        courses=courses,
+        stats=stats,
+        enrolled=enrolled,
+        q=q,
+        topic=topic,
+        topics=TOPIC_LABELS,
+    )
+
+
+@bp.route("/<slug>/assets/<path:path>")
+@login_required
+def asset(slug: str, path: str) -> Response:
+    """A lesson image, with its own type, a strong ETag and long caching for versioned URLs."""
+    row = db.session.execute(
+        select(CourseAsset, Course.status)
+        .join(Course, Course.id == CourseAsset.course_id)
+        .where(Course.slug == slug, CourseAsset.path == path)
+    ).first()
+    if row is None:
+        abort(404)
+    item, status = row
+    if status != CourseStatus.PUBLISHED and not can(current_user, Permission.AUTHOR_COURSES):
+        abort(404)
+    response = Response(item.data, mimetype=item.content_type)
+    response.set_etag(item.sha256)
+    if request.args.get("v") and item.sha256.startswith(request.args["v"]):
+        response.headers["Cache-Control"] = f"private, max-age={ASSET_MAX_AGE}, immutable"
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
+    if item.content_type == "image/svg+xml":
+        # Opened on its own, an SVG is a document: let it run nothing.
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Content-Disposition"] = "inline"
+    return response.make_conditional(request)

@@ -25,3 +25,40 @@ def record(
     event = AuditEvent(action=action, actor_id=actor_id, subject=subject, ip=ip or "", details=details)
     session.add(event)
     return event
+
+
+# Human labels for actions in the audit log viewer. Features add theirs with
+# register_action() in init_app(); unknown actions are shown by their code.
+ACTION_LABELS: dict[str, Any] = {}
+
+
+def register_action(action: str, label: Any) -> None:
+    ACTION_LABELS[action] = label
+
+
+def _register_foundation_actions() -> None:
+    from flask_babel import lazy_gettext as _l
+
+    for action, label in {
+        "login": _l("Logged in"),
+        "login_failed": _l("Failed login"),
+        "logout": _l("Logged out"),
+        "password_changed": _l("Changed own password"),
+        "password_reset_link": _l("Created a password reset link"),
+        "password_reset": _l("Set a password with a reset link"),
+        "admin_created": _l("Administrator created (command line)"),
+        "user_created": _l("Account created"),
+        "user_updated": _l("Account edited"),
+        "roles_changed": _l("Roles changed"),
+        "scope_changed": _l("HR scope changed"),
+        "user_deactivated": _l("Account deactivated"),
+        "user_reactivated": _l("Account reactivated"),
+        "unit_created": _l("Unit created"),
+        "unit_updated": _l("Unit renamed or edited"),
+        "unit_moved": _l("Unit moved"),
+        "unit_merged": _l("Unit merged"),
+    }.items():
+        register_action(action, label)
+
+
+_register_foundation_actions()

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     MANAGE_TRAINING = "hr:training:manage"
     MANAGE_PEOPLE = "hr:people:manage"
     MANAGE_CERTIFICATES = "hr:certificates:manage"
+    ISSUE_CERTIFICATES = "trainer:certificates:issue"
     ADMIN_USERS = "admin:users:manage"
     ADMIN_UNITS = "admin:units:manage"
     ADMIN_AUDIT = "admin:audit:view"
@@ -33,7 +34,14 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.LEARNER: frozenset({Permission.LEARN}),
-    Role.TRAINER: frozenset({Permission.LEARN, Permission.AUTHOR_COURSES, Permission.VIEW_QUESTION_STATS}),
+    Role.TRAINER: frozenset(
+        {
+            Permission.LEARN,
+            Permission.AUTHOR_COURSES,
+            Permission.VIEW_QUESTION_STATS,
+            Permission.ISSUE_CERTIFICATES,
+        }
+    ),
     Role.HR: frozenset(
         {
             Permission.LEARN,
@@ -41,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MANAGE_TRAINING,
             Permission.MANAGE_PEOPLE,
             Permission.MANAGE_CERTIFICATES,
+            Permission.ISSUE_CERTIFICATES,
         }
     ),
     Role.ADMIN: frozenset(Permission),

@@ -79,6 +79,9 @@ def init_core(app: Flask) -> None:
         app.wsgi_app = PrefixMiddleware(app.wsgi_app, prefix)  # type: ignore[method-assign]
         app.config["SESSION_COOKIE_PATH"] = prefix + "/"
 
+    from lms.core.forms import install_form_translations
+
+    install_form_translations()
     app.jinja_env.filters["local_dt"] = _local_datetime
     app.jinja_env.filters["local_date"] = _local_date
     app.jinja_env.filters["number"] = _number
@@ -113,7 +116,6 @@ def init_core(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
 
     app.add_url_rule("/healthz", "healthz", healthz)
-    csrf.exempt("lms.core.setup.healthz")
     limiter.exempt(healthz)
     import lms.core.migrate  # noqa: F401  (adds `lms db ...`)
 
@@ -169,18 +171,27 @@ def to_local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(tz)
 
 
-def _local_datetime(value: dt.datetime | None, fmt: str = "short") -> str:
+# Vietnamese civil-service style: 27/11/2026 and 14:30 27/11/2026 (CLDR's vi "short"
+# has a two-digit year). Other locales use CLDR's medium formats.
+DATE_FORMATS = {"vi": "dd/MM/yyyy"}
+DATETIME_FORMATS = {"vi": "HH:mm dd/MM/yyyy"}
+
+
+def _local_datetime(value: dt.datetime | None, fmt: str | None = None) -> str:
+    """A UTC datetime shown in Asia/Ho_Chi_Minh in the UI language's format."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return format_datetime(value, fmt or DATETIME_FORMATS.get(str(get_locale()), "medium"))
 
 
-def _local_date(value: dt.date | dt.datetime | None, fmt: str = "short") -> str:
+def _local_date(value: dt.date | dt.datetime | None, fmt: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         value = to_local(value)
-    return format_date(value, fmt)
+    return format_date(value, fmt or DATE_FORMATS.get(str(get_locale()), "medium"))
 
 
 def _number(value: float | int | None) -> str:

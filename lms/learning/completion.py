@@ -44,3 +44,24 @@ def register_requirement(check: RequirementCheck) -> RequirementCheck:
 
 def registered_requirements() -> list[RequirementCheck]:
     return list(_checks)
+
+
+ModuleCheck = Callable[[Session, Enrollment], dict[int, bool]]
+_module_checks: list[ModuleCheck] = []
+
+
+def register_module_check(check: ModuleCheck) -> ModuleCheck:
+    """Register an extra condition for finishing a module (e.g. its required quiz passed).
+
+    ``check(session, enrollment)`` returns ``{module_id: passed}`` for the modules
+    it has a condition on, in a fixed number of statements. In a course with
+    ``sequential_modules`` the next module opens only when the previous one's
+    required lessons are done and every check says passed.
+    """
+    if check not in _module_checks:
+        _module_checks.append(check)
+    return check
+
+
+def registered_module_checks() -> list[ModuleCheck]:
+    return list(_module_checks)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import User
-from lms.catalog.models import Course, Lesson
+from lms.catalog.models import Course, CoursePrerequisite, Lesson, Module
+from lms.catalog.parts import course_changed
 from lms.db import utcnow
-from lms.learning.completion import Requirement, enrollment_completed, registered_requirements
+from lms.learning.completion import (
+    Requirement,
+    enrollment_completed,
+    registered_module_checks,
+    registered_requirements,
+)
 from lms.learning.models import Enrollment, EnrollmentSource, LessonProgress
 
 
@@ -76,6 +84,13 @@ def lesson_counts(session: Session, enrollment: Enrollment) -> tuple[int, int]:
     return int(total), int(done)
 
 
+def percent_of(done: int, total: int) -> int:
+    """Share of done in total as 0–100 (100 when there is nothing to do)."""
+    if total <= 0:
+        return 100
+    return max(0, min(100, round(100 * done / total)))
+
+
 def requirements_for(session: Session, enrollment: Enrollment) -> list[Requirement]:
     results: list[Requirement] = []
     lessons = lesson_requirement(session, enrollment)
@@ -96,8 +111,11 @@ def refresh_enrollment(session: Session, enrollment: Enrollment) -> list[Require
     stays complete when a later course version adds lessons.
     """
     total, done = lesson_counts(session, enrollment)
-    percent = 100 if total == 0 else round(100 * done / total)
-    enrollment.progress_percent = max(0, min(100, percent))
+    if enrollment.completed_at is not None:
+        # Completion is final: a later version's new lessons do not lower it.
+        enrollment.progress_percent = 100
+    else:
+        enrollment.progress_percent = percent_of(done, total)
     requirements = requirements_for(session, enrollment)
     if enrollment.completed_at is None and all(r.done for r in requirements):
         enrollment.completed_at = utcnow()
@@ -106,3 +124,342 @@ def refresh_enrollment(session: Session, enrollment: Enrollment) -> list[Require
         enrollment_completed.send(enrollment, session=session)
     session.flush()
     return requirements
+
+
+# ---------------------------------------------------------------------------
+# Versions: recompute progress when a course gets new content
+
+
+@course_changed.connect
+def _on_course_changed(course: Course, *, session: Session, **_kw: object) -> None:
+    refresh_course_enrollments(session, course)
+
+
+def refresh_course_enrollments(session: Session, course: Course) -> int:
+    """After a new version: recompute every unfinished enrollment's percentage.
+
+    Those who completed stay complete (their percentage stays 100). Two
+    statements for all learners, plus a full refresh only for those whose
+    lessons are now all done (they may complete by this version).
+    """
+    total = session.scalar(
+        select(func.count(Lesson.id)).where(Lesson.course_id == course.id, Lesson.required.is_(True))
+    )
+    done_required = (
+        select(func.count(LessonProgress.id))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(
+            LessonProgress.enrollment_id == Enrollment.id,
+            LessonProgress.completed_at.is_not(None),
+            Lesson.required.is_(True),
+        )
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    done_rows = session.execute(
+        select(Enrollment.id, done_required).where(
+            Enrollment.course_id == course.id, Enrollment.completed_at.is_(None)
+        )
+    ).all()
+    updates = [{"eid": eid, "p": percent_of(done, total or 0)} for eid, done in done_rows]
+    if updates:
+        session.connection().execute(
+            update(Enrollment.__table__)
+            .where(Enrollment.__table__.c.id == bindparam("eid"))
+            .values(progress_percent=bindparam("p")),
+            updates,
+        )
+        session.expire_all()
+    finishing = [u["eid"] for u in updates if u["p"] == 100]
+    for enrollment in session.scalars(select(Enrollment).where(Enrollment.id.in_(finishing))):
+        refresh_enrollment(session, enrollment)
+    return len(updates)
+
+
+# ---------------------------------------------------------------------------
+# The course outline a learner sees: modules, lessons, ticks, locks
+
+
+@dataclass
+class LessonItem:
+    id: int
+    key: str
+    module_key: str
+    title: str
+    position: int
+    minutes: int
+    required: bool
+    done: bool = False
+    locked: bool = False
+
+
+@dataclass
+class ModuleItem:
+    id: int
+    key: str
+    title: str
+    title_en: str
+    summary: str
+    lessons: list[LessonItem] = field(default_factory=list)
+    locked: bool = False
+    lock_reason: str = ""
+    # A registered module check (e.g. the module quiz) is not yet passed.
+    extra_pending: bool = False
+
+    @property
+    def required_total(self) -> int:
+        return sum(1 for les in self.lessons if les.required)
+
+    @property
+    def required_done(self) -> int:
+        return sum(1 for les in self.lessons if les.required and les.done)
+
+    @property
+    def done(self) -> bool:
+        return self.required_done >= self.required_total and not self.extra_pending
+
+    @property
+    def percent(self) -> int:
+        return percent_of(self.required_done, self.required_total)
+
+    @property
+    def minutes(self) -> int:
+        return sum(les.minutes for les in self.lessons)
+
+
+@dataclass
+class PrerequisiteItem:
+    slug: str
+    title: str
+    done: bool
+
+
+@dataclass
+class Outline:
+    course: Course
+    enrollment: Enrollment | None
+    modules: list[ModuleItem]
+    prerequisites: list[PrerequisiteItem]
+
+    @property
+    def lessons(self) -> list[LessonItem]:
+        return [les for m in self.modules for les in m.lessons]
+
+    @property
+    def minutes(self) -> int:
+        return sum(m.minutes for m in self.modules)
+
+    @property
+    def missing_prerequisites(self) -> list[PrerequisiteItem]:
+        return [p for p in self.prerequisites if not p.done]
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.missing_prerequisites)
+
+    def find(self, module_key: str, lesson_key: str) -> LessonItem | None:
+        for les in self.lessons:
+            if les.module_key == module_key and les.key == lesson_key:
+                return les
+        return None
+
+    def module_of(self, lesson: LessonItem) -> ModuleItem:
+        return next(m for m in self.modules if m.key == lesson.module_key)
+
+    def neighbours(self, lesson: LessonItem) -> tuple[LessonItem | None, LessonItem | None]:
+        items = self.lessons
+        i = next(n for n, les in enumerate(items) if les.id == lesson.id)
+        return (items[i - 1] if i > 0 else None, items[i + 1] if i + 1 < len(items) else None)
+
+    def resume_lesson(self) -> LessonItem | None:
+        """Where "continue" goes: the last lesson seen if unfinished, else the next unfinished one."""
+        items = [les for les in self.lessons if not les.locked]
+        if not items:
+            return None
+        last_id = self.enrollment.last_lesson_id if self.enrollment else None
+        start = next((n for n, les in enumerate(items) if les.id == last_id), None)
+        if start is not None:
+            if not items[start].done:
+                return items[start]
+            after = next((les for les in items[start + 1 :] if not les.done), None)
+            if after is not None:
+                return after
+        return next((les for les in items if not les.done), items[start] if start is not None else items[0])
+
+
+def course_outline(
+    session: Session, course: Course, user: User | None, enrollment: Enrollment | None
+) -> Outline:
+    """Modules, lessons (without bodies), ticks, locks and prerequisites: three statements."""
+    rows = session.execute(
+        select(
+            Module.id,
+            Module.key,
+            Module.title,
+            Module.title_en,
+            Module.summary,
+            Lesson.id,
+            Lesson.key,
+            Lesson.title,
+            Lesson.position,
+            Lesson.estimated_minutes,
+            Lesson.required,
+        )
+        .outerjoin(Lesson, Lesson.module_id == Module.id)
+        .where(Module.course_id == course.id)
+        .order_by(Module.position, Module.key, Lesson.position, Lesson.key)
+    ).all()
+    done_ids: set[int] = set()
+    if enrollment is not None:
+        done_ids = set(
+            session.scalars(
+                select(LessonProgress.lesson_id).where(
+                    LessonProgress.enrollment_id == enrollment.id, LessonProgress.completed_at.is_not(None)
+                )
+            )
+        )
+    modules: dict[int, ModuleItem] = {}
+    for mid, mkey, mtitle, mtitle_en, msummary, lid, lkey, ltitle, lpos, lmin, lreq in rows:
+        module = modules.get(mid)
+        if module is None:
+            module = modules[mid] = ModuleItem(mid, mkey, mtitle, mtitle_en, msummary)
+        if lid is not None:
+            module.lessons.append(LessonItem(lid, lkey, mkey, ltitle, lpos, lmin, lreq, lid in done_ids))
+    prerequisites: list[PrerequisiteItem] = []
+    if user is not None:
+        prerequisites = [
+            PrerequisiteItem(slug, title, completed is not None)
+            for slug, title, completed in session.execute(
+                select(Course.slug, Course.title, Enrollment.completed_at)
+                .join(CoursePrerequisite, CoursePrerequisite.required_course_id == Course.id)
+                .outerjoin(Enrollment, (Enrollment.course_id == Course.id) & (Enrollment.user_id == user.id))
+                .where(CoursePrerequisite.course_id == course.id)
+                .order_by(Course.title)
+            )
+        ]
+    outline = Outline(course, enrollment, list(modules.values()), prerequisites)
+    if enrollment is not None and course.sequential_modules and not enrollment.is_complete:
+        for check in registered_module_checks():
+            for module_id, passed in check(session, enrollment).items():
+                if module_id in modules and not passed:
+                    modules[module_id].extra_pending = True
+    _apply_locks(outline)
+    return outline
+
+
+def _apply_locks(outline: Outline) -> None:
+    from flask_babel import gettext as _
+
+    if outline.locked:
+        reason = _(
+            "Complete the prerequisite course(s) first: %(titles)s",
+            titles=", ".join(p.title for p in outline.missing_prerequisites),
+        )
+        for m in outline.modules:
+            m.locked, m.lock_reason = True, reason
+    elif outline.course.sequential_modules and not (outline.enrollment and outline.enrollment.is_complete):
+        previous: ModuleItem | None = None
+        for m in outline.modules:
+            if previous is not None and (previous.locked or not previous.done):
+                m.locked = True
+                m.lock_reason = _('Finish the module "%(title)s" first.', title=previous.title)
+            previous = m
+    for m in outline.modules:
+        for les in m.lessons:
+            les.locked = m.locked
+
+
+def enrollment_for(session: Session, user: User, course: Course) -> Enrollment | None:
+    return session.scalars(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    ).first()
+
+
+def mark_seen(session: Session, enrollment: Enrollment, lesson_id: int) -> None:
+    """Remember the lesson for "continue" (one UPDATE; only when it changed)."""
+    if enrollment.last_lesson_id != lesson_id:
+        enrollment.last_lesson_id = lesson_id
+        session.flush()
+
+
+# ---------------------------------------------------------------------------
+# "My courses"
+
+
+@dataclass
+class ModuleProgress:
+    title: str
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return percent_of(self.done, self.total)
+
+
+@dataclass
+class DashboardRow:
+    enrollment: Enrollment
+    modules: list[ModuleProgress]
+    due_soon: bool
+    overdue: bool
+
+
+DUE_SOON_DAYS = 14
+
+
+def dashboard_rows(session: Session, user: User) -> list[DashboardRow]:
+    """The user's enrollments, unfinished first: overdue/due soonest, then assigned, then recent.
+
+    Two statements whatever the number of courses, modules or lessons.
+    """
+    import datetime as dt
+
+    from sqlalchemy.orm import joinedload
+
+    enrollments = session.scalars(
+        select(Enrollment).where(Enrollment.user_id == user.id).options(joinedload(Enrollment.course))
+    ).all()
+    per_module: dict[int, list[ModuleProgress]] = {e.id: [] for e in enrollments}
+    if enrollments:
+        done_sq = (
+            select(LessonProgress.lesson_id)
+            .where(LessonProgress.enrollment_id == Enrollment.id, LessonProgress.completed_at.is_not(None))
+            .correlate(Enrollment)
+        )
+        rows = session.execute(
+            select(
+                Enrollment.id,
+                Module.title,
+                func.count(Lesson.id),
+                func.count(Lesson.id).filter(Lesson.id.in_(done_sq)),
+            )
+            .join(Module, Module.course_id == Enrollment.course_id)
+            .join(Lesson, (Lesson.module_id == Module.id) & Lesson.required.is_(True))
+            .where(Enrollment.user_id == user.id)
+            .group_by(Enrollment.id, Module.id, Module.title, Module.position)
+            .order_by(Enrollment.id, Module.position)
+        ).all()
+        for eid, title, total, done in rows:
+            per_module[eid].append(ModuleProgress(title, int(done), int(total)))
+    now = utcnow()
+    soon = now + dt.timedelta(days=DUE_SOON_DAYS)
+    out = [
+        DashboardRow(
+            e,
+            per_module[e.id],
+            due_soon=e.completed_at is None and e.due_at is not None and now <= e.due_at <= soon,
+            overdue=e.completed_at is None and e.due_at is not None and e.due_at < now,
+        )
+        for e in enrollments
+    ]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    out.sort(
+        key=lambda r: (
+            r.enrollment.completed_at is not None,
+            r.enrollment.due_at or far,
+            r.enrollment.source != EnrollmentSource.ASSIGNED,
+            -(r.enrollment.enrolled_at.timestamp()),
+        )
+    )
+    return out

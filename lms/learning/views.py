@@ -1,13 +1,18 @@
-"""Learner pages: dashboard."""
+"""Learner pages: "My courses", course page, enrolment, lesson player, completing a lesson."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.exc import OperationalError
+from werkzeug.wrappers import Response
 
+from lms.catalog.models import Course, CourseStatus, CourseVersion, Lesson
+from lms.core.permissions import Permission, can, require
 from lms.db import db
+from lms.learning import services
 from lms.learning.models import Enrollment
 
 bp = Blueprint("learning", __name__, template_folder="templates")
@@ -16,7 +21,151 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 @bp.route("/")
 @login_required
 def dashboard() -> str:
-    enrollments = db.session.scalars(
-        select(Enrollment).where(Enrollment.user_id == current_user.id).options(joinedload(Enrollment.course))
+    rows = services.dashboard_rows(db.session, current_user)
+    return render_template("learning/dashboard.html", rows=rows)
+
+
+def _load_course(slug: str) -> Course:
+    """Load-or-404; drafts and archived courses exist only for trainers and admins."""
+    course = db.session.scalars(select(Course).where(Course.slug == slug)).first()
+    if course is None:
+        abort(404)
+    if course.status != CourseStatus.PUBLISHED and not can(current_user, Permission.AUTHOR_COURSES):
+        enrolled = course.status == CourseStatus.ARCHIVED and services.enrollment_for(
+            db.session, current_user, course
+        )
+        if not enrolled:
+            abort(404)
+    return course
+
+
+@bp.route("/courses/<slug>")
+@login_required
+def course(slug: str) -> str:
+    course = _load_course(slug)
+    enrollment = services.enrollment_for(db.session, current_user, course)
+    outline = services.course_outline(db.session, course, current_user, enrollment)
+    resume = outline.resume_lesson() if enrollment else None
+    requirements = services.requirements_for(db.session, enrollment) if enrollment else []
+    versions = db.session.scalars(
+        select(CourseVersion)
+        .where(CourseVersion.course_id == course.id)
+        .order_by(CourseVersion.number.desc())
+        .limit(10)
     ).all()
-    return render_template("learning/dashboard.html", enrollments=enrollments)
+    return render_template(
+        "learning/course.html",
+        course=course,
+        outline=outline,
+        enrollment=enrollment,
+        resume=resume,
+        requirements=requirements,
+        versions=versions,
+        can_learn=can(current_user, Permission.LEARN),
+    )
+
+
+@bp.route("/courses/<slug>/enrol", methods=["POST"])
+@require(Permission.LEARN)
+def enrol(slug: str) -> Response:
+    course = _load_course(slug)
+    if course.status != CourseStatus.PUBLISHED:
+        abort(403)
+    outline = services.course_outline(db.session, course, current_user, None)
+    if outline.locked:
+        flash(outline.modules[0].lock_reason if outline.modules else _("This course is locked."), "error")
+        return redirect(url_for("learning.course", slug=slug))
+    existing = services.enrollment_for(db.session, current_user, course)
+    services.enroll_user(db.session, current_user, course)
+    db.session.commit()
+    if existing is None:
+        flash(_("You are enrolled. Good luck!"), "success")
+    return redirect(url_for("learning.resume", slug=slug))
+
+
+@bp.route("/courses/<slug>/continue")
+@login_required
+def resume(slug: str) -> Response:
+    course = _load_course(slug)
+    enrollment = services.enrollment_for(db.session, current_user, course)
+    if enrollment is None:
+        return redirect(url_for("learning.course", slug=slug))
+    outline = services.course_outline(db.session, course, current_user, enrollment)
+    target = outline.resume_lesson()
+    if target is None:
+        return redirect(url_for("learning.course", slug=slug))
+    return redirect(
+        url_for("learning.lesson", slug=slug, module_key=target.module_key, lesson_key=target.key)
+    )
+
+
+def _lesson_context(slug: str, module_key: str, lesson_key: str) -> tuple:
+    """Load the course, the learner's enrollment and the outline; 404 for an unknown lesson."""
+    course = _load_course(slug)
+    enrollment = services.enrollment_for(db.session, current_user, course)
+    outline = services.course_outline(db.session, course, current_user, enrollment)
+    item = outline.find(module_key, lesson_key)
+    if item is None:
+        abort(404)
+    return course, enrollment, outline, item
+
+
+@bp.route("/courses/<slug>/learn/<module_key>/<lesson_key>")
+@login_required
+def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
+    course, enrollment, outline, item = _lesson_context(slug, module_key, lesson_key)
+    preview = enrollment is None and can(current_user, Permission.AUTHOR_COURSES)
+    if enrollment is None and not preview:
+        flash(_("Enrol in the course to open its lessons."), "warning")
+        return redirect(url_for("learning.course", slug=slug))
+    if item.locked and not preview:
+        flash(outline.module_of(item).lock_reason, "warning")
+        return redirect(url_for("learning.course", slug=slug))
+    body = db.session.scalar(select(Lesson.body_html).where(Lesson.id == item.id))
+    prev_item, next_item = outline.neighbours(item)
+    if enrollment is not None and enrollment.last_lesson_id != item.id:
+        _remember_lesson(enrollment, item.id)
+    return render_template(
+        "learning/lesson.html",
+        course=course,
+        outline=outline,
+        enrollment=enrollment,
+        item=item,
+        module=outline.module_of(item),
+        body=body,
+        prev_item=prev_item,
+        next_item=next_item,
+        preview=preview,
+    )
+
+
+def _remember_lesson(enrollment: Enrollment, lesson_id: int) -> None:
+    """Best effort: a busy database must not break the page (it only moves "continue")."""
+    try:
+        services.mark_seen(db.session, enrollment, lesson_id)
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+
+
+@bp.route("/courses/<slug>/learn/<module_key>/<lesson_key>/complete", methods=["POST"])
+@require(Permission.LEARN)
+def complete(slug: str, module_key: str, lesson_key: str) -> Response:
+    _course, enrollment, outline, item = _lesson_context(slug, module_key, lesson_key)
+    if enrollment is None:
+        abort(403)
+    if item.locked:
+        flash(outline.module_of(item).lock_reason, "warning")
+        return redirect(url_for("learning.course", slug=slug))
+    lesson = db.session.get(Lesson, item.id)
+    was_complete = enrollment.is_complete
+    services.complete_lesson(db.session, enrollment, lesson)
+    db.session.commit()
+    if enrollment.is_complete and not was_complete:
+        flash(_("Congratulations! You have completed the course."), "success")
+        return redirect(url_for("learning.course", slug=slug))
+    flash(_('Lesson "%(title)s" completed.', title=item.title), "success")
+    _prev, nxt = outline.neighbours(item)
+    if nxt is not None:
+        return redirect(url_for("learning.lesson", slug=slug, module_key=nxt.module_key, lesson_key=nxt.key))
+    return redirect(url_for("learning.course", slug=slug))

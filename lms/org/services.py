@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import User
+from lms.auth.signals import user_unit_changed
 from lms.core import audit
 from lms.org.models import OrgUnit
 
@@ -33,6 +34,47 @@ def create_unit(
     if by is not None:
         audit.record(session, "unit_created", actor_id=by.id, subject=f"unit:{unit.id}", code=unit.code)
     return unit
+
+
+def code_taken(session: Session, code: str, *, exclude: OrgUnit | None = None) -> bool:
+    stmt = select(OrgUnit.id).where(func.lower(OrgUnit.code) == code.strip().lower())
+    if exclude is not None:
+        stmt = stmt.where(OrgUnit.id != exclude.id)
+    return session.scalar(stmt) is not None
+
+
+def update_unit(
+    session: Session,
+    unit: OrgUnit,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    is_remote: bool,
+    by: User | None = None,
+) -> list[str]:
+    """Rename / re-code a unit (its place in the tree is unchanged); returns changed fields."""
+    changed = []
+    for attr, value in (
+        ("code", code.strip()),
+        ("name", name.strip()),
+        ("kind", kind),
+        ("is_remote", is_remote),
+    ):
+        if getattr(unit, attr) != value:
+            changed.append(attr)
+            setattr(unit, attr, value)
+    session.flush()
+    if changed and by is not None:
+        audit.record(
+            session, "unit_updated", actor_id=by.id, subject=f"unit:{unit.id}", fields=changed, name=unit.name
+        )
+    return changed
+
+
+def people_count(session: Session, unit: OrgUnit) -> int:
+    """People whose own unit is this one (not its sub-units)."""
+    return session.scalar(select(func.count(User.id)).where(User.org_unit_id == unit.id)) or 0
 
 
 def subtree_units(root: OrgUnit | None) -> Select[tuple[OrgUnit]]:
@@ -95,14 +137,28 @@ def merge_units(session: Session, source: OrgUnit, target: OrgUnit, *, by: User 
     """
     if source.id == target.id or target.path.startswith(source.path):
         raise OrgError("cannot merge a unit into itself or one of its sub-units")
-    moved = session.execute(
-        update(User).where(User.org_unit_id == source.id).values(org_unit_id=target.id)
-    ).rowcount
-    session.execute(update(User).where(User.scope_unit_id == source.id).values(scope_unit_id=target.id))
+    moved_ids = list(session.scalars(select(User.id).where(User.org_unit_id == source.id)))
+    session.execute(
+        update(User)
+        .where(User.org_unit_id == source.id)
+        .values(org_unit_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    moved = len(moved_ids)
+    session.execute(
+        update(User)
+        .where(User.scope_unit_id == source.id)
+        .values(scope_unit_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
     for child in list(session.scalars(select(OrgUnit).where(OrgUnit.parent_id == source.id))):
         move_unit(session, child, target)
+    session.expire_all()
     source.is_active = False
     session.flush()
+    # Announce each moved person (training gives them the new unit's assignments).
+    for person in session.scalars(select(User).where(User.id.in_(moved_ids))) if moved_ids else ():
+        user_unit_changed.send(person, session=session, old_unit_id=source.id)
     if by is not None:
         audit.record(
             session,
@@ -112,4 +168,4 @@ def merge_units(session: Session, source: OrgUnit, target: OrgUnit, *, by: User 
             into=target.id,
             people_moved=moved,
         )
-    return moved or 0
+    return moved

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from lms import create_app
 from lms.core.migrate import alembic_config
 from lms.db import db
-from tests.conftest import reset_database
+from tests.conftest import ROOT, reset_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -61,6 +61,14 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
         build_province(db.session, learners_per_unit=1)
         db.session.commit()
+        # Every course in courses/ plus the example course (folders named with _ are skipped otherwise).
+        from lms.catalog.cli import run_import
+
+        messages: list[str] = []
+        failed = run_import(
+            [ROOT / "courses", ROOT / "courses" / "_example"], dry_run=False, echo=messages.append
+        )
+        assert not failed, "\n".join(messages)
         for hook in app.extensions.get("lms.live_fixtures", []):
             hook(db.session)
             db.session.commit()

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize(
     ("username", "nav_label"),
-    [("hocvien", None), ("giangvien", None), ("nhansu", None), ("quantri", "Quản trị")],
+    [("hocvien", None), ("giangvien", None), ("nhansu", None), ("quantri", "Người dùng")],
 )
 def test_each_demo_role_logs_in_and_out(page, live_server, username, nav_label):
     browser_login(page, live_server, username)

@@ -150,3 +150,12 @@ def test_every_pool_has_enough_questions(course):
         for pool in quiz.get("pools") or []:
             tagged = [q for q in bank if pool["tag"] in (q.get("tags") or [])]
             assert len(tagged) >= pool["draw"], f"{f}: pool {pool['tag']}"
+
+
+def test_real_courses_import_without_errors(app):
+    """The importer (with every registered part, e.g. quizzes) accepts every course as written."""
+    runner = app.test_cli_runner()
+    for path in (ROOT, ROOT / "_example"):
+        result = runner.invoke(args=["lms", "courses", "import", str(path), "--dry-run"])
+        assert result.exit_code == 0, result.output
+        assert "ERROR" not in result.output

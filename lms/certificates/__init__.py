@@ -1,0 +1,20 @@
+"""Certificates: issuing, signed PDFs with QR codes, public verification, HR tools."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from lms.core.nav import register_nav
+from lms.core.permissions import Permission
+
+
+def init_app(app: Flask) -> None:
+    from lms.certificates import cli, hooks, views  # noqa: F401  (cli registers commands)
+
+    app.register_blueprint(views.bp)
+    hooks.connect()
+    app.jinja_env.globals["earned_certificate"] = hooks.earned_certificate
+    register_nav(app, _l("My certificates"), "certificates.mine", Permission.LEARN)
+    register_nav(app, _l("Certificates"), "certificates.index", Permission.MANAGE_CERTIFICATES)
+    register_nav(app, _l("Issue a certificate"), "certificates.issue", Permission.ISSUE_CERTIFICATES)

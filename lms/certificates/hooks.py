@@ -1,0 +1,74 @@
+"""Signal receivers and template helpers other features use.
+
+* ``enrollment_completed`` (lms.learning.completion) → issue the certificate once
+  and render it if a signing key is configured.
+* ``register_holder_filter(name, label, users_for)``: another feature adds a filter to the HR
+  list and ZIP export, e.g. training registers ``"class"`` with
+  ``users_for(session, value) -> Select`` of the user ids attending that class;
+  ``/certificates/export.zip?class=12`` then streams that class's PDFs.
+* ``earned_certificate(course_id)`` (Jinja global) → the current user's
+  certificate for a course, for the course page's
+  ``{% from "certificates/_macros.html" import certificate_badge %}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.db import db
+from lms.learning.completion import enrollment_completed
+from lms.learning.models import Enrollment
+
+
+def on_enrollment_completed(sender: Enrollment, session: Session, **_: Any) -> None:
+    from lms.certificates.services import issue_certificate, try_render
+
+    cert, created = issue_certificate(session, sender)
+    if created:
+        try_render(session, cert)
+
+
+def connect() -> None:
+    enrollment_completed.connect(on_enrollment_completed)
+
+
+def earned_certificate(course_id: int) -> Certificate | None:
+    """The signed-in user's current (not superseded) certificate for a course."""
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.user_id == current_user.id,
+            Certificate.course_id == course_id,
+            Certificate.status != CertificateStatus.SUPERSEDED,
+        )
+        .order_by(Certificate.issued_at.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class HolderFilter:
+    name: str  # query-string key, e.g. "class"
+    label: Any  # lazy_gettext string shown on the HR list
+    users_for: Callable[[Session, str], Select[Any]]  # value -> SELECT of user ids
+
+
+_holder_filters: dict[str, HolderFilter] = {}
+
+
+def register_holder_filter(name: str, label: Any, users_for: Callable[[Session, str], Select[Any]]) -> None:
+    """Let another feature filter certificates by a group of holders (idempotent by name)."""
+    _holder_filters[name] = HolderFilter(name, label, users_for)
+
+
+def holder_filters() -> list[HolderFilter]:
+    return list(_holder_filters.values())

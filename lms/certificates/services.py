@@ -1,0 +1,366 @@
+"""Issuing, rendering, revoking, reissuing and looking up certificates.
+
+Services flush and never commit; the caller (view or CLI) commits once.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.auth.models import User
+from lms.catalog.models import Course
+from lms.certificates.codes import ALPHABET, CODE_IN_TEXT, LENGTH, new_code, normalize_code
+from lms.certificates.models import (
+    Certificate,
+    CertificateFile,
+    CertificateStatus,
+    IssueSource,
+)
+from lms.core.audit import record
+from lms.db import utcnow
+from lms.learning.models import Enrollment
+
+log = logging.getLogger(__name__)
+# The signature's /Reason names the code (see pdf.render_certificate_pdf).
+CLAIM_IN_SIGNATURE = re.compile(f"LMS certificate ([{ALPHABET}]{{{LENGTH}}})")
+
+
+class CertificateError(ValueError):
+    """A rule was broken; str(error) is the translated message for the user."""
+
+
+def add_months(value: dt.datetime, months: int) -> dt.datetime:
+    month = value.month - 1 + months
+    year = value.year + month // 12
+    month = month % 12 + 1
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
+
+
+def final_score(session: Session, enrollment: Enrollment | None) -> float | None:
+    """The final score from the quizzes feature, if it exposes one.
+
+    Contract: ``lms.quizzes.services.final_score(session, enrollment) -> float | None``
+    (0–100). Imported lazily; a missing module or function means "no score".
+    """
+    if enrollment is None:
+        return None
+    try:
+        from lms.quizzes import services as quiz_services
+    except ImportError:
+        return None
+    fn = getattr(quiz_services, "final_score", None)
+    if fn is None:
+        return None
+    try:
+        value = fn(session, enrollment)
+    except Exception:  # a quiz bug must not stop the certificate (the score is optional)
+        log.exception("final_score failed for enrollment %s", enrollment.id)
+        return None
+    return None if value is None else float(value)
+
+
+def issuer_name() -> str:
+    """The issuing body's name (services may run without an app context, e.g. in scripts)."""
+    if has_app_context():
+        return current_app.config["ISSUER_NAME"]
+    from config import load_config
+
+    return load_config().ISSUER_NAME
+
+
+def _unique_code(session: Session) -> str:
+    while True:  # 89 bits: a collision is astronomically unlikely, but check anyway
+        code = new_code()
+        if session.scalar(select(Certificate.id).where(Certificate.code == code)) is None:
+            return code
+
+
+def _snapshot(session: Session, user: User, course: Course, *, completed_at: dt.datetime) -> dict:
+    issued_at = utcnow()
+    months = course.certificate_validity_months or 0
+    return {
+        "holder_name": user.full_name,
+        "job_title": user.job_title or "",
+        "org_unit_id": user.org_unit_id,
+        "unit_name": user.org_unit.name if user.org_unit else "",
+        "course_title": course.title,
+        "course_title_en": course.title_en or "",
+        "course_version": course.version,
+        "hours": float(course.estimated_hours or 0),
+        "issuer_name": issuer_name(),
+        "completed_at": completed_at,
+        "issued_at": issued_at,
+        "expires_at": add_months(issued_at, months) if months > 0 else None,
+    }
+
+
+def certificate_for_enrollment(session: Session, enrollment: Enrollment) -> Certificate | None:
+    return session.scalar(select(Certificate).where(Certificate.issue_key == f"enrollment:{enrollment.id}"))
+
+
+def issue_certificate(
+    session: Session, enrollment: Enrollment, *, by: User | None = None
+) -> tuple[Certificate, bool]:
+    """Issue the automatic certificate of a completed enrolment, once.
+
+    Returns (certificate, created). Idempotent: a second call (or a concurrent
+    process) finds the existing one through the unique issue_key.
+    """
+    if enrollment.completed_at is None:
+        raise CertificateError(_l("The enrolment is not complete."))
+    existing = certificate_for_enrollment(session, enrollment)
+    if existing is not None:
+        return existing, False
+    cert = Certificate(
+        code=_unique_code(session),
+        user_id=enrollment.user_id,
+        course_id=enrollment.course_id,
+        enrollment_id=enrollment.id,
+        issue_key=f"enrollment:{enrollment.id}",
+        source=IssueSource.AUTO,
+        issued_by_id=by.id if by else None,
+        score=final_score(session, enrollment),
+        **_snapshot(session, enrollment.user, enrollment.course, completed_at=enrollment.completed_at),
+    )
+    try:
+        with session.begin_nested():
+            session.add(cert)
+            session.flush()
+    except IntegrityError:
+        # Another process issued it between our check and insert.
+        found = certificate_for_enrollment(session, enrollment)
+        if found is None:
+            raise
+        return found, False
+    record(session, "certificate.issue", actor_id=by.id if by else None, subject=cert.code, source="auto")
+    return cert, True
+
+
+def issue_manual(session: Session, user: User, course: Course, *, by: User, reason: str) -> Certificate:
+    """HR or a trainer issues a certificate by hand (e.g. after a classroom course)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_l("A reason is required."))
+    current = session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user.id,
+            Certificate.course_id == course.id,
+            Certificate.status == CertificateStatus.VALID,
+        )
+    )
+    if current is not None and current.effective_status == CertificateStatus.VALID:
+        raise CertificateError(_l("This person already holds a valid certificate for this course."))
+    enrollment = session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+    completed = enrollment.completed_at if enrollment and enrollment.completed_at else utcnow()
+    cert = Certificate(
+        code=_unique_code(session),
+        user_id=user.id,
+        course_id=course.id,
+        enrollment_id=enrollment.id if enrollment else None,
+        source=IssueSource.MANUAL,
+        issue_reason=reason,
+        issued_by_id=by.id,
+        score=final_score(session, enrollment),
+        **_snapshot(session, user, course, completed_at=completed),
+    )
+    session.add(cert)
+    session.flush()
+    record(session, "certificate.issue", actor_id=by.id, subject=cert.code, source="manual", reason=reason)
+    return cert
+
+
+def revoke_certificate(session: Session, cert: Certificate, *, by: User, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_l("A reason is required."))
+    if cert.status != CertificateStatus.VALID:
+        raise CertificateError(_l("Only a valid certificate can be revoked."))
+    cert.status = CertificateStatus.REVOKED
+    cert.revoked_at = utcnow()
+    cert.revoked_by_id = by.id
+    cert.revoke_reason = reason
+    session.flush()
+    record(session, "certificate.revoke", actor_id=by.id, subject=cert.code, reason=reason)
+
+
+def reissue_certificate(
+    session: Session, cert: Certificate, *, by: User, reason: str, holder_name: str | None = None
+) -> Certificate:
+    """Replace cert by a new one with a new code (e.g. a corrected name); the old is superseded.
+
+    Name, job title and unit are taken afresh from the person (holder_name may
+    correct the name); the course, completion, score and expiry are kept.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_l("A reason is required."))
+    if cert.status == CertificateStatus.SUPERSEDED:
+        raise CertificateError(_l("This certificate was already replaced."))
+    if cert.status == CertificateStatus.REVOKED:
+        raise CertificateError(_l("A revoked certificate cannot be reissued."))
+    user = cert.user
+    new = Certificate(
+        code=_unique_code(session),
+        user_id=cert.user_id,
+        course_id=cert.course_id,
+        enrollment_id=cert.enrollment_id,
+        source=IssueSource.REISSUE,
+        issue_reason=reason,
+        issued_by_id=by.id,
+        holder_name=(holder_name or "").strip() or user.full_name,
+        job_title=user.job_title or "",
+        org_unit_id=user.org_unit_id,
+        unit_name=user.org_unit.name if user.org_unit else cert.unit_name,
+        course_title=cert.course_title,
+        course_title_en=cert.course_title_en,
+        course_version=cert.course_version,
+        hours=cert.hours,
+        score=cert.score,
+        issuer_name=issuer_name(),
+        completed_at=cert.completed_at,
+        issued_at=utcnow(),
+        expires_at=cert.expires_at,
+    )
+    session.add(new)
+    session.flush()
+    cert.status = CertificateStatus.SUPERSEDED
+    cert.superseded_by_id = new.id
+    # The automatic issue key moves to the new certificate so "issue once" still holds.
+    key, cert.issue_key = cert.issue_key, None
+    session.flush()
+    new.issue_key = key
+    session.flush()
+    record(session, "certificate.reissue", actor_id=by.id, subject=cert.code, new=new.code, reason=reason)
+    return new
+
+
+def latest_in_chain(session: Session, cert: Certificate) -> Certificate:
+    """Follow superseded_by links to the current certificate."""
+    seen = {cert.id}
+    while cert.superseded_by_id and cert.superseded_by_id not in seen:
+        cert = session.get(Certificate, cert.superseded_by_id)  # type: ignore[assignment]
+        seen.add(cert.id)
+    return cert
+
+
+# Rendering ------------------------------------------------------------------
+
+
+def render_certificate(session: Session, cert: Certificate) -> bool:
+    """Render and sign cert's PDF once and store it; False if it already was.
+
+    The update is conditional (``pdf_sha256 IS NULL``) so two processes never
+    both store a file; the bytes and the hash are written in one transaction,
+    so an interruption leaves either nothing or a complete, signed PDF.
+    """
+    from lms.certificates.pdf import render_certificate_pdf
+
+    if cert.pdf_sha256 is not None:
+        return False
+    pdf = render_certificate_pdf(cert)
+    digest = hashlib.sha256(pdf).hexdigest()
+    now = utcnow()
+    result = session.execute(
+        update(Certificate)
+        .where(Certificate.id == cert.id, Certificate.pdf_sha256.is_(None))
+        .values(pdf_sha256=digest, pdf_size=len(pdf), rendered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(cert)
+        return False
+    session.add(CertificateFile(certificate_id=cert.id, data=pdf))
+    session.flush()
+    session.refresh(cert)
+    return True
+
+
+def try_render(session: Session, cert: Certificate) -> bool:
+    """Render now if signing is configured; otherwise leave it for `render-missing`."""
+    from lms.certificates.signing import signing_available
+
+    if not has_app_context() or not signing_available():
+        log.warning("certificate %s not rendered: no signing key configured", cert.code)
+        return False
+    try:
+        with session.begin_nested():
+            return render_certificate(session, cert)
+    except Exception:
+        log.exception("rendering certificate %s failed; `render-missing` will retry", cert.code)
+        return False
+
+
+def pdf_bytes(session: Session, cert: Certificate) -> bytes | None:
+    return session.scalar(select(CertificateFile.data).where(CertificateFile.certificate_id == cert.id))
+
+
+# Lookup and verification ----------------------------------------------------
+
+
+def find_by_code(session: Session, raw: str) -> Certificate | None:
+    """The certificate for a code typed in any case, with or without separators."""
+    code = normalize_code(raw)
+    # Malformed codes still run a lookup so they cost what a real one does.
+    return session.scalar(select(Certificate).where(Certificate.code == (code or "-")))
+
+
+@dataclass(frozen=True)
+class UploadVerdict:
+    outcome: str  # "genuine" | "modified" | "unknown"
+    certificate: Certificate | None
+
+
+def verify_upload(session: Session, data: bytes) -> UploadVerdict:
+    """Is data a genuine, unmodified certificate PDF of this site?
+
+    Genuine: its SHA-256 equals a stored certificate's and its signature is ours,
+    intact and trusted. Modified: it is signed by us or names one of our codes,
+    but is not byte-for-byte a stored file (or the signature fails). Unknown: neither.
+    """
+    from lms.certificates.signing import check_signature
+
+    digest = hashlib.sha256(data).hexdigest()
+    stored = session.scalar(select(Certificate).where(Certificate.pdf_sha256 == digest))
+    check = check_signature(data)
+    if stored is not None and check.genuine:
+        return UploadVerdict("genuine", stored)
+    claimed = _claimed_certificate(session, data)
+    if stored is not None or check.ours or claimed is not None:
+        return UploadVerdict("modified", stored or claimed)
+    return UploadVerdict("unknown", None)
+
+
+def _claimed_certificate(session: Session, data: bytes) -> Certificate | None:
+    """A certificate whose code appears in the file's metadata or text, if any."""
+    text = data.decode("latin-1")
+    found = CODE_IN_TEXT.findall(text) + CLAIM_IN_SIGNATURE.findall(text)
+    codes = {normalize_code(m) for m in found}
+    codes.discard(None)
+    if not codes:
+        return None
+    return session.scalar(select(Certificate).where(Certificate.code.in_(codes)).limit(1))
+
+
+def bulk_lookup(session: Session, raws: Iterable[str]) -> list[tuple[str, Certificate | None]]:
+    """(code as given, certificate or None) for each code, in one query."""
+    items = [(raw, normalize_code(raw)) for raw in raws]
+    wanted = {code for _, code in items if code}
+    found: dict[str, Certificate] = {}
+    if wanted:
+        found = {c.code: c for c in session.scalars(select(Certificate).where(Certificate.code.in_(wanted)))}
+    return [(raw, found.get(code) if code else None) for raw, code in items]
