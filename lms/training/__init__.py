@@ -21,3 +21,9 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("lms.live_fixtures", []).append(demo.live_fixture)
     app.extensions.setdefault("lms.demo_data", []).append(demo.demo_data_hook)
     cli.register()
+    try:  # the certificates list can be filtered by class (when that feature is installed)
+        from lms.certificates.hooks import register_holder_filter
+    except ImportError:
+        pass
+    else:
+        register_holder_filter("class", _l("Class"), services.class_members_matching)

@@ -528,3 +528,11 @@ def scope_root(session: Session, user: User) -> OrgUnit | None:
             select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)
         ).first()
     return user.scope_unit
+
+
+def class_members_matching(session: Session, value: str):
+    """SELECT of user ids on the roster of the class with that id, or of classes whose title contains value."""
+    stmt = select(ClassMember.user_id).join(TrainingClass, TrainingClass.id == ClassMember.class_id)
+    if value.isdigit():
+        return stmt.where(TrainingClass.id == int(value))
+    return stmt.where(func.lower(TrainingClass.title).contains(value.lower(), autoescape=True))

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.models import User
 from lms.catalog.models import Course
-from lms.core.permissions import Permission, check_unit_scope, filter_units_in_scope, require
+from lms.core.permissions import Permission, can, check_unit_scope, filter_units_in_scope, require
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
@@ -301,7 +301,17 @@ def class_detail(class_id: int) -> str | Response:
         form=form,
         import_form=AttendanceImportForm(),
         invited_count=invited_count,
+        certificates_url=certificates_url(cls),
     )
+
+
+def certificates_url(cls: TrainingClass) -> str | None:
+    """Link to the certificates list filtered by this class, when that feature is installed."""
+    if "certificates.index" not in current_app.view_functions or not can(
+        current_user, Permission.MANAGE_CERTIFICATES
+    ):
+        return None
+    return url_for("certificates.index", **{"class": cls.id})
 
 
 @bp.route("/classes/<int:class_id>/invite", methods=["POST"])
