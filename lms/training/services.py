@@ -535,4 +535,4 @@ def class_members_matching(session: Session, value: str):
     stmt = select(ClassMember.user_id).join(TrainingClass, TrainingClass.id == ClassMember.class_id)
     if value.isdigit():
         return stmt.where(TrainingClass.id == int(value))
-    return stmt.where(func.lower(TrainingClass.title).contains(value.lower(), autoescape=True))
+    return stmt.where(TrainingClass.title.icontains(value, autoescape=True))

@@ -60,5 +60,5 @@ def test_certificates_list_filters_by_class(session, make_unit, make_user, make_
     services.add_to_roster(session, cls, [a.id], by=hr)
     class_filter = next(f for f in holder_filters() if f.name == "class")
     assert session.scalars(class_filter.users_for(session, str(cls.id))).all() == [a.id]
-    assert session.scalars(class_filter.users_for(session, "Vân Đồn")).all() == [a.id]
+    assert session.scalars(class_filter.users_for(session, "vân Đồn")).all() == [a.id]
     assert b.id not in session.scalars(class_filter.users_for(session, "Lớp")).all()
