@@ -84,6 +84,8 @@ class Config:
         self.SMTP_PASSWORD = env("LMS_SMTP_PASSWORD", "")
         self.SMTP_STARTTLS = _env_bool("LMS_SMTP_STARTTLS", True)
         self.MAIL_FROM = env("LMS_MAIL_FROM", "lms@localhost")
+        # Seconds after a quiz deadline during which saves already in flight are still accepted.
+        self.QUIZ_GRACE_SECONDS = int(env("LMS_QUIZ_GRACE_SECONDS", "30"))
         self.ORG_NAME = env("LMS_ORG_NAME", "UBND tỉnh Quảng Ninh")
         self.ISSUER_NAME = env("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ tỉnh Quảng Ninh")
         # Certificates: PKCS#12 of the issuing body (PAdES signing) and PEM trust roots

@@ -17,6 +17,7 @@ FEATURES = (
     "admin",
     "catalog",
     "learning",
+    "quizzes",
     "certificates",
     "training",
     "reports",

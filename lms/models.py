@@ -13,6 +13,7 @@ from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
+from lms.quizzes.models import Answer, Attempt, Question, Quiz
 from lms.training.models import (
     Assignment,
     AssignmentMember,
@@ -27,8 +28,10 @@ from lms.training.models import (
 )
 
 __all__ = [
+    "Answer",
     "Assignment",
     "AssignmentMember",
+    "Attempt",
     "Attendance",
     "AuditEvent",
     "Certificate",
@@ -48,6 +51,8 @@ __all__ = [
     "Module",
     "OrgUnit",
     "PasswordResetToken",
+    "Question",
+    "Quiz",
     "Target",
     "TrainingClass",
     "User",

@@ -6,7 +6,16 @@ import datetime as dt
 from typing import Any
 
 import click
-from flask import Flask, Response, current_app, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask.cli import AppGroup
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
@@ -49,6 +58,8 @@ class PrefixMiddleware:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI and background work (e.g. closing overdue quiz attempts)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale or "vi"
     lang = session.get("lang")

@@ -62,3 +62,27 @@ def test_certificates_list_filters_by_class(session, make_unit, make_user, make_
     assert session.scalars(class_filter.users_for(session, str(cls.id))).all() == [a.id]
     assert session.scalars(class_filter.users_for(session, "vân Đồn")).all() == [a.id]
     assert b.id not in session.scalars(class_filter.users_for(session, "Lớp")).all()
+
+
+def test_person_page_shows_quiz_scores(session, make_unit, make_user, make_course, login_as):
+    from lms.quizzes.models import Attempt, Quiz
+
+    unit = make_unit()
+    hr = make_user(Role.HR, unit=unit, scope=unit)
+    person = make_user(unit=unit)
+    course = make_course()
+    quiz = Quiz(course_id=course.id, key="final", title="Bài kiểm tra cuối khoá")
+    session.add(quiz)
+    session.flush()
+    now = dt.datetime(2026, 6, 2, tzinfo=dt.UTC)
+    session.add(
+        Attempt(quiz_id=quiz.id, user_id=person.id, number=1, submitted_at=now, percent=86.4, passed=True)
+    )
+    session.add(
+        Attempt(quiz_id=quiz.id, user_id=person.id, number=2, submitted_at=None)
+    )  # still open: hidden
+    session.flush()
+    page = login_as(hr).get(f"/reports/people/{person.id}").get_data(as_text=True)
+    assert "Bài kiểm tra cuối khoá" in page
+    assert ">86<" in page
+    assert page.count("Bài kiểm tra cuối khoá") == 1

@@ -1,0 +1,33 @@
+"""Quizzes per module and a final exam per course: attempts, autosave, grading, statistics."""
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    from lms.catalog.parts import register_part
+    from lms.core.nav import register_nav
+    from lms.core.permissions import Permission
+    from lms.learning.completion import register_module_check, register_requirement
+    from lms.quizzes import cli, services, views
+    from lms.quizzes.part import QuizzesPart
+
+    app.config.setdefault("QUIZ_GRACE_SECONDS", services.DEFAULT_GRACE_SECONDS)
+    app.register_blueprint(views.bp)
+    register_part(QuizzesPart())
+    register_requirement(services.quiz_requirements)
+    register_module_check(services.module_quiz_check)
+    register_nav(app, _l("Quizzes"), "quizzes.index", Permission.LEARN)
+    register_nav(app, _l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
+    cli.register(app)
+
+    @app.context_processor
+    def _quiz_links() -> dict[str, object]:
+        """`course_quiz_links(course)` for course pages (module key -> quiz link, final exam)."""
+        from flask_login import current_user
+
+        from lms.db import db
+
+        return {
+            "course_quiz_links": lambda course: services.course_quiz_links(db.session, course, current_user)
+        }

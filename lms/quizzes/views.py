@@ -1,0 +1,468 @@
+"""Learner quiz pages (intro, take, autosave, submit, result) and trainer statistics."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth.models import User
+from lms.catalog.models import Course, CourseStatus
+from lms.core.html import plain_text
+from lms.core.permissions import Permission, can, require
+from lms.db import db, utcnow
+from lms.extensions import limiter
+from lms.quizzes import services
+from lms.quizzes.models import Answer, Attempt, Question, Quiz
+
+bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates")
+
+
+def _visible(course: Course) -> bool:
+    return course.status == CourseStatus.PUBLISHED or can(current_user, Permission.AUTHOR_COURSES)
+
+
+def _load_quiz(quiz_id: int) -> Quiz:
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None or not quiz.active or not _visible(quiz.course):
+        abort(404)
+    return quiz
+
+
+def _load_attempt(attempt_id: int) -> Attempt:
+    """The current user's own attempt (others' attempts are 404, not 403: ids are not disclosed)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+def _pages(attempt: Attempt) -> list[list[dict[str, Any]]]:
+    per_page = attempt.quiz.questions_per_page or len(attempt.snapshot) or 1
+    return [attempt.snapshot[i : i + per_page] for i in range(0, len(attempt.snapshot), per_page)] or [[]]
+
+
+@bp.route("/")
+@require(Permission.LEARN)
+def index() -> str:
+    """Every published course's quizzes, with the learner's best result."""
+    quizzes = db.session.scalars(
+        select(Quiz)
+        .join(Course, Course.id == Quiz.course_id)
+        .where(Quiz.active.is_(True), Course.status == CourseStatus.PUBLISHED)
+        .order_by(Course.title)
+    ).all()
+    by_course: dict[Course, list[Quiz]] = {}
+    for quiz in quizzes:
+        by_course.setdefault(quiz.course, [])
+    for course in by_course:
+        by_course[course] = services.course_quizzes(db.session, course)
+    results = _best_by_quiz([q.id for q in quizzes])
+    return render_template("quizzes/index.html", by_course=by_course, results=results)
+
+
+@bp.route("/course/<int:course_id>")
+@require(Permission.LEARN)
+def course_quizzes(course_id: int) -> str:
+    course = db.session.get(Course, course_id)
+    if course is None or not _visible(course):
+        abort(404)
+    quizzes = services.course_quizzes(db.session, course)
+    results = _best_by_quiz([q.id for q in quizzes])
+    return render_template("quizzes/course.html", course=course, quizzes=quizzes, results=results)
+
+
+def _best_by_quiz(quiz_ids: list[int]) -> dict[int, Attempt]:
+    if not quiz_ids:
+        return {}
+    attempts = db.session.scalars(
+        select(Attempt).where(
+            Attempt.user_id == current_user.id, Attempt.quiz_id.in_(quiz_ids), Attempt.percent.is_not(None)
+        )
+    ).all()
+    best: dict[int, Attempt] = {}
+    for a in attempts:
+        if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
+            best[a.quiz_id] = a
+    return best
+
+
+@bp.route("/<int:quiz_id>")
+@require(Permission.LEARN)
+def intro(quiz_id: int) -> str:
+    quiz = _load_quiz(quiz_id)
+    closed = services.close_overdue(db.session, user_id=current_user.id, quiz_id=quiz.id)
+    if closed:
+        db.session.commit()
+    attempts = services.user_attempts(db.session, quiz, current_user)
+    open_attempt = next((a for a in attempts if a.is_open), None)
+    return render_template(
+        "quizzes/intro.html",
+        quiz=quiz,
+        attempts=attempts,
+        open_attempt=open_attempt,
+        left=services.attempts_left(quiz, attempts),
+        best=services.best_attempt(attempts),
+        question_count=_question_count(quiz),
+        now=utcnow(),
+        locked=None if open_attempt else services.lock_reason(db.session, quiz, current_user),
+    )
+
+
+def _question_count(quiz: Quiz) -> int:
+    if quiz.pools:
+        return sum(p["draw"] for p in quiz.pools)
+    return sum(1 for q in quiz.questions if q.active)
+
+
+@bp.post("/<int:quiz_id>/start")
+@require(Permission.LEARN)
+def start(quiz_id: int) -> Response:
+    quiz = _load_quiz(quiz_id)
+    reason = services.lock_reason(db.session, quiz, current_user)
+    if reason and not any(a.is_open for a in services.user_attempts(db.session, quiz, current_user)):
+        flash(reason, "error")
+        return redirect(url_for(".intro", quiz_id=quiz.id))
+    try:
+        attempt = services.start_attempt(db.session, quiz, current_user)
+    except services.NoAttemptsLeftError:
+        flash(_("You have used all your attempts for this quiz."), "error")
+        return redirect(url_for(".intro", quiz_id=quiz.id))
+    except services.QuizClosedError:
+        flash(_("This quiz is closed."), "error")
+        return redirect(url_for(".intro", quiz_id=quiz.id))
+    except services.PrerequisitesMissingError:
+        flash(_("Complete the prerequisite courses before taking this quiz."), "error")
+        return redirect(url_for(".intro", quiz_id=quiz.id))
+    db.session.commit()
+    return redirect(url_for(".take", attempt_id=attempt.id))
+
+
+def _closed_redirect(attempt: Attempt) -> Response:
+    flash(
+        _("This attempt is closed; it has been graded with the answers saved before the deadline."), "warning"
+    )
+    return redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.route("/attempt/<int:attempt_id>")
+@require(Permission.LEARN)
+def take(attempt_id: int) -> Response | str:
+    attempt = _load_attempt(attempt_id)
+    if services.close_if_overdue(db.session, attempt):
+        db.session.commit()
+        return _closed_redirect(attempt)
+    if not attempt.is_open:
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    return _render_take(attempt, request.args.get("page", 1, type=int))
+
+
+def _render_take(
+    attempt: Attempt, page: int, *, errors: dict[int, str] | None = None, status: int = 200
+) -> Any:
+    pages = _pages(attempt)
+    page = min(max(page, 1), len(pages))
+    responses = services.stored_responses(db.session, attempt)
+    questions = [services.public_question(e, responses.get(e["question_id"])) for e in pages[page - 1]]
+    answered = sum(
+        1
+        for e in attempt.snapshot
+        if services.grading.is_answered(e["kind"], responses.get(e["question_id"]))
+    )
+    now = utcnow()
+    remaining = None
+    if attempt.deadline_at is not None:
+        remaining = max(0, math.ceil((attempt.deadline_at - now).total_seconds()))
+    numbers = {e["question_id"]: i + 1 for i, e in enumerate(attempt.snapshot)}
+    body = render_template(
+        "quizzes/take.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        questions=questions,
+        numbers=numbers,
+        page=page,
+        page_count=len(pages),
+        answered=answered,
+        total=len(attempt.snapshot),
+        remaining=remaining,
+        now=now,
+        errors=errors or {},
+    )
+    return body, status
+
+
+@bp.post("/attempt/<int:attempt_id>/save")
+@require(Permission.LEARN)
+def save(attempt_id: int) -> Any:
+    """The no-JS path: save every question of the page, then move (next / previous / finish)."""
+    attempt = _load_attempt(attempt_id)
+    page = request.form.get("page", 1, type=int)
+    pages = _pages(attempt)
+    page = min(max(page, 1), len(pages))
+    ids = [e["question_id"] for e in pages[page - 1]]
+    try:
+        result = services.save_page(
+            db.session, attempt, ids, request.form.getlist, request.form.get("base_seq", 0, type=int)
+        )
+    except services.AttemptClosedError:
+        db.session.commit()
+        return _closed_redirect(attempt)
+    except services.StaleSaveError:
+        db.session.rollback()
+        return render_template("quizzes/stale.html", attempt=attempt, page=page), 409
+    db.session.commit()
+    if result.errors:
+        messages = {qid: _("Give each item a different position.") for qid in result.errors}
+        return _render_take(attempt, page, errors=messages, status=422)
+    action = request.form.get("action", "next")
+    if action == "finish":
+        return redirect(url_for(".confirm", attempt_id=attempt.id))
+    if action == "prev":
+        page -= 1
+    elif action == "next":
+        page += 1
+    elif action.startswith("page-"):
+        page = int(action[5:]) if action[5:].isdigit() else page
+    flash(_("Your answers are saved."), "success")
+    return redirect(url_for(".take", attempt_id=attempt.id, page=min(max(page, 1), len(pages))))
+
+
+@bp.post("/attempt/<int:attempt_id>/autosave")
+@require(Permission.LEARN)
+@limiter.limit("120 per minute", key_func=lambda: f"quiz-autosave:{current_user.get_id()}")
+def autosave(attempt_id: int) -> tuple[Response, int]:
+    """JS autosave of one question: {"question": id, "seq": n, "base": last acked seq, "fields": {name: [values]}}."""
+    attempt = _load_attempt(attempt_id)
+    payload = request.get_json(silent=True) or {}
+    try:
+        question_id = int(payload["question"])
+        seq = int(payload["seq"])
+        base = int(payload["base"])
+        fields = payload.get("fields") or {}
+        if not isinstance(fields, dict) or not all(isinstance(v, list) for v in fields.values()):
+            raise ValueError("fields")
+    except (KeyError, TypeError, ValueError):
+        return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
+    try:
+        stored = services.save_answer(db.session, attempt, question_id, fields, seq, base=base)
+    except services.StaleSaveError as exc:
+        db.session.rollback()
+        return jsonify(
+            error="stale",
+            last_seq=exc.last_seq,
+            message=_("Newer answers were saved from another window or device. Reload the page to see them."),
+        ), 409
+    except services.AttemptClosedError:
+        db.session.commit()
+        return jsonify(
+            error="closed",
+            message=_("This attempt is closed."),
+            result_url=url_for(".result", attempt_id=attempt.id),
+        ), 410
+    except services.BadAnswerError:
+        db.session.rollback()
+        return jsonify(error="bad_answer", message=_("The answer could not be read.")), 400
+    db.session.commit()
+    return jsonify(ok=True, seq=stored), 200
+
+
+@bp.route("/attempt/<int:attempt_id>/submit")
+@require(Permission.LEARN)
+def confirm(attempt_id: int) -> Any:
+    attempt = _load_attempt(attempt_id)
+    if services.close_if_overdue(db.session, attempt):
+        db.session.commit()
+        return _closed_redirect(attempt)
+    if not attempt.is_open:
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    responses = services.stored_responses(db.session, attempt)
+    unanswered = [
+        i + 1
+        for i, e in enumerate(attempt.snapshot)
+        if not services.grading.is_answered(e["kind"], responses.get(e["question_id"]))
+    ]
+    return render_template(
+        "quizzes/confirm.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        unanswered=unanswered,
+        pages=_pages(attempt),
+    )
+
+
+@bp.post("/attempt/<int:attempt_id>/submit")
+@require(Permission.LEARN)
+def submit(attempt_id: int) -> Response:
+    attempt = _load_attempt(attempt_id)
+    services.submit_attempt(db.session, attempt)
+    db.session.commit()
+    return redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.route("/attempt/<int:attempt_id>/result")
+@require(Permission.LEARN)
+def result(attempt_id: int) -> Any:
+    attempt = _load_attempt(attempt_id)
+    if services.close_if_overdue(db.session, attempt):
+        db.session.commit()
+    if attempt.is_open:
+        return redirect(url_for(".take", attempt_id=attempt.id))
+    quiz = attempt.quiz
+    attempts = services.user_attempts(db.session, quiz, current_user)
+    reveal = services.may_review(quiz, attempt, attempts)
+    show_marks = quiz.review != "never"
+    items = (
+        services.review_items(attempt, services.stored_responses(db.session, attempt), reveal=reveal)
+        if show_marks
+        else []
+    )
+    numbers = {e["question_id"]: i + 1 for i, e in enumerate(attempt.snapshot)}
+    return render_template(
+        "quizzes/result.html",
+        attempt=attempt,
+        quiz=quiz,
+        attempts=attempts,
+        items=items,
+        reveal=reveal,
+        numbers=numbers,
+        left=services.attempts_left(quiz, attempts),
+    )
+
+
+# --- trainers --------------------------------------------------------------------
+
+
+@bp.route("/manage")
+@require(Permission.VIEW_QUESTION_STATS)
+def manage() -> str:
+    quizzes = db.session.scalars(
+        select(Quiz)
+        .join(Course, Course.id == Quiz.course_id)
+        .where(Quiz.active.is_(True))
+        .order_by(Course.title, Quiz.key)
+    ).all()
+    counts = {q.id: services.attempt_counts(db.session, q) for q in quizzes}
+    return render_template("quizzes/manage.html", quizzes=quizzes, counts=counts)
+
+
+@bp.route("/<int:quiz_id>/stats")
+@require(Permission.VIEW_QUESTION_STATS)
+def stats(quiz_id: int) -> str:
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    return render_template(
+        "quizzes/stats.html",
+        quiz=quiz,
+        stats=services.question_stats(db.session, quiz),
+        counts=services.attempt_counts(db.session, quiz),
+    )
+
+
+@bp.route("/<int:quiz_id>/attempts")
+@require(Permission.VIEW_QUESTION_STATS)
+def attempts(quiz_id: int) -> str:
+    """Every attempt of a quiz, newest first (support: "my answers disappeared")."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = 50
+    rows = db.session.execute(
+        select(Attempt, User)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.quiz_id == quiz.id)
+        .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    ).all()
+    return render_template(
+        "quizzes/attempts.html", quiz=quiz, rows=rows[:per_page], page=page, has_next=len(rows) > per_page
+    )
+
+
+@bp.route("/attempt/<int:attempt_id>/inspect")
+@require(Permission.VIEW_QUESTION_STATS)
+def inspect(attempt_id: int) -> str:
+    """A trainer's view of one attempt: each saved answer with its time and sequence number."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    answers = {
+        a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    }
+    items = services.review_items(attempt, {q: a.response for q, a in answers.items()}, reveal=True)
+    numbers = {e["question_id"]: i + 1 for i, e in enumerate(attempt.snapshot)}
+    return render_template(
+        "quizzes/inspect.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        learner=db.session.get(User, attempt.user_id),
+        items=items,
+        answers=answers,
+        numbers=numbers,
+    )
+
+
+@bp.route("/<int:quiz_id>/stats.csv")
+@require(Permission.VIEW_QUESTION_STATS)
+def stats_csv(quiz_id: int) -> Response:
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["question_id", "kind", "prompt", "responses", "facility", "discrimination", "choices (* = correct)"]
+    )
+    for s in services.question_stats(db.session, quiz):
+        choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
+        writer.writerow(
+            [
+                s.key,
+                s.kind,
+                plain_text(s.prompt_html).strip(),
+                s.responses,
+                "" if s.facility is None else f"{s.facility:.3f}",
+                "" if s.discrimination is None else f"{s.discrimination:.3f}",
+                choices,
+            ]
+        )
+    data = "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Vietnamese correctly
+    filename = f"quiz-{quiz.course.slug}-{quiz.key}-stats.csv"
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/question/<int:question_id>/regrade")
+@require(Permission.AUTHOR_COURSES)
+def regrade(question_id: int) -> Response:
+    question = db.session.get(Question, question_id)
+    if question is None:
+        abort(404)
+    count = services.regrade_question(db.session, question, by=current_user)
+    db.session.commit()
+    flash(_("%(n)d attempts were regraded.", n=count), "success")
+    quiz_id = request.form.get("quiz_id", type=int) or question.quiz_id
+    current_app.logger.info("question %s regraded by %s: %d attempts", question.key, current_user.id, count)
+    return redirect(url_for(".stats", quiz_id=quiz_id))

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from lms.core.text import fold
+from lms.quizzes import services
+from tests.quizzes.helpers import load_fixture_course, quiz_by_key
+
+
+@pytest.fixture
+def course(session: Any) -> Any:
+    return load_fixture_course(session)
+
+
+@pytest.fixture
+def m1(session: Any, course: Any) -> Any:
+    return quiz_by_key(session, course, "01-tong-quan")
+
+
+@pytest.fixture
+def m2(session: Any, course: Any) -> Any:
+    return quiz_by_key(session, course, "02-phap-ly")
+
+
+@pytest.fixture
+def final(session: Any, course: Any) -> Any:
+    return quiz_by_key(session, course, "final")
+
+
+@pytest.fixture
+def learner(make_user: Any) -> Any:
+    return make_user()
+
+
+@pytest.fixture
+def start(session: Any, learner: Any) -> Any:
+    def do(quiz: Any, user: Any = None, **kw: Any) -> Any:
+        kw.setdefault("rng", random.Random(7))
+        return services.start_attempt(session, quiz, user or learner, **kw)
+
+    return do
+
+
+def answer_fields(entry: dict[str, Any], *, correct: bool = True) -> dict[str, list[str]]:
+    """Form fields (display positions) that answer a snapshot entry right (or wrong)."""
+    kind, order, data, name = entry["kind"], entry["order"], entry["data"], f"q{entry['question_id']}"
+    if kind in ("single", "multiple"):
+        wanted = [i for i, o in enumerate(data["options"]) if o["correct"] == correct]
+        if kind == "single":
+            wanted = wanted[:1]
+        return {name: [str(order.index(i)) for i in wanted]}
+    if kind == "true_false":
+        return {name: [str(data["answer"] == correct).lower()]}
+    if kind == "short_text":
+        return {name: [fold(data["answers"][-1]).upper() if correct else "sai"]}
+    if kind == "matching":
+        n = len(order)
+        return {f"{name}_{li}": [str(order.index(li if correct else (li + 1) % n))] for li in range(n)}
+    if kind == "ordering":
+        # rank of the item shown at display position pos = its original index + 1
+        ranks = [order[pos] + 1 for pos in range(len(order))]
+        if not correct:
+            ranks = [len(order) - r + 1 for r in ranks]
+        return {f"{name}_{pos}": [str(r)] for pos, r in enumerate(ranks)}
+    raise AssertionError(kind)

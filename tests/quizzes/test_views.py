@@ -1,0 +1,349 @@
+"""Quiz pages through the test client: flows with and without JS, 409s, leaks, permissions, statistics."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from lms.quizzes.models import Attempt
+from tests.quizzes.conftest import answer_fields
+
+# Explanations, option feedback and accepted short answers of the fixture carry these markers;
+# an answer key would show up as a "correct" key or attribute.
+SECRETS = re.compile(
+    r"GIAITHICH|PHANHOI|DAPANNGANX|Chữ ký điện tử|[\"']correct[\"']|data-correct|is_correct", re.IGNORECASE
+)
+
+
+def post_fields(attempt, entries, *, correct=True, **extra):
+    data = {"base_seq": str(attempt.last_seq), "page": "1", **extra}
+    for e in entries:
+        data.update(answer_fields(e, correct=correct))
+    return data
+
+
+def current_attempt(session, quiz, user):
+    session.expire_all()
+    return session.scalars(
+        select(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+        .order_by(Attempt.id.desc())
+    ).first()
+
+
+def test_intro_shows_rules_and_history(login_as, learner, m1):
+    client = login_as(learner)
+    html = client.get(f"/quizzes/{m1.id}").get_data(as_text=True)
+    assert "70%" in html
+    assert "15" in html
+    assert "0 of 3" in html or "0 / 3" in html or "0 trên 3" in html
+
+
+def test_quiz_lists_link_every_quiz(login_as, learner, course, m1, final):
+    client = login_as(learner)
+    html = client.get(f"/quizzes/course/{course.id}").get_data(as_text=True)
+    assert f"/quizzes/{m1.id}" in html
+    assert f"/quizzes/{final.id}" in html
+    assert f"/quizzes/{m1.id}" in client.get("/quizzes/").get_data(as_text=True)
+
+
+def test_no_js_flow_and_no_leaks_before_submit(session, login_as, learner, m1):
+    client = login_as(learner)
+    bodies = []
+
+    def get(url, **kw):
+        r = client.get(url, **kw)
+        bodies.append(r.get_data(as_text=True))
+        return r
+
+    def post(url, **kw):
+        r = client.post(url, **kw)
+        bodies.append(r.get_data(as_text=True))
+        return r
+
+    get(f"/quizzes/{m1.id}")
+    r = post(f"/quizzes/{m1.id}/start")
+    assert r.status_code == 302
+    attempt = current_attempt(session, m1, learner)
+    get(r.location)
+    entries = attempt.snapshot
+    # autosave one, then save the whole page without JS
+    r = post(
+        f"/quizzes/attempt/{attempt.id}/autosave",
+        json={
+            "question": entries[0]["question_id"],
+            "seq": 1,
+            "base": 0,
+            "fields": answer_fields(entries[0]),
+        },
+    )
+    assert r.status_code == 200
+    assert r.get_json() == {"ok": True, "seq": 1}
+    r = post(
+        f"/quizzes/attempt/{attempt.id}/save", data=post_fields(attempt, entries, action="stay", base_seq="1")
+    )
+    assert r.status_code == 302
+    html = get(r.location, follow_redirects=True).get_data(as_text=True)
+    assert re.search(r'id="answered-count"[^>]*>6</span> / 6', html)
+    r = post(
+        f"/quizzes/attempt/{attempt.id}/save",
+        data=post_fields(attempt, entries, action="finish", base_seq="2"),
+    )
+    assert r.location.endswith(f"/quizzes/attempt/{attempt.id}/submit")
+    get(r.location)
+    for body in bodies:
+        assert not SECRETS.search(body), SECRETS.search(body)
+    r = client.post(f"/quizzes/attempt/{attempt.id}/submit")
+    html = client.get(r.location).get_data(as_text=True)
+    assert "100" in html
+    assert "GIAITHICHHASH" in html  # after_submit review shows explanations
+    assert "PHANHOIDUNG1" in html  # and the feedback of the chosen option
+
+
+def test_review_never_hides_answers(session, login_as, learner, m2):
+    client = login_as(learner)
+    client.post(f"/quizzes/{m2.id}/start")
+    attempt = current_attempt(session, m2, learner)
+    client.post(f"/quizzes/attempt/{attempt.id}/submit")
+    html = client.get(f"/quizzes/attempt/{attempt.id}/result").get_data(as_text=True)
+    assert "0%" in html or "0.0%" in html or "0,0%" in html
+    assert not SECRETS.search(html)
+
+
+def test_review_after_close_waits_for_the_last_attempt(session, login_as, learner, final):
+    client = login_as(learner)
+    for n in (1, 2):
+        client.post(f"/quizzes/{final.id}/start")
+        attempt = current_attempt(session, final, learner)
+        assert attempt.number == n
+        client.post(f"/quizzes/attempt/{attempt.id}/submit")
+        html = client.get(f"/quizzes/attempt/{attempt.id}/result").get_data(as_text=True)
+        assert bool(re.search("GIAITHICH", html)) is (n == 2)
+    assert client.post(f"/quizzes/{final.id}/start").status_code == 302
+    assert current_attempt(session, final, learner).number == 2  # no third attempt
+
+
+def test_paged_quiz_moves_between_pages(session, login_as, learner, m2):
+    client = login_as(learner)
+    client.post(f"/quizzes/{m2.id}/start")
+    attempt = current_attempt(session, m2, learner)
+    first = attempt.snapshot[0]
+    r = client.post(f"/quizzes/attempt/{attempt.id}/save", data=post_fields(attempt, [first], action="next"))
+    assert r.location.endswith("page=2")
+    html = client.get(r.location).get_data(as_text=True)
+    assert f'id="question-{attempt.snapshot[1]["question_id"]}"' in html
+    assert f'id="question-{first["question_id"]}"' not in html
+
+
+def test_stale_tab_gets_409(session, login_as, learner, m1):
+    client = login_as(learner)
+    client.post(f"/quizzes/{m1.id}/start")
+    attempt = current_attempt(session, m1, learner)
+    e = attempt.snapshot[0]
+    url = f"/quizzes/attempt/{attempt.id}/autosave"
+    assert (
+        client.post(
+            url, json={"question": e["question_id"], "seq": 5, "base": 0, "fields": answer_fields(e)}
+        ).status_code
+        == 200
+    )
+    r = client.post(
+        url,
+        json={"question": e["question_id"], "seq": 6, "base": 0, "fields": answer_fields(e, correct=False)},
+    )
+    assert r.status_code == 409
+    assert r.get_json()["error"] == "stale"
+    # an old page (rendered at seq 0) posted without JS
+    r = client.post(
+        f"/quizzes/attempt/{attempt.id}/save", data=post_fields(attempt, [e], correct=False, base_seq="0")
+    )
+    assert r.status_code == 409
+    assert "/quizzes/attempt/" in r.get_data(as_text=True)  # a reload link
+
+
+def test_autosave_after_submit_is_refused(session, login_as, learner, m1):
+    client = login_as(learner)
+    client.post(f"/quizzes/{m1.id}/start")
+    attempt = current_attempt(session, m1, learner)
+    client.post(f"/quizzes/attempt/{attempt.id}/submit")
+    e = attempt.snapshot[0]
+    r = client.post(
+        f"/quizzes/attempt/{attempt.id}/autosave",
+        json={"question": e["question_id"], "seq": 9, "base": 0, "fields": answer_fields(e)},
+    )
+    assert r.status_code == 410
+    assert r.get_json()["result_url"].endswith("/result")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"question": "x", "seq": 1},
+        {"question": 1, "seq": 1, "fields": "a"},
+        {"question": 99999, "seq": 1, "base": 0, "fields": {}},
+    ],
+)
+def test_autosave_rejects_malformed_payloads(session, login_as, learner, m1, payload):
+    client = login_as(learner)
+    client.post(f"/quizzes/{m1.id}/start")
+    attempt = current_attempt(session, m1, learner)
+    assert client.post(f"/quizzes/attempt/{attempt.id}/autosave", json=payload).status_code == 400
+
+
+def test_other_learners_attempts_are_hidden(session, login_as, make_user, learner, m1):
+    client = login_as(learner)
+    client.post(f"/quizzes/{m1.id}/start")
+    attempt = current_attempt(session, m1, learner)
+    client = login_as(make_user())
+    e = attempt.snapshot[0]
+    assert client.get(f"/quizzes/attempt/{attempt.id}").status_code == 404
+    assert client.get(f"/quizzes/attempt/{attempt.id}/result").status_code == 404
+    assert client.post(f"/quizzes/attempt/{attempt.id}/submit").status_code == 404
+    assert (
+        client.post(
+            f"/quizzes/attempt/{attempt.id}/autosave",
+            json={"question": e["question_id"], "seq": 1, "base": 0, "fields": {}},
+        ).status_code
+        == 404
+    )
+
+
+def test_anonymous_is_sent_to_login(client, m1):
+    r = client.get(f"/quizzes/{m1.id}")
+    assert r.status_code == 302
+    assert "/login" in r.location
+
+
+def test_draft_course_quiz_is_404_for_learners(session, login_as, learner, course, m1):
+    course.status = "draft"
+    session.flush()
+    assert login_as(learner).get(f"/quizzes/{m1.id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("learner", 403), ("hr", 403), ("trainer", 200), ("admin", 200)]
+)
+def test_statistics_permissions(login_as, make_user, m1, role, status):
+    client = login_as(make_user(role))
+    assert client.get(f"/quizzes/{m1.id}/stats").status_code == status
+    assert client.get(f"/quizzes/{m1.id}/stats.csv").status_code == status
+    assert client.get("/quizzes/manage").status_code == status
+
+
+def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, m1):
+    from lms.quizzes import services
+
+    for correct in (True, True, False):
+        user = make_user()
+        attempt = services.start_attempt(session, m1, user)
+        for seq, e in enumerate(attempt.snapshot, 1):
+            services.save_answer(
+                session, attempt, e["question_id"], answer_fields(e, correct=correct), seq, base=seq - 1
+            )
+        services.submit_attempt(session, attempt)
+    client = login_as(make_user("trainer"))
+    html = client.get(f"/quizzes/{m1.id}/stats").get_data(as_text=True)
+    assert "hash-1" in html
+    assert "0.67" in html  # facility of every question: 2 of 3 right
+    csv_text = client.get(f"/quizzes/{m1.id}/stats.csv").get_data(as_text=True)
+    rows = [line.split(",") for line in csv_text.strip().splitlines()]
+    assert rows[0][0].lstrip("\ufeff") == "question_id"
+    hash_row = next(r for r in rows if r[0] == "hash-1")
+    assert hash_row[3:6] == ["3", "0.667", "1.000"]
+    assert "*Tạo bản tóm lược cố định của văn bản: 2" in csv_text
+    hash1 = next(q for q in m1.questions if q.key == "hash-1")
+    r = client.post(f"/quizzes/question/{hash1.id}/regrade", data={"quiz_id": m1.id})
+    assert r.status_code == 302
+    assert "3" in client.get(r.location).get_data(as_text=True)
+
+
+def test_regrade_button_needs_author_permission(login_as, make_user, m1):
+    q = m1.questions[0]
+    assert login_as(make_user("learner")).post(f"/quizzes/question/{q.id}/regrade").status_code == 403
+
+
+def test_statements_per_request_are_constant(session, login_as, make_user, m1, final, count_queries):
+    """Autosave: same count for the first and later saves; submit: same for 6 and 4 questions."""
+    saves = []
+    submits = []
+    for quiz in (m1, final):
+        user = make_user()
+        client = login_as(user)
+        client.post(f"/quizzes/{quiz.id}/start")
+        attempt = current_attempt(session, quiz, user)
+        for seq, e in enumerate(attempt.snapshot, 1):
+            payload = {"question": e["question_id"], "seq": seq, "base": seq - 1, "fields": answer_fields(e)}
+            with count_queries() as q:
+                assert client.post(f"/quizzes/attempt/{attempt.id}/autosave", json=payload).status_code == 200
+            saves.append(q.count)
+        with count_queries() as q:
+            assert client.post(f"/quizzes/attempt/{attempt.id}/submit").status_code == 302
+        submits.append(q.count)
+    assert len(set(saves)) == 1, saves
+    assert submits[0] == submits[1], submits
+
+
+@pytest.mark.parametrize("key", ["01-tong-quan", "02-phap-ly", "final"])
+def test_no_response_of_an_attempt_leaks_the_key(session, login_as, learner, course, key):
+    """Every page, redirect and JSON answer of an attempt, up to submitting (and after, for review=never)."""
+    from tests.quizzes.helpers import quiz_by_key
+
+    quiz = quiz_by_key(session, course, key)
+    client = login_as(learner)
+    bodies = []
+
+    def keep(response):
+        bodies.append((response.request.path, response.get_data(as_text=True)))
+        return response
+
+    keep(client.get(f"/quizzes/{quiz.id}"))
+    keep(client.get(f"/quizzes/course/{course.id}"))
+    keep(client.get("/quizzes/"))
+    keep(client.post(f"/quizzes/{quiz.id}/start"))
+    attempt = current_attempt(session, quiz, learner)
+    per_page = quiz.questions_per_page or len(attempt.snapshot)
+    pages = [attempt.snapshot[i : i + per_page] for i in range(0, len(attempt.snapshot), per_page)]
+    seq = 0
+    for number, entries in enumerate(pages, 1):
+        keep(client.get(f"/quizzes/attempt/{attempt.id}?page={number}"))
+        for e in entries:
+            seq += 1
+            payload = {"question": e["question_id"], "seq": seq, "base": seq - 1, "fields": answer_fields(e)}
+            keep(client.post(f"/quizzes/attempt/{attempt.id}/autosave", json=payload))
+        data = post_fields(
+            attempt, entries, correct=False, page=str(number), action="next", base_seq=str(seq)
+        )
+        seq += 1
+        keep(client.post(f"/quizzes/attempt/{attempt.id}/save", data=data))
+    keep(client.get(f"/quizzes/attempt/{attempt.id}/submit"))
+    keep(client.get(f"/quizzes/attempt/{attempt.id}/result"))  # redirects while open
+    for path, body in bodies:
+        assert not SECRETS.search(body), (path, SECRETS.search(body))
+    keep(client.post(f"/quizzes/attempt/{attempt.id}/submit"))
+    result = keep(client.get(f"/quizzes/attempt/{attempt.id}/result")).get_data(as_text=True)
+    if quiz.review == "never":
+        assert not SECRETS.search(result)
+    elif quiz.review == "after_submit":
+        assert "GIAITHICH" in result
+
+
+def test_trainers_can_inspect_attempts_with_save_times(session, login_as, make_user, learner, m1):
+    from lms.quizzes import services
+
+    attempt = services.start_attempt(session, m1, learner)
+    e = attempt.snapshot[0]
+    services.save_answer(session, attempt, e["question_id"], answer_fields(e), 1, base=0)
+    trainer = login_as(make_user("trainer"))
+    listing = trainer.get(f"/quizzes/{m1.id}/attempts").get_data(as_text=True)
+    assert learner.full_name in listing
+    assert f"/quizzes/attempt/{attempt.id}/inspect" in listing
+    page = trainer.get(f"/quizzes/attempt/{attempt.id}/inspect").get_data(as_text=True)
+    assert "lần lưu số 1" in page  # the save trail: when and which save
+    assert "Chưa lưu lần nào" in page  # the other questions were never saved
+    assert "GIAITHICH" in page  # trainers see the key and explanations
+    learner_client = login_as(learner)
+    assert learner_client.get(f"/quizzes/attempt/{attempt.id}/inspect").status_code == 403
+    assert learner_client.get(f"/quizzes/{m1.id}/attempts").status_code == 403
