@@ -283,6 +283,7 @@ def start_import(
         job.error_count = len(issues)
         job.status = ImportStatus.INVALID
         job.finished_at = utcnow()
+        normalised.unlink(missing_ok=True)
     audit.record(session, "import_started", actor_id=by.id, subject=f"import:{job.id}", kind=kind, rows=total)
     session.flush()
     return job
@@ -348,6 +349,9 @@ def validate_step(session: Session, job: ImportJob, *, max_rows: int = STEP_ROWS
         job.status = ImportStatus.READY if job.error_count == 0 else ImportStatus.INVALID
         if job.status == ImportStatus.INVALID:
             job.finished_at = utcnow()
+            # Nothing will be written: drop the staged rows and the stored file now.
+            session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+            Path(job.stored_path).unlink(missing_ok=True)
     session.flush()
 
 

@@ -285,3 +285,15 @@ def test_cli_import_with_progress(app, session, tree, admin, tmp_path):
     result = app.test_cli_runner().invoke(args=["lms", "people", "import", str(bad), "--by", admin.username])
     assert result.exit_code != 0
     assert "row 2" in result.output
+
+
+def test_rejected_file_leaves_nothing_behind(app, session, tree, admin):
+    from pathlib import Path
+
+    from lms.training.models import ImportRow
+
+    text = people_csv(tree, [f"Đúng,ok@x.vn,,{tree[2].code},,", "Sai,sai@x.vn,,NOPE,,"])
+    job = run(session, app, text.encode(), by=admin)
+    assert job.status == ImportStatus.INVALID
+    assert not Path(job.stored_path).exists()
+    assert session.scalar(select(func.count()).where(ImportRow.job_id == job.id)) == 0
