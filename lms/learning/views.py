@@ -14,6 +14,7 @@ from lms.core.permissions import Permission, can, require
 from lms.db import db
 from lms.learning import services
 from lms.learning.models import Enrollment
+from lms.learning.present import present_lesson_html
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 
@@ -132,7 +133,7 @@ def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
         enrollment=enrollment,
         item=item,
         module=outline.module_of(item),
-        body=body,
+        body=present_lesson_html(body),
         prev_item=prev_item,
         next_item=next_item,
         preview=preview,

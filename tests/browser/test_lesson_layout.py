@@ -1,0 +1,92 @@
+"""The lesson player as a reader sees it, on a phone (320 px) and a desktop (1280 px)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+LINES_OF_TEXT = """el => { const r = document.createRange(); r.selectNodeContents(el);
+  return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size }"""
+LESSON = "/courses/dich-vu-cong-truc-tuyen/learn/01-khai-niem-va-muc-do/02-bon-muc-do-theo-nd-43-2011"
+
+
+def test_phone_reads_lesson_first_and_tables_scroll_in_their_box(browser, live_server):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")  # trainer preview: no enrolment needed
+        page.goto(live_server + LESSON)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        lesson_top = page.locator("article.lesson h1").bounding_box()["y"]
+        toc_top = page.locator("nav.toc").bounding_box()["y"]
+        assert lesson_top < toc_top  # the lesson, not the contents list, is on the first screen
+        box = page.locator(".lesson-body .table-scroll").first
+        assert box.evaluate("el => el.scrollWidth > el.clientWidth")  # scrolls sideways...
+        # ...so a short word such as "Mức 1" stays on one line instead of breaking into letters
+        cell = page.locator(".lesson-body tbody th, .lesson-body tbody td").first
+        assert cell.evaluate("el => el.scrollWidth <= el.clientWidth")
+        assert cell.inner_text().strip() == "Mức 1"
+        assert cell.evaluate(LINES_OF_TEXT) == 1
+        box.focus()
+        assert box.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+        assert page.locator(".admonition-title").first.is_visible()
+    finally:
+        context.close()
+
+
+def test_desktop_shows_contents_left_of_the_lesson(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")
+        page.goto(live_server + LESSON)
+        toc = page.locator("nav.toc").bounding_box()
+        lesson = page.locator("article.lesson").bounding_box()
+        assert toc["x"] + toc["width"] <= lesson["x"]
+        assert abs(toc["y"] - lesson["y"]) < 5
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
+        assert (
+            abs(page.locator("nav.toc").evaluate("el => el.getBoundingClientRect().top")) < 2
+        )  # stays in view
+        assert (
+            not page.locator(".lesson-figure .full-size").first.is_visible()
+            if page.locator(".lesson-figure").count()
+            else True
+        )
+    finally:
+        context.close()
+
+
+def test_printout_names_the_course_and_drops_navigation(page, live_server):
+    browser_login(page, live_server, "giangvien")
+    page.goto(live_server + LESSON)
+    assert not page.locator(".print-only").is_visible()
+    page.emulate_media(media="print")
+    try:
+        assert page.locator(".print-only").is_visible()
+        assert "Dịch vụ công trực tuyến mức độ 3, 4" in page.locator(".print-only").inner_text()
+        for hidden in ("nav.toc", ".lesson-nav", "header.site-header"):
+            assert not page.locator(hidden).is_visible(), hidden
+        assert page.locator(".admonition-title").first.is_visible()
+    finally:
+        page.emulate_media(media="screen")
+
+
+def test_focus_ring_has_a_dark_part_for_contrast_on_white(page, live_server):
+    browser_login(page, live_server, "giangvien")
+    page.goto(live_server + LESSON)
+    box = page.locator(".lesson-body .table-scroll").first
+    box.focus()
+    assert box.evaluate("el => el.matches(':focus-visible')")
+    assert "rgb(27, 31, 36)" in box.evaluate("el => getComputedStyle(el).boxShadow")
+
+
+def test_catalogue_filter_controls_line_up(page, live_server):
+    browser_login(page, live_server, "hocvien")
+    page.goto(live_server + "/courses/")
+    boxes = [page.locator(sel).bounding_box() for sel in ("#q", "#topic", ".filters button")]
+    assert len({round(b["y"]) for b in boxes}) == 1
+    assert len({round(b["height"]) for b in boxes}) == 1
