@@ -32,19 +32,14 @@ DEMO_COURSES = [
 
 
 def demo_courses(session: Session, n: int = 2) -> list[Course]:
-    """Published courses to plan with: the catalogue's, topped up with in-person demo courses."""
-    courses = list(
-        session.scalars(
-            select(Course).where(Course.status == CourseStatus.PUBLISHED).order_by(Course.id).limit(n)
-        )
-    )
+    """The plan's in-person courses (created once). Real online courses are left untouched, so
+    demo completions never change a learner's state in the catalogue's courses."""
     existing = {
         c.slug: c
         for c in session.scalars(select(Course).where(Course.slug.in_([s for s, _t, _a in DEMO_COURSES])))
     }
-    for slug, title, attendance in DEMO_COURSES:
-        if len(courses) >= n:
-            break
+    courses = []
+    for slug, title, attendance in DEMO_COURSES[:n]:
         course = existing.get(slug)
         if course is None:
             course = Course(
@@ -60,8 +55,7 @@ def demo_courses(session: Session, n: int = 2) -> list[Course]:
             )
             session.add(course)
             session.flush()
-        if course not in courses:
-            courses.append(course)
+        courses.append(course)
     return courses
 
 
