@@ -21,6 +21,7 @@ FEATURES = (
     "certificates",
     "training",
     "reports",
+    "authoring",
 )
 
 

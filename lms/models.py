@@ -1,6 +1,7 @@
 """Import every feature's models so Base.metadata (and Alembic) sees all tables."""
 
 from lms.auth.models import PasswordResetToken, User, UserRole
+from lms.authoring.models import CourseAuthor, CourseDraft, CourseSnapshot, DraftLesson, DraftModule
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -40,8 +41,13 @@ __all__ = [
     "ClassUnit",
     "Course",
     "CourseAsset",
+    "CourseAuthor",
+    "CourseDraft",
     "CoursePrerequisite",
+    "CourseSnapshot",
     "CourseVersion",
+    "DraftLesson",
+    "DraftModule",
     "Enrollment",
     "ImportIssue",
     "ImportJob",

@@ -1,7 +1,7 @@
 """training tables
 
 Revision ID: 0005_training
-Revises: 0003_quizzes
+Revises: 0006_authoring
 Create Date: 2026-11-27 16:10:11.003892
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lms.db
 
 revision: str = '0005_training'
-down_revision: str | Sequence[str] | None = '0003_quizzes'
+down_revision: str | Sequence[str] | None = '0006_authoring'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,22 @@
+"""Trainers' editor: courses, lessons, images, drafts, preview, publish, history."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from lms.authoring import views
+    from lms.core.nav import register_nav
+    from lms.core.permissions import Permission
+
+    app.register_blueprint(views.bp)
+    register_nav(app, _l("Course authoring"), "authoring.index", Permission.AUTHOR_COURSES)
+    _connect_signals()
+
+
+def _connect_signals() -> None:
+    from lms.authoring import services
+    from lms.catalog.parts import course_changed
+
+    course_changed.connect(services.snapshot_after_import)

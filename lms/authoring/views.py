@@ -1,0 +1,871 @@
+"""Trainers' course editor: settings, structure, lessons, images, preview, publish, history.
+
+Every course page loads the course (404) and then checks that the user is an
+author of it or an admin (403).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from lms.auth.models import Role, User
+from lms.authoring import bank, publishing, services
+from lms.authoring.files import UnsafeZipError, ZipLimits
+from lms.authoring.forms import (
+    KIND_CHOICES,
+    AuthorForm,
+    CourseSettingsForm,
+    LessonForm,
+    ModuleForm,
+    NewCourseForm,
+    NewQuestionForm,
+    PublishForm,
+    QuestionForm,
+    QuizSettingsForm,
+    TitleForm,
+    UploadZipForm,
+)
+from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
+from lms.catalog.models import Course, CourseAsset, CourseStatus
+from lms.core.permissions import Permission, require
+from lms.db import db
+
+bp = Blueprint("authoring", __name__, url_prefix="/authoring", template_folder="templates")
+
+
+def _course_or_404(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _editable_course(course_id: int) -> Course:
+    """Load the course (404), then require author or admin (403)."""
+    course = _course_or_404(course_id)
+    if not services.can_edit(db.session, current_user, course):
+        abort(403)
+    return course
+
+
+def _module(course: Course, draft: CourseDraft, module_id: int) -> DraftModule:
+    module = db.session.get(DraftModule, module_id)
+    if module is None or module.draft_id != draft.id:
+        abort(404)
+    return module
+
+
+def _lesson(draft: CourseDraft, lesson_id: int) -> DraftLesson:
+    lesson = db.session.get(DraftLesson, lesson_id)
+    if lesson is None or lesson.module.draft_id != draft.id:
+        abort(404)
+    return lesson
+
+
+def _draft_or_404(course: Course) -> CourseDraft:
+    draft = services.get_draft(db.session, course)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _back_to_course(course: Course, anchor: str = "") -> Response:
+    return redirect(url_for("authoring.edit_course", course_id=course.id) + (f"#{anchor}" if anchor else ""))
+
+
+@bp.route("/")
+@require(Permission.AUTHOR_COURSES)
+def index() -> str:
+    courses = services.editable_courses(db.session, current_user)
+    drafts = {
+        d.course_id: d
+        for d in db.session.scalars(
+            select(CourseDraft).where(CourseDraft.course_id.in_([c.id for c in courses]))
+        )
+    }
+    return render_template("authoring/index.html", courses=courses, drafts=drafts)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(Permission.AUTHOR_COURSES)
+def new_course() -> str | Response:
+    form = NewCourseForm()
+    if form.validate_on_submit():
+        try:
+            course = services.create_course(
+                db.session, slug=form.slug.data, title=form.title.data, topic=form.topic.data, by=current_user
+            )
+        except services.AuthoringError as exc:
+            form.slug.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Course created. Add modules and lessons, then publish it."), "success")
+            return _back_to_course(course)
+    return render_template("authoring/new_course.html", form=form)
+
+
+@bp.route("/<int:course_id>/", methods=["GET", "POST"])
+@login_required
+def edit_course(course_id: int) -> str | Response:
+    course = _editable_course(course_id)
+    draft = services.get_draft(db.session, course)
+    if draft is None:
+        # GETs never write: the draft of an imported course is started by a POST.
+        return render_template("authoring/start.html", course=course, history_form=PublishForm())
+    choices = [
+        (c.id, c.title)
+        for c in db.session.scalars(
+            select(Course)
+            .where(Course.id != course.id, Course.status == CourseStatus.PUBLISHED)
+            .order_by(Course.title)
+        )
+    ]
+    form = CourseSettingsForm(obj=draft if request.method == "GET" else None, prerequisite_choices=choices)
+    if request.method == "GET":
+        form.lock_version.data = str(draft.lock_version)
+    conflict = None
+    if form.validate_on_submit():
+        data = {f: getattr(form, f).data for f in services.COURSE_FIELDS}
+        data["estimated_hours"] = float(data["estimated_hours"])
+        data["prerequisite_ids"] = form.prerequisite_ids.data or []
+        try:
+            services.update_metadata(
+                db.session, draft, data, expected_version=_int(form.lock_version.data), by=current_user
+            )
+        except services.EditConflictError as exc:
+            conflict = _conflict_message(exc)
+            form.lock_version.data = str(exc.current_version)
+        else:
+            db.session.commit()
+            flash(_("Course settings saved in the draft."), "success")
+            return _back_to_course(course)
+    return render_template(
+        "authoring/edit_course.html",
+        course=course,
+        draft=draft,
+        form=form,
+        conflict=conflict,
+        module_form=TitleForm(prefix="module"),
+        lesson_form=TitleForm(prefix="lesson"),
+        publish_form=PublishForm(),
+        problems=services.publish_problems(draft),
+        authors=services.course_authors(db.session, course),
+        author_form=AuthorForm(),
+    ), (409 if conflict else 200)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _conflict_message(exc: services.EditConflictError) -> str:
+    who = exc.updated_by.full_name if exc.updated_by is not None else _("another trainer")
+    when = format_datetime(exc.updated_at, "short") if exc.updated_at else ""
+    return _(
+        "%(who)s saved this at %(when)s, after you opened it. Your changes have NOT been saved. "
+        "Compare with their version below, then save again to keep yours.",
+        who=who,
+        when=when,
+    )
+
+
+# --- structure --------------------------------------------------------------
+
+
+@bp.post("/<int:course_id>/modules")
+@login_required
+def add_module(course_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    form = TitleForm(prefix="module")
+    if not form.validate():
+        flash(_("Give the module a title."), "error")
+        return _back_to_course(course, "structure")
+    module = services.add_module(db.session, draft, form.title.data, by=current_user)
+    db.session.commit()
+    flash(_("Module added."), "success")
+    return _back_to_course(course, f"module-{module.id}")
+
+
+@bp.route("/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
+@login_required
+def edit_module(course_id: int, module_id: int) -> str | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    module = _module(course, draft, module_id)
+    form = ModuleForm(obj=module)
+    if form.validate_on_submit():
+        services.update_module(
+            db.session,
+            module,
+            title=form.title.data,
+            title_en=form.title_en.data or "",
+            summary=form.summary.data or "",
+            by=current_user,
+        )
+        db.session.commit()
+        flash(_("Module saved."), "success")
+        return _back_to_course(course, f"module-{module.id}")
+    return render_template("authoring/edit_module.html", course=course, module=module, form=form)
+
+
+@bp.post("/<int:course_id>/modules/<int:module_id>/move/<direction>")
+@login_required
+def move_module(course_id: int, module_id: int, direction: str) -> Response:
+    if direction not in ("up", "down"):
+        abort(404)
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    module = _module(course, draft, module_id)
+    services.move_module(db.session, module, direction, by=current_user)
+    db.session.commit()
+    return _back_to_course(course, f"module-{module.id}")
+
+
+@bp.post("/<int:course_id>/modules/<int:module_id>/delete")
+@login_required
+def delete_module(course_id: int, module_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    module = _module(course, draft, module_id)
+    services.remove_module(db.session, module, by=current_user)
+    db.session.commit()
+    flash(_("Module removed from the draft."), "success")
+    return _back_to_course(course, "structure")
+
+
+@bp.post("/<int:course_id>/modules/<int:module_id>/lessons")
+@login_required
+def add_lesson(course_id: int, module_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    module = _module(course, draft, module_id)
+    form = TitleForm(prefix="lesson")
+    if not form.validate():
+        flash(_("Give the lesson a title."), "error")
+        return _back_to_course(course, f"module-{module.id}")
+    lesson = services.add_lesson(db.session, module, form.title.data, by=current_user)
+    db.session.commit()
+    flash(_("Lesson added. Write its text now."), "success")
+    return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/move/<direction>")
+@login_required
+def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
+    if direction not in ("up", "down"):
+        abort(404)
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    lesson = _lesson(draft, lesson_id)
+    services.move_lesson(db.session, lesson, direction, by=current_user)
+    db.session.commit()
+    return _back_to_course(course, f"lesson-{lesson.id}")
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/delete")
+@login_required
+def delete_lesson(course_id: int, lesson_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    lesson = _lesson(draft, lesson_id)
+    services.remove_lesson(db.session, lesson, by=current_user)
+    db.session.commit()
+    flash(_("Lesson removed from the draft."), "success")
+    return _back_to_course(course, "structure")
+
+
+# --- lesson editor ----------------------------------------------------------
+
+
+@bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
+@login_required
+def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    lesson = _lesson(draft, lesson_id)
+    form = LessonForm(obj=lesson if request.method == "GET" else None)
+    if request.method == "GET":
+        form.lock_version.data = str(lesson.lock_version)
+    preview_html: str | None = None
+    conflict: str | None = None
+    theirs: DraftLesson | None = None
+    status = 200
+    if request.method == "POST" and form.validate():
+        if form.upload.data:
+            status = _handle_upload(course, form)
+        elif form.preview.data:
+            preview_html = services.render_lesson(course, lesson.module.key, form.body_markdown.data or "")
+        else:
+            try:
+                services.save_lesson(
+                    db.session,
+                    lesson,
+                    title=form.title.data,
+                    estimated_minutes=form.estimated_minutes.data,
+                    required=form.required.data,
+                    body_markdown=form.body_markdown.data or "",
+                    expected_version=_int(form.lock_version.data),
+                    by=current_user,
+                )
+                db.session.commit()
+            except (services.EditConflictError, StaleDataError) as exc:
+                db.session.rollback()
+                lesson = _lesson(_draft_or_404(course), lesson_id)
+                if not isinstance(exc, services.EditConflictError):
+                    exc = services.EditConflictError(
+                        lesson.lock_version, lesson.updated_by, lesson.updated_at
+                    )
+                conflict = _conflict_message(exc)
+                theirs = lesson
+                form.lock_version.data = str(exc.current_version)
+                status = 409
+            else:
+                flash(_("Lesson saved in the draft."), "success")
+                return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "authoring/edit_lesson.html",
+        course=course,
+        lesson=lesson,
+        form=form,
+        preview_html=preview_html,
+        conflict=conflict,
+        theirs=theirs,
+    ), status
+
+
+def _handle_upload(course: Course, form: LessonForm) -> int:
+    file = form.image.data
+    if file is None or not getattr(file, "filename", ""):
+        form.image.errors.append(_("Choose an image file first."))
+        return 400
+    data = file.read(services.MAX_IMAGE_BYTES + 1)
+    try:
+        asset = services.store_image(db.session, course, data, by=current_user)
+    except services.AuthoringError as exc:
+        form.image.errors.append(str(exc))
+        return 400
+    db.session.commit()
+    alt = (form.image_alt.data or "").replace("]", "").replace("[", "").strip() or _("Image")
+    snippet = f"![{alt}](../{asset.path})"
+    body = (form.body_markdown.data or "").rstrip("\n")
+    form.body_markdown.data = f"{body}\n\n{snippet}\n" if body else f"{snippet}\n"
+    flash(_("Image uploaded and added at the end of the text. Remember to save the lesson."), "success")
+    return 200
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/preview")
+@login_required
+def preview_markdown(course_id: int, lesson_id: int) -> Response:
+    """Live preview (JS): the posted Markdown rendered by the learners' renderer."""
+    course = _editable_course(course_id)
+    lesson = _lesson(_draft_or_404(course), lesson_id)
+    text = request.form.get("body_markdown", "")[:200_000]
+    return jsonify(html=services.render_lesson(course, lesson.module.key, text))
+
+
+@bp.route("/assets/<int:course_id>/<path:path>")
+@login_required
+def asset(course_id: int, path: str) -> Response:
+    """Serve a course image with its sniffed type; drafts' images only to their authors."""
+    course = _course_or_404(course_id)
+    found = db.session.scalars(
+        select(CourseAsset).where(CourseAsset.course_id == course.id, CourseAsset.path == path)
+    ).first()
+    if found is None:
+        abort(404)
+    if course.status != CourseStatus.PUBLISHED and not services.can_edit(db.session, current_user, course):
+        abort(403)
+    response = Response(found.data, mimetype=found.content_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+# --- preview as a learner -----------------------------------------------------
+
+
+@bp.route("/<int:course_id>/preview")
+@bp.route("/<int:course_id>/preview/<int:lesson_id>")
+@login_required
+def preview(course_id: int, lesson_id: int | None = None) -> str | Response:
+    course = _editable_course(course_id)
+    draft = services.get_draft(db.session, course)
+    if draft is None:
+        return redirect(url_for("authoring.edit_course", course_id=course.id))
+    lessons = [x for m in draft.modules for x in m.lessons]
+    current = None
+    if lesson_id is not None:
+        current = _lesson(draft, lesson_id)
+    elif lessons:
+        current = lessons[0]
+    index = lessons.index(current) if current is not None else -1
+    return render_template(
+        "authoring/preview.html",
+        course=course,
+        draft=draft,
+        lesson=current,
+        prev_lesson=lessons[index - 1] if index > 0 else None,
+        next_lesson=lessons[index + 1] if 0 <= index < len(lessons) - 1 else None,
+    )
+
+
+# --- publish, history, authors -------------------------------------------------
+
+
+@bp.post("/<int:course_id>/publish")
+@login_required
+def publish(course_id: int) -> Response:
+    course = _editable_course(course_id)
+    form = PublishForm()
+    if not form.validate():
+        abort(400)
+    try:
+        version = publishing.publish_draft(
+            db.session,
+            course,
+            by=current_user,
+            note=form.note.data or "",
+            replace_newer=form.replace_newer.data,
+        )
+    except publishing.CourseFilesError as exc:
+        db.session.rollback()
+        for message in exc.messages():
+            flash(message, "error")
+        return _back_to_course(course, "publish")
+    except services.AuthoringError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back_to_course(course, "publish")
+    db.session.commit()
+    flash(_("Version %(n)d published. Learners now see it.", n=version.number), "success")
+    return _back_to_course(course)
+
+
+@bp.post("/<int:course_id>/start")
+@login_required
+def start_draft(course_id: int) -> Response:
+    course = _editable_course(course_id)
+    services.ensure_draft(db.session, course, by=current_user)
+    db.session.commit()
+    return _back_to_course(course)
+
+
+@bp.post("/<int:course_id>/discard")
+@login_required
+def discard(course_id: int) -> Response:
+    course = _editable_course(course_id)
+    services.discard_draft(db.session, course, by=current_user)
+    db.session.commit()
+    flash(_("Draft discarded; it now equals the published version."), "success")
+    return _back_to_course(course)
+
+
+@bp.route("/<int:course_id>/history")
+@login_required
+def history(course_id: int) -> str:
+    course = _editable_course(course_id)
+    return render_template(
+        "authoring/history.html", course=course, versions=services.version_history(db.session, course)
+    )
+
+
+@bp.post("/<int:course_id>/history/<int:number>/restore")
+@login_required
+def restore(course_id: int, number: int) -> Response:
+    course = _editable_course(course_id)
+    try:
+        services.restore_version(db.session, course, number, by=current_user)
+    except services.AuthoringError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.history", course_id=course.id))
+    db.session.commit()
+    flash(_("Version %(n)d restored as the draft. Review it, then publish.", n=number), "success")
+    return _back_to_course(course)
+
+
+@bp.post("/<int:course_id>/authors")
+@login_required
+def add_author(course_id: int) -> Response:
+    """Admins assign authors."""
+    course = _course_or_404(course_id)
+    if not current_user.has_role(Role.ADMIN):
+        abort(403)
+    form = AuthorForm()
+    user = None
+    if form.validate():
+        user = db.session.scalars(select(User).where(User.username == form.username.data.strip())).first()
+    if user is None:
+        flash(_("No user with this username."), "error")
+        return _back_to_course(course, "authors")
+    try:
+        services.add_author(db.session, course, user, by=current_user)
+    except services.AuthoringError as exc:
+        flash(str(exc), "error")
+        return _back_to_course(course, "authors")
+    db.session.commit()
+    flash(_("%(name)s can now edit this course.", name=user.full_name), "success")
+    return _back_to_course(course, "authors")
+
+
+@bp.post("/<int:course_id>/authors/<int:user_id>/delete")
+@login_required
+def remove_author(course_id: int, user_id: int) -> Response:
+    course = _course_or_404(course_id)
+    if not current_user.has_role(Role.ADMIN):
+        abort(403)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    services.remove_author(db.session, course, user, by=current_user)
+    db.session.commit()
+    flash(_("%(name)s is no longer an author of this course.", name=user.full_name), "success")
+    return _back_to_course(course, "authors")
+
+
+# --- quizzes and the question bank ---------------------------------------------
+
+
+def _quiz(draft: CourseDraft, quiz_id: int) -> DraftQuiz:
+    quiz = db.session.get(DraftQuiz, quiz_id)
+    if quiz is None or quiz.draft_id != draft.id:
+        abort(404)
+    return quiz
+
+
+def _question(draft: CourseDraft, question_id: int) -> DraftQuestion:
+    question = db.session.get(DraftQuestion, question_id)
+    if question is None or question.quiz.draft_id != draft.id:
+        abort(404)
+    return question
+
+
+def _problem_messages(exc: bank.QuizValidationError) -> list[str]:
+    return [f"{p.field}: {_(p.message)}" if p.field else _(p.message) for p in exc.problems]
+
+
+@bp.route("/<int:course_id>/quizzes")
+@login_required
+def quizzes(course_id: int) -> str | Response:
+    course = _editable_course(course_id)
+    draft = services.get_draft(db.session, course)
+    if draft is None:
+        return redirect(url_for("authoring.edit_course", course_id=course.id))
+    return render_template(
+        "authoring/quizzes.html",
+        course=course,
+        draft=draft,
+        final=bank.quiz_for(draft, None),
+        pools=bank.pool_report(draft),
+        tags=sorted(bank.tag_counts(draft).items()),
+        new_question_form=NewQuestionForm(),
+        kinds={value: str(label) for value, label in KIND_CHOICES},
+    )
+
+
+@bp.post("/<int:course_id>/quizzes/add/<target>")
+@login_required
+def add_quiz(course_id: int, target: str) -> Response:
+    course = _editable_course(course_id)
+    draft = services.ensure_draft(db.session, course, by=current_user)
+    module = None if target == "final" else _module(course, draft, _int(target))
+    quiz = bank.add_quiz(db.session, draft, module, by=current_user)
+    db.session.commit()
+    flash(_("Quiz added. Set it up and add questions."), "success")
+    return redirect(url_for("authoring.edit_quiz", course_id=course.id, quiz_id=quiz.id))
+
+
+@bp.route("/<int:course_id>/quizzes/<int:quiz_id>", methods=["GET", "POST"])
+@login_required
+def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    quiz = _quiz(draft, quiz_id)
+    form = QuizSettingsForm()
+    if request.method == "GET":
+        form.fill(quiz.settings)
+        form.lock_version.data = str(quiz.lock_version)
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            bank.save_quiz_settings(
+                db.session,
+                quiz,
+                form.to_settings(),
+                expected_version=_int(form.lock_version.data),
+                by=current_user,
+            )
+            db.session.commit()
+        except services.EditConflictError as exc:
+            db.session.rollback()
+            problems = [_conflict_message(exc)]
+            form.lock_version.data = str(exc.current_version)
+            status = 409
+        except bank.QuizValidationError as exc:
+            db.session.rollback()
+            problems = _problem_messages(exc)
+            status = 400
+        else:
+            flash(_("Quiz settings saved in the draft."), "success")
+            return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz.id}")
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "authoring/edit_quiz.html",
+        course=course,
+        quiz=quiz,
+        form=form,
+        problems=problems,
+        tags=sorted(bank.tag_counts(draft).items()),
+    ), status
+
+
+@bp.post("/<int:course_id>/quizzes/<int:quiz_id>/delete")
+@login_required
+def delete_quiz(course_id: int, quiz_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    bank.remove_quiz(db.session, _quiz(draft, quiz_id), by=current_user)
+    db.session.commit()
+    flash(_("Quiz removed from the draft."), "success")
+    return redirect(url_for("authoring.quizzes", course_id=course.id))
+
+
+def _render_question(
+    course: Course,
+    quiz: DraftQuiz,
+    kind: str,
+    form: QuestionForm,
+    question: DraftQuestion | None,
+    problems: list[str],
+    status: int,
+) -> tuple[str, int]:
+    return render_template(
+        "authoring/edit_question.html",
+        course=course,
+        quiz=quiz,
+        kind=kind,
+        kind_label=dict(KIND_CHOICES)[kind],
+        form=form,
+        question=question,
+        problems=problems,
+    ), status
+
+
+@bp.route("/<int:course_id>/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
+@login_required
+def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    quiz = _quiz(draft, quiz_id)
+    kind = request.args.get("kind", "single")
+    if kind not in bank.KINDS:
+        abort(404)
+    form = QuestionForm()
+    if request.method == "GET":
+        form.lock_version.data = "0"
+    if form.validate_on_submit():
+        try:
+            bank.save_question(
+                db.session, quiz, None, form.to_data(kind), expected_version=None, by=current_user
+            )
+            db.session.commit()
+        except bank.QuizValidationError as exc:
+            db.session.rollback()
+            return _render_question(course, quiz, kind, form, None, _problem_messages(exc), 400)
+        flash(_("Question saved in the draft."), "success")
+        return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz.id}")
+    return _render_question(course, quiz, kind, form, None, [], 400 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:course_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@login_required
+def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    question = _question(draft, question_id)
+    quiz = question.quiz
+    kind = question.data["kind"]
+    form = QuestionForm()
+    if request.method == "GET":
+        form.fill(question.data)
+        form.lock_version.data = str(question.lock_version)
+    if form.validate_on_submit():
+        try:
+            bank.save_question(
+                db.session,
+                quiz,
+                question,
+                form.to_data(kind),
+                expected_version=_int(form.lock_version.data),
+                by=current_user,
+            )
+            db.session.commit()
+        except (services.EditConflictError, StaleDataError) as exc:
+            db.session.rollback()
+            question = _question(_draft_or_404(course), question_id)
+            if not isinstance(exc, services.EditConflictError):
+                exc = services.EditConflictError(
+                    question.lock_version, question.updated_by, question.updated_at
+                )
+            form.lock_version.data = str(exc.current_version)
+            return _render_question(
+                course, question.quiz, kind, form, question, [_conflict_message(exc)], 409
+            )
+        except bank.QuizValidationError as exc:
+            db.session.rollback()
+            return _render_question(course, quiz, kind, form, question, _problem_messages(exc), 400)
+        flash(_("Question saved in the draft."), "success")
+        return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
+    return _render_question(course, quiz, kind, form, question, [], 400 if request.method == "POST" else 200)
+
+
+@bp.post("/<int:course_id>/questions/<int:question_id>/delete")
+@login_required
+def delete_question(course_id: int, question_id: int) -> Response:
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    question = _question(draft, question_id)
+    quiz_id = question.quiz_id
+    bank.delete_question(db.session, question, by=current_user)
+    db.session.commit()
+    flash(_("Question removed from the draft."), "success")
+    return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz_id}")
+
+
+@bp.post("/<int:course_id>/questions/<int:question_id>/move/<direction>")
+@login_required
+def move_question(course_id: int, question_id: int, direction: str) -> Response:
+    if direction not in ("up", "down"):
+        abort(404)
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    question = _question(draft, question_id)
+    bank.move_question(db.session, question, direction, by=current_user)
+    db.session.commit()
+    return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
+
+
+@bp.route("/<int:course_id>/quizzes/<int:quiz_id>/try", methods=["GET", "POST"])
+@login_required
+def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
+    """Take the draft quiz as a learner would; graded by the quiz engine, nothing recorded."""
+    from lms.authoring import trial
+
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    quiz = _quiz(draft, quiz_id)
+    if request.method == "POST":
+        seed = _int(request.form.get("seed"))
+        entries = trial.trial_entries(draft, quiz, seed)
+        result = trial.grade_trial(entries, request.form.getlist, int(quiz.settings.get("pass_mark", 0)))
+        return render_template(
+            "authoring/try_quiz.html",
+            course=course,
+            quiz=quiz,
+            result=result,
+            numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+        ), 200
+    seed = secrets.randbelow(2**31)
+    entries = trial.trial_entries(draft, quiz, seed)
+    return render_template(
+        "authoring/try_quiz.html",
+        course=course,
+        quiz=quiz,
+        seed=seed,
+        questions=trial.public_questions(entries),
+        numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+        result=None,
+    ), 200
+
+
+# --- files round trip ----------------------------------------------------------------
+
+
+def _zip_response(data: bytes, name: str) -> Response:
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.route("/<int:course_id>/download")
+@login_required
+def download(course_id: int) -> Response:
+    """The published course as a ZIP (the exporter's folder)."""
+    course = _editable_course(course_id)
+    if course.version == 0:
+        abort(404)
+    return _zip_response(publishing.published_zip(db.session, course), f"{course.slug}-v{course.version}.zip")
+
+
+@bp.route("/<int:course_id>/download-draft")
+@login_required
+def download_draft(course_id: int) -> Response:
+    """The draft as a ZIP in the same format (what the next publish imports)."""
+    course = _editable_course(course_id)
+    draft = _draft_or_404(course)
+    return _zip_response(publishing.draft_zip(db.session, draft), f"{course.slug}-draft.zip")
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@require(Permission.AUTHOR_COURSES)
+def upload() -> tuple[str, int] | Response:
+    """Create or update a course from a ZIP: the same importer as the CLI."""
+    form = UploadZipForm()
+    limits = current_app.config.get("AUTHORING_ZIP_LIMITS") or ZipLimits()
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        file = form.archive.data
+        if file is None or not getattr(file, "filename", ""):
+            problems = [_("Choose a ZIP file first.")]
+            status = 400
+        else:
+            data = file.read(limits.max_upload_bytes + 1)
+            try:
+                course, change = publishing.upload_zip(db.session, data, by=current_user, limits=limits)
+            except UnsafeZipError as exc:
+                db.session.rollback()
+                problems, status = [str(exc)], 400
+            except publishing.CourseFilesError as exc:
+                db.session.rollback()
+                problems, status = exc.messages(), 400
+            except services.AuthoringError as exc:
+                db.session.rollback()
+                problems, status = [str(exc)], 403
+            else:
+                db.session.commit()
+                if change.action == "unchanged":
+                    flash(_("The files equal the published version; nothing changed."), "success")
+                elif change.action == "new":
+                    flash(_("Course imported as version %(n)d.", n=change.new_version), "success")
+                else:
+                    flash(_("Version %(n)d imported from the files.", n=change.new_version), "success")
+                return _back_to_course(course)
+    return render_template("authoring/upload.html", form=form, problems=problems, limits=limits), status
