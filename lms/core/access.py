@@ -102,3 +102,28 @@ declare_access(
 )
 # Published courses' images for any signed-in user (like catalog.asset); a draft's only to its authors.
 declare_access(Access.SIGNED_IN, "authoring.asset")
+
+# training and reports also landed before the registry: declared here until their own init_app does.
+declare_access(Access.SIGNED_IN, "training.my_assignments")
+declare_access(
+    Access.STAFF,
+    "training.assignments",
+    "training.close_assignment",
+    "training.targets",
+    "training.classes",
+    "training.new_class",
+    "training.class_detail",
+    "training.add_invited",
+    "training.remove_member",
+    "training.attendance",
+    "training.import_attendance",
+    "training.imports",
+    "training.import_job",
+    "training.import_step",
+    "training.import_commit",
+    "reports.dashboard",
+    "reports.unit_report",
+    "reports.unit_people",
+    "reports.person",
+    "reports.export",
+)

@@ -98,6 +98,13 @@ def world(session: Any, make_user: Any, make_unit: Any) -> World:
         "target": "final",
         "direction": "up",
         "number": 1,
+        # training/reports: no objects built yet (TODO: real class, assignment, import job)
+        "class_id": 999_999,
+        "assignment_id": 999_999,
+        "job_id": 999_999,
+        "day": "2026-11-27",
+        "kind": "people",
+        "fmt": "csv",
     }
     return World(args, owner, other)
 
