@@ -10,4 +10,14 @@ def init_app(app: Flask) -> None:
     from lms.reports import views
 
     app.register_blueprint(views.bp)
+    from lms.core.access import Access, declare_access
+
+    declare_access(
+        Access.STAFF,
+        "reports.dashboard",
+        "reports.unit_report",
+        "reports.unit_people",
+        "reports.person",
+        "reports.export",
+    )
     register_nav(app, _l("Reports"), "reports.dashboard", Permission.VIEW_REPORTS)

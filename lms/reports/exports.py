@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from lms.core.csvfile import FORMULA_STARTS as DANGEROUS_PREFIXES  # one rule for every export
 
 
 def safe_cell(value: Any) -> Any:
