@@ -13,33 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.authoring.models import CourseDraft, DraftQuiz
+from lms.catalog.exporter import dump_yaml  # the CLI exporter's writer: a ZIP equals an export
 from lms.catalog.models import Course, CourseAsset, CourseStatus
 
 QUIZ_FILE = "quiz.yaml"
 FINAL_FILE = "final_exam.yaml"
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
-
-
-_Dumper.add_representer(str, _str_presenter)
-
-
-def dump_yaml(data: dict[str, Any]) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def draft_course_yaml(session: Session, draft: CourseDraft, *, version: int, status: str) -> dict[str, Any]:

@@ -186,11 +186,10 @@ def ensure_draft(session: Session, course: Course, *, by: User | None = None) ->
     return draft
 
 
-def course_snapshot(session: Session, course: Course) -> dict[str, Any]:
-    """The published content of course as plain data (the format snapshots store)."""
-    prereq_slugs = [link.required_course.slug for link in course.prerequisite_links]
+def _tree(source: Course | CourseDraft, prerequisite_slugs: list[str]) -> dict[str, Any]:
+    """Course metadata, modules and lessons of a published course or a draft, as snapshot data."""
     return {
-        "course": {**{f: getattr(course, f) for f in COURSE_FIELDS}, "prerequisites": prereq_slugs},
+        "course": {**{f: getattr(source, f) for f in COURSE_FIELDS}, "prerequisites": prerequisite_slugs},
         "modules": [
             {
                 "key": m.key,
@@ -208,10 +207,15 @@ def course_snapshot(session: Session, course: Course) -> dict[str, Any]:
                     for lesson in m.lessons
                 ],
             }
-            for m in course.modules
+            for m in source.modules
         ],
-        "quizzes": live_quizzes(session, course),
     }
+
+
+def course_snapshot(session: Session, course: Course) -> dict[str, Any]:
+    """The published content of course as plain data (the format snapshots store)."""
+    prereq_slugs = [link.required_course.slug for link in course.prerequisite_links]
+    return {**_tree(course, prereq_slugs), "quizzes": live_quizzes(session, course)}
 
 
 def live_quizzes(session: Session, course: Course) -> list[dict[str, Any]]:
@@ -236,29 +240,7 @@ def live_quizzes(session: Session, course: Course) -> list[dict[str, Any]]:
 def draft_snapshot(session: Session, draft: CourseDraft) -> dict[str, Any]:
     """The draft's content in the snapshot format."""
     slugs = _slugs_for(session, draft.prerequisite_ids)
-    return {
-        "course": {**{f: getattr(draft, f) for f in COURSE_FIELDS}, "prerequisites": slugs},
-        "modules": [
-            {
-                "key": m.key,
-                "title": m.title,
-                "title_en": m.title_en,
-                "summary": m.summary,
-                "lessons": [
-                    {
-                        "key": lesson.key,
-                        "title": lesson.title,
-                        "estimated_minutes": lesson.estimated_minutes,
-                        "required": lesson.required,
-                        "body_markdown": lesson.body_markdown,
-                    }
-                    for lesson in m.lessons
-                ],
-            }
-            for m in draft.modules
-        ],
-        "quizzes": bank.quizzes_snapshot(draft),
-    }
+    return {**_tree(draft, slugs), "quizzes": bank.quizzes_snapshot(draft)}
 
 
 def _slugs_for(session: Session, ids: list[int]) -> list[str]:
