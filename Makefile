@@ -13,7 +13,7 @@ run: setup
 test: install translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: install translations migrate demo courses certkeys
+setup: install translations migrate certkeys demo courses
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ courses: migrate
 
 # Demo signing keys for certificates (self-signed CA under instance/signing/); kept if present.
 # Production sets LMS_SIGNING_P12 / LMS_SIGNING_P12_PASSPHRASE instead (see docs/decisions/0603-certificates-signing-and-verification.md).
-certkeys: install
+certkeys: migrate
 	@if [ -z "$$LMS_SIGNING_P12" ]; then $(FLASK) lms certificates dev-keys; fi
 
 # Re-extract messages after changing UI strings, then translate the vi catalogue.

@@ -31,7 +31,7 @@ def bar_chart(
     for i, (name, value) in enumerate(items):
         y = i * row_h + 4
         w = round(bar_w * value / top)
-        short = name if len(name) <= 30 else name[:29] + "…"
+        short = name if len(name) <= 26 else name[:25] + "…"  # ~7 px a character fits label_w
         body.append(
             f"<g><title>{escape(name)}: {escape(_fmt(value))}{escape(suffix)}</title>"
             f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" fill="#1b1f24">{escape(short)}</text>'
