@@ -442,10 +442,28 @@ def stats_csv(quiz_id: int) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["question_id", "kind", "prompt", "responses", "facility", "discrimination", "choices (* = correct)"]
+        [
+            "question_id",
+            "kind",
+            "prompt",
+            "responses",
+            "facility",
+            "discrimination",
+            "choices (* = correct)",
+            "pairs / positions right (right/answered)",
+        ]
     )
     for s in services.question_stats(db.session, quiz):
         choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
+        parts = "; ".join(
+            (
+                f"{plain_text(p.label_html)} → {plain_text(p.answer_html)}"
+                if s.part_kind == "pair"
+                else f"{p.position}. {plain_text(p.label_html)}"
+            )
+            + f": {p.right}/{p.answered}"
+            for p in s.parts
+        )
         writer.writerow(
             [
                 s.key,
@@ -455,6 +473,7 @@ def stats_csv(quiz_id: int) -> Response:
                 "" if s.facility is None else f"{s.facility:.3f}",
                 "" if s.discrimination is None else f"{s.discrimination:.3f}",
                 choices,
+                parts,
             ]
         )
     data = "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Vietnamese correctly

@@ -365,3 +365,46 @@ def test_authors_can_inspect_attempts_with_save_times(session, login_as, author,
     learner_client = login_as(learner)
     assert learner_client.get(f"/quizzes/attempt/{attempt.id}/inspect").status_code == 403
     assert learner_client.get(f"/quizzes/{m1.id}/attempts").status_code == 403
+
+
+def test_matching_pairs_and_ordering_positions_right_on_page_and_csv(
+    session, login_as, make_user, author, m1
+):
+    from lms.quizzes import services
+
+    for correct in (True, False, None):  # None: submits without answering
+        attempt = services.start_attempt(session, m1, make_user())
+        saves = 0
+        for e in attempt.snapshot:
+            if correct is not None and e["kind"] in ("matching", "ordering"):
+                fields = answer_fields(e, correct=correct)
+                services.save_answer(session, attempt, e["question_id"], fields, saves + 1, base=saves)
+                saves += 1
+        services.submit_attempt(session, attempt)
+    stats = {s.key: s for s in services.question_stats(session, m1)}
+    # wrong matching swaps both pairs; wrong ordering reverses 3 items, so the middle stays right
+    assert stats["match-1"].part_kind == "pair"
+    assert [(p.position, p.right, p.answered) for p in stats["match-1"].parts] == [(1, 1, 2), (2, 1, 2)]
+    assert stats["order-1"].part_kind == "position"
+    assert [(p.position, p.right, p.answered) for p in stats["order-1"].parts] == [
+        (1, 1, 2),
+        (2, 2, 2),
+        (3, 1, 2),
+    ]
+    assert all(not s.parts for s in stats.values() if s.kind not in ("matching", "ordering"))
+
+    client = login_as(author)
+    html = client.get(f"/quizzes/{m1.id}/stats").get_data(as_text=True)
+    assert "Luật 20/2023/QH15 → Giao dịch điện tử" in html
+    assert "<progress" in html
+    assert "Tỷ lệ đúng" in html
+    assert "2/2" in html  # the middle position: right in both answered attempts
+    csv_text = client.get(f"/quizzes/{m1.id}/stats.csv").get_data(as_text=True)
+    assert (
+        "Luật 20/2023/QH15 → Giao dịch điện tử: 1/2; Nghị định 130/2018 → Chữ ký số và dịch vụ chứng thực: 1/2"
+        in csv_text
+    )
+    assert (
+        "1. Tính giá trị băm: 1/2; 2. Mã hoá giá trị băm bằng khoá bí mật: 2/2; 3. Đính kèm chữ ký vào văn bản: 1/2"
+        in csv_text
+    )
