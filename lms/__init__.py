@@ -19,6 +19,8 @@ FEATURES = (
     "learning",
     "quizzes",
     "certificates",
+    "training",
+    "reports",
     "authoring",
 )
 

@@ -15,13 +15,30 @@ from lms.core.models import AuditEvent
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.training.models import (
+    Assignment,
+    AssignmentMember,
+    Attendance,
+    ClassMember,
+    ClassUnit,
+    ImportIssue,
+    ImportJob,
+    ImportRow,
+    Target,
+    TrainingClass,
+)
 
 __all__ = [
     "Answer",
+    "Assignment",
+    "AssignmentMember",
     "Attempt",
+    "Attendance",
     "AuditEvent",
     "Certificate",
     "CertificateFile",
+    "ClassMember",
+    "ClassUnit",
     "Course",
     "CourseAsset",
     "CourseAuthor",
@@ -32,6 +49,9 @@ __all__ = [
     "DraftLesson",
     "DraftModule",
     "Enrollment",
+    "ImportIssue",
+    "ImportJob",
+    "ImportRow",
     "Lesson",
     "LessonProgress",
     "Module",
@@ -39,6 +59,8 @@ __all__ = [
     "PasswordResetToken",
     "Question",
     "Quiz",
+    "Target",
+    "TrainingClass",
     "User",
     "UserRole",
 ]

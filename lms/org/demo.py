@@ -145,10 +145,25 @@ def build_province(session: Session, *, learners_per_unit: int = 2) -> dict[str,
 
 @lms_cli.command("demo-data")
 @click.option("--learners-per-unit", default=2, show_default=True)
-def demo_data(learners_per_unit: int) -> None:
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "large"]),
+    default="small",
+    show_default=True,
+    help="large: 500 units, 50,000 people, 200,000 enrolments (for benchmarks).",
+)
+def demo_data(learners_per_unit: int, scale: str) -> None:
     """Create the demo province, its people and one account per role (idempotent)."""
+    from flask import current_app
+
     stats = build_province(db.session, learners_per_unit=learners_per_unit)
     db.session.commit()
     click.echo(f"demo data: {stats['units']} units and {stats['people']} people added")
+    # Features add their own demo data (training: assignments, targets, classes; large scale).
+    for hook in current_app.extensions.get("lms.demo_data", []):
+        message = hook(db.session, scale)
+        db.session.commit()
+        if message:
+            click.echo(message)
     for username, _full, roles, _u, _s in DEMO_ACCOUNTS:
         click.echo(f"  {username:<10} {demo_password(username):<16} {', '.join(sorted(roles))}")

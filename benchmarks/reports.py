@@ -1,0 +1,152 @@
+"""HR reports at the large scale: first-page time, export time-to-first-byte, peak memory.
+
+Builds the large demo data (500 units, 50,000 people, 200,000 enrolments, 266 classes)
+in a temporary SQLite database, or in LMS_BENCH_DATABASE_URL (emptied first), then
+requests report pages and exports in-process as the province administrator and as
+the HR demo officer. Prints times, their ratio to /healthz, SQL statements per
+request and the peak Python memory (tracemalloc) while an export streams.
+
+    python benchmarks/reports.py            # SQLite in a temporary folder
+    LMS_BENCH_KEEP=1 keeps an already-built database (the data builders are idempotent).
+    LMS_BENCH_DATABASE_URL=postgresql://lms:lms@127.0.0.1:5432/lms_training_mig python benchmarks/reports.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alembic import command
+from sqlalchemy import event, func, select
+
+from lms import create_app
+from lms.auth.models import User
+from lms.core.migrate import alembic_config
+from lms.db import db
+from lms.learning.models import Enrollment
+from lms.org.models import OrgUnit
+
+
+def build(url: str, instance: str):
+    if url.startswith("postgresql") and not os.environ.get("LMS_BENCH_KEEP"):
+        from tests.conftest import reset_database
+
+        reset_database(url)
+    command.upgrade(alembic_config(url), "head")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URL=url, INSTANCE_PATH=instance)
+    with app.app_context():
+        from lms.org.demo import build_province
+        from lms.training.demo import build_large, build_training_demo
+
+        t0 = time.perf_counter()
+        build_province(db.session, learners_per_unit=2)
+        build_training_demo(db.session)
+        build_large(db.session)
+        db.session.commit()
+        units = db.session.scalar(select(func.count(OrgUnit.id)))
+        people = db.session.scalar(select(func.count(User.id)))
+        enrolments = db.session.scalar(select(func.count(Enrollment.id)))
+        print(
+            f"data: {units} units, {people} people, {enrolments} enrolments, built in {time.perf_counter() - t0:.1f} s"
+        )
+        db.session.remove()
+    return app
+
+
+def login(client, app, username: str) -> None:
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        ident = user.get_id()
+        db.session.remove()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = ident
+        sess["_fresh"] = True
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, *_a) -> None:
+        self.n += 1
+
+
+def timed_page(client, engine, url: str, repeat: int = 3) -> tuple[float, int, int]:
+    times = []
+    counter = Counter()
+    for _ in range(repeat):
+        counter.n = 0
+        event.listen(engine, "before_cursor_execute", counter)
+        t0 = time.perf_counter()
+        r = client.get(url)
+        body = r.get_data()
+        times.append(time.perf_counter() - t0)
+        event.remove(engine, "before_cursor_execute", counter)
+        assert r.status_code == 200, (url, r.status_code)
+    return statistics.median(times), counter.n, len(body)
+
+
+def timed_export(client, url: str) -> tuple[float, float, int, float]:
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    r = client.get(url, buffered=False)
+    chunks = iter(r.response)
+    first = next(chunks)
+    ttfb = time.perf_counter() - t0
+    size = len(first) + sum(len(c) for c in chunks)
+    total = time.perf_counter() - t0
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    r.close()
+    assert r.status_code == 200, url
+    return ttfb, total, size, peak / 2**20
+
+
+def main() -> int:
+    url = os.environ.get("LMS_BENCH_DATABASE_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = url or f"sqlite:///{tmp}/bench.sqlite3"
+        app = build(url, tmp)
+        engine = app.extensions["lms.db"].engine
+        client = app.test_client()
+        health, _n, _s = timed_page(client, engine, "/healthz", repeat=5)
+        print(f"/healthz: {health * 1000:.1f} ms")
+        for username in ("quantri", "nhansu"):
+            login(client, app, username)
+            with app.app_context():
+                user = db.session.scalars(select(User).where(User.username == username)).one()
+                root_id = user.scope_unit_id or db.session.scalar(
+                    select(OrgUnit.id).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)
+                )
+                db.session.remove()
+            print(f"-- as {username} (unit {root_id})")
+            for page in (
+                f"/reports/units/{root_id}",
+                f"/reports/units/{root_id}?remote=1",
+                f"/reports/units/{root_id}/people",
+                f"/reports/units/{root_id}/people?page=40",
+            ):
+                t, n, size = timed_page(client, engine, page)
+                print(
+                    f"page   {page:<45} {t * 1000:8.1f} ms  ({t / health:6.0f}x healthz)  {n:3d} SQL  {size / 1024:7.1f} KiB"
+                )
+            for kind in ("units.csv", "people.csv", "people.xlsx", "attendance.xlsx"):
+                exp = f"/reports/units/{root_id}/export/{kind}"
+                ttfb, total, size, peak = timed_export(client, exp)
+                print(
+                    f"export {exp:<45} first byte {ttfb * 1000:8.1f} ms, all {total:6.2f} s, "
+                    f"{size / 2**20:6.2f} MiB, peak Python memory {peak:6.1f} MiB"
+                )
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

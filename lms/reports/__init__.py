@@ -1,0 +1,13 @@
+"""HR reports rolled up the unit tree: dashboard, drill-down, person page, SVG charts, exports."""
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    from lms.core.nav import register_nav
+    from lms.core.permissions import Permission
+    from lms.reports import views
+
+    app.register_blueprint(views.bp)
+    register_nav(app, _l("Reports"), "reports.dashboard", Permission.VIEW_REPORTS)

@@ -1,0 +1,265 @@
+"""HR reports: dashboard per child unit, drill-down, people, person page, charts and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from lms.auth.models import ITQualification, User
+from lms.core.permissions import Permission, check_unit_scope, require
+from lms.db import db, utcnow
+from lms.learning.models import Enrollment
+from lms.org.models import OrgUnit
+from lms.org.services import ancestors
+from lms.reports import charts, exports, queries
+from lms.reports.queries import Filters
+from lms.training.services import scope_root
+
+bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
+
+QUALIFICATION_LABELS = {
+    ITQualification.MASTER: _l("Master's degree"),
+    ITQualification.BACHELOR: _l("Bachelor's degree"),
+    ITQualification.COLLEGE: _l("College"),
+    ITQualification.INTERMEDIATE: _l("Intermediate"),
+    ITQualification.NONE: _l("None"),
+}
+
+
+def read_filters() -> Filters:
+    year = request.args.get("year", type=int) or dt.date.today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    qual = request.args.get("qual") or None
+    if qual is not None and qual not in set(ITQualification):
+        qual = None
+    return Filters(
+        year=year,
+        course_id=request.args.get("course", type=int) or None,
+        remote_only=request.args.get("remote") == "1",
+        qualification=qual,
+    )
+
+
+def filter_args(filters: Filters) -> dict[str, object]:
+    args: dict[str, object] = {"year": filters.year}
+    if filters.course_id:
+        args["course"] = filters.course_id
+    if filters.remote_only:
+        args["remote"] = "1"
+    if filters.qualification:
+        args["qual"] = filters.qualification
+    return args
+
+
+def officer_root() -> OrgUnit:
+    root = scope_root(db.session, current_user)
+    if root is None:
+        abort(403)
+    return root
+
+
+def load_unit(unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id) or abort(404)
+    check_unit_scope(current_user, unit)
+    return unit
+
+
+def breadcrumbs(unit: OrgUnit, root: OrgUnit) -> list[OrgUnit]:
+    trail = [u for u in ancestors(db.session, unit) if u.path.startswith(root.path)]
+    return [*trail, unit]
+
+
+@bp.route("/")
+@require(Permission.VIEW_REPORTS)
+def dashboard() -> str:
+    return unit_report(officer_root().id)
+
+
+@bp.route("/units/<int:unit_id>")
+@require(Permission.VIEW_REPORTS)
+def unit_report(unit_id: int) -> str:
+    root = officer_root()
+    unit = load_unit(unit_id)
+    filters = read_filters()
+    rows = queries.unit_rows(db.session, unit, filters)
+    total = queries.totals(rows)
+    months = queries.completions_by_month(db.session, unit, filters)
+    quals = queries.staff_by_qualification(db.session, unit, filters)
+    remote_total, remote_reached = queries.remote_coverage(db.session, unit, filters)
+    yearly = queries.classes_by_year(db.session, unit, filters.year)
+    chart_svgs = {
+        "by_unit": charts.bar_chart(
+            [
+                (r.name if not r.own else _("%(name)s (own staff)", name=r.name), r.completion_percent or 0)
+                for r in rows
+            ],
+            label=_("Completion by unit"),
+            suffix="%",
+            max_value=100,
+        ),
+        "by_month": charts.column_chart(
+            [str(m) for m in range(1, 13)], [(_("Completions"), months)], label=_("Completions by month")
+        ),
+        "by_qualification": charts.bar_chart(
+            [(str(QUALIFICATION_LABELS[q]), quals.get(q.value, 0)) for q in ITQualification],
+            label=_("Staff by IT qualification"),
+        ),
+        "remote": charts.bar_chart(
+            [
+                (_("Remote units reached"), remote_reached),
+                (_("Remote units not reached"), remote_total - remote_reached),
+            ],
+            label=_("Remote-unit coverage"),
+            max_value=max(remote_total, 1),
+        ),
+        "classes": charts.column_chart(
+            [str(y) for y, _c, _a in yearly],
+            [(_("Classes"), [c for _y, c, _a in yearly]), (_("Attendances"), [a for _y, _c, a in yearly])],
+            label=_("Classes and attendances per year"),
+        ),
+    }
+    return render_template(
+        "reports/dashboard.html",
+        unit=unit,
+        root=root,
+        trail=breadcrumbs(unit, root),
+        rows=rows,
+        total=total,
+        filters=filters,
+        args=filter_args(filters),
+        courses=queries.course_choices(db.session),
+        qualifications=QUALIFICATION_LABELS,
+        charts=chart_svgs,
+        remote=(remote_total, remote_reached),
+        extra_exports=[("certificates", _("Certificates"))] if queries.certificate_model() else [],
+    )
+
+
+@bp.route("/units/<int:unit_id>/people")
+@require(Permission.VIEW_REPORTS)
+def unit_people(unit_id: int) -> str:
+    root = officer_root()
+    unit = load_unit(unit_id)
+    filters = read_filters()
+    page = max(request.args.get("page", 1, type=int), 1)
+    search = (request.args.get("q") or "").strip()[:100]
+    per_page = 50
+    total, rows = queries.people_page(db.session, unit, filters, page=page, per_page=per_page, search=search)
+    pages = max((total + per_page - 1) // per_page, 1)
+    return render_template(
+        "reports/people.html",
+        unit=unit,
+        trail=breadcrumbs(unit, root),
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        q=search,
+        filters=filters,
+        args=filter_args(filters),
+        qualifications=QUALIFICATION_LABELS,
+    )
+
+
+@bp.route("/people/<int:user_id>")
+@require(Permission.VIEW_REPORTS)
+def person(user_id: int) -> str:
+    officer_root()
+    user = db.session.get(User, user_id) or abort(404)
+    check_unit_scope(current_user, user.org_unit)
+    enrollments = db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.user_id == user.id)
+        .options(joinedload(Enrollment.course))
+        .order_by(Enrollment.enrolled_at.desc())
+    ).all()
+    extras = person_extras(user)
+    return render_template(
+        "reports/person.html",
+        person=user,
+        enrollments=enrollments,
+        attendance=queries.person_attendance(db.session, user.id),
+        qualifications=QUALIFICATION_LABELS,
+        now=utcnow(),
+        **extras,
+    )
+
+
+def person_extras(user: User) -> dict[str, object]:
+    """Quiz scores and certificates, when those features are installed (one statement each)."""
+    return {
+        "certificates": queries.person_certificates(db.session, user.id),
+        "scores": queries.person_scores(db.session, user.id),
+    }
+
+
+# --- exports -----------------------------------------------------------------------------
+
+EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
+
+
+@bp.route("/units/<int:unit_id>/export/<kind>.<fmt>")
+@require(Permission.VIEW_REPORTS)
+def export(unit_id: int, kind: str, fmt: str) -> Response:
+    officer_root()
+    unit = load_unit(unit_id)
+    if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
+        abort(404)
+    if kind == "certificates" and queries.certificate_model() is None:
+        abort(404)
+    filters = read_filters()
+    header, rows, title = export_data(kind, unit, filters)
+    stamp = f"{unit.code}-{filters.year}"
+    if fmt == "csv":
+        body = exports.csv_stream(header, rows)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = exports.xlsx_stream(title, header, rows)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.{fmt}"'
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def export_data(kind: str, unit: OrgUnit, filters: Filters):
+    if kind == "units":
+        header = [
+            "Mã đơn vị", "Tên đơn vị", "Vùng sâu vùng xa", "Số cán bộ", "Được giao", "Hoàn thành",
+            "Đang học", "Quá hạn", "Chỉ tiêu", "Đạt chỉ tiêu", "% chỉ tiêu",
+        ]  # fmt: skip
+        rows = (
+            [
+                r.code,
+                r.name,
+                r.is_remote,
+                r.staff,
+                r.assigned,
+                r.completed,
+                r.in_progress,
+                r.overdue,
+                r.target,
+                r.achieved,
+                r.target_percent,
+            ]
+            for r in queries.unit_rows(db.session, unit, filters)
+        )
+        return header, rows, "Tổng hợp đơn vị"
+    if kind == "people":
+        header = [
+            "Mã đơn vị", "Đơn vị", "Họ tên", "Tên đăng nhập", "Email", "Chức danh", "Trình độ CNTT",
+            "Khoá học", "Nguồn", "Tiến độ (%)", "Hạn hoàn thành", "Ngày hoàn thành", "Quá hạn",
+        ]  # fmt: skip
+        return header, queries.people_detail_rows(db.session, unit, filters), "Chi tiết cán bộ"
+    if kind == "certificates":
+        header = ["Mã chứng chỉ", "Họ tên", "Tên đăng nhập", "Đơn vị", "Khoá học", "Ngày cấp", "Trạng thái"]
+        return header, queries.certificate_rows(db.session, unit, filters), "Chứng chỉ"
+    header = ["Lớp", "Khoá học", "Địa điểm", "Ngày học", "Họ tên", "Tên đăng nhập", "Đơn vị", "Có mặt"]
+    return header, queries.attendance_rows(db.session, unit, filters), "Điểm danh"

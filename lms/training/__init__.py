@@ -1,0 +1,29 @@
+"""Training plans: people/unit import, assignments, yearly targets, in-person classes, attendance."""
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    from lms.auth.signals import user_unit_changed
+    from lms.core.nav import register_nav
+    from lms.core.permissions import Permission
+    from lms.learning.completion import register_requirement
+    from lms.training import cli, demo, services, views
+
+    app.register_blueprint(views.bp)
+    user_unit_changed.connect(services.on_user_unit_changed)
+    register_requirement(services.attendance_requirement)
+    register_nav(app, _l("Assigned training"), "training.my_assignments", Permission.LEARN)
+    register_nav(app, _l("Training plan"), "training.assignments", Permission.MANAGE_TRAINING)
+    register_nav(app, _l("Classes"), "training.classes", Permission.MANAGE_TRAINING)
+    register_nav(app, _l("Import people"), "training.imports", Permission.MANAGE_PEOPLE)
+    app.extensions.setdefault("lms.live_fixtures", []).append(demo.live_fixture)
+    app.extensions.setdefault("lms.demo_data", []).append(demo.demo_data_hook)
+    cli.register()
+    try:  # the certificates list can be filtered by class (when that feature is installed)
+        from lms.certificates.hooks import register_holder_filter
+    except ImportError:
+        pass
+    else:
+        register_holder_filter("class", _l("Class"), services.class_members_matching)

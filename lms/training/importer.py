@@ -1,0 +1,787 @@
+"""People and unit import: CSV (UTF-8 ± BOM, UTF-16, Windows-1258) or XLSX, in bounded steps.
+
+1. ``start_import`` stores the upload as JSON lines under instance/imports/ (one
+   pass, constant memory) and checks the header.
+2. ``validate_step`` checks the next ``max_rows`` rows, records every problem
+   (row, column, code) and stages valid rows in ``training_import_rows``.
+3. ``commit_import`` writes every staged row in one transaction (bulk INSERT /
+   UPDATE by primary key), or nothing if any row had an error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from flask_babel import lazy_gettext as _l
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import delete, exists, func, insert, or_, select, union, update
+from sqlalchemy.orm import Session
+
+from lms.auth.models import ITQualification, Role, User, UserRole
+from lms.core import audit
+from lms.core.text import fold, normalise_spaces
+from lms.db import utcnow
+from lms.org.models import OrgUnit, UnitKind
+from lms.org.services import create_unit, move_unit
+from lms.training.models import ImportIssue, ImportJob, ImportKind, ImportRow, ImportStatus
+
+STEP_ROWS = 2000
+MAX_ERRORS = 5000  # stop recording after this many problems (the file is rejected anyway)
+
+# Column names (folded) accepted for each field; the first is the canonical English name.
+PEOPLE_COLUMNS = {
+    "full_name": ["full_name", "full name", "ho ten", "ho va ten", "ten"],
+    "username": ["username", "user name", "ten dang nhap", "tai khoan"],
+    "email": ["email", "e-mail", "thu dien tu"],
+    "unit_code": ["unit_code", "unit code", "ma don vi", "don vi"],
+    "job_title": ["job_title", "job title", "chuc danh", "chuc vu", "vi tri"],
+    "it_qualification": ["it_qualification", "it qualification", "trinh do cntt", "trinh do tin hoc"],
+}
+UNIT_COLUMNS = {
+    "code": ["code", "unit code", "ma", "ma don vi"],
+    "name": ["name", "ten", "ten don vi"],
+    "parent_code": ["parent_code", "parent code", "ma don vi cha", "ma cha", "don vi cha"],
+    "kind": ["kind", "loai", "cap", "loai don vi"],
+    "remote": ["remote", "vung sau vung xa", "vung sau, vung xa", "vung kho khan", "remote area"],
+}
+REQUIRED = {ImportKind.PEOPLE: ["full_name", "unit_code"], ImportKind.UNITS: ["code", "name"]}
+
+QUALIFICATION_WORDS = {
+    "thac si": ITQualification.MASTER,
+    "master": ITQualification.MASTER,
+    "dai hoc": ITQualification.BACHELOR,
+    "bachelor": ITQualification.BACHELOR,
+    "cao dang": ITQualification.COLLEGE,
+    "college": ITQualification.COLLEGE,
+    "trung cap": ITQualification.INTERMEDIATE,
+    "intermediate": ITQualification.INTERMEDIATE,
+    "": ITQualification.NONE,
+    "khong": ITQualification.NONE,
+    "chua co": ITQualification.NONE,
+    "none": ITQualification.NONE,
+}
+KIND_WORDS = {
+    "tinh": UnitKind.PROVINCE,
+    "province": UnitKind.PROVINCE,
+    "so": UnitKind.DEPARTMENT,
+    "so, ban, nganh": UnitKind.DEPARTMENT,
+    "ban": UnitKind.DEPARTMENT,
+    "department": UnitKind.DEPARTMENT,
+    "huyen": UnitKind.DISTRICT,
+    "district": UnitKind.DISTRICT,
+    "xa": UnitKind.COMMUNE,
+    "phuong": UnitKind.COMMUNE,
+    "commune": UnitKind.COMMUNE,
+    "phong": UnitKind.OFFICE,
+    "office": UnitKind.OFFICE,
+    "": UnitKind.OTHER,
+    "khac": UnitKind.OTHER,
+    "other": UnitKind.OTHER,
+}
+YES = {"co", "x", "1", "yes", "true", "y"}
+NO = {"", "khong", "0", "no", "false", "n"}
+
+# Problem codes → messages (translated when shown).
+MESSAGES = {
+    "missing_column": _l("The file has no column %(value)s."),
+    "unknown_column": _l("Unknown column %(value)s (ignored)."),
+    "required": _l("This value is required."),
+    "too_long": _l("The value is too long."),
+    "too_many_cells": _l("The row has more cells than the header."),
+    "bad_email": _l("%(value)s is not a valid e-mail address."),
+    "bad_username": _l("%(value)s is not a valid username (letters, digits, . _ - only)."),
+    "need_login": _l("Give an e-mail address or a username."),
+    "unknown_unit": _l("No unit has the code %(value)s."),
+    "unit_out_of_scope": _l("Unit %(value)s is outside your part of the organisation."),
+    "person_out_of_scope": _l("This person belongs to a unit outside your part of the organisation."),
+    "duplicate": _l("Same person as row %(value)s."),
+    "duplicate_unit": _l("Same unit code as row %(value)s."),
+    "email_taken": _l("E-mail %(value)s belongs to another person."),
+    "bad_qualification": _l("Unknown IT qualification %(value)s."),
+    "bad_kind": _l("Unknown unit kind %(value)s."),
+    "bad_remote": _l("Write có or không, not %(value)s."),
+    "unknown_parent": _l("No unit has the parent code %(value)s (parents must come first)."),
+    "parent_out_of_scope": _l("Parent unit %(value)s is outside your part of the organisation."),
+    "cycle": _l("A unit cannot be moved under itself."),
+    "empty_file": _l("The file has no rows."),
+    "unreadable": _l("The file could not be read as CSV or XLSX."),
+}
+COLUMN_LABELS = {
+    "full_name": _l("Full name"),
+    "username": _l("Username"),
+    "email": _l("E-mail"),
+    "unit_code": _l("Unit code"),
+    "job_title": _l("Job title"),
+    "it_qualification": _l("IT qualification"),
+    "code": _l("Unit code"),
+    "name": _l("Name"),
+    "parent_code": _l("Parent unit code"),
+    "kind": _l("Kind"),
+    "remote": _l("Remote area"),
+}
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USERNAME_RE = re.compile(r"^[a-z0-9._-]{2,80}$")
+
+
+def issue_message(issue: ImportIssue) -> str:
+    return str(MESSAGES.get(issue.code, issue.code)) % {"value": issue.value}
+
+
+def column_label(name: str) -> str:
+    return str(COLUMN_LABELS.get(name, name))
+
+
+# --- reading files ---------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    """BOM first; else strict UTF-8 over the whole file (streamed); else Windows-1258."""
+    with path.open("rb") as f:
+        head = f.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := f.read(1 << 16):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1258"
+    return "utf-8"
+
+
+def is_xlsx(path: Path) -> bool:
+    return zipfile.is_zipfile(path)
+
+
+def iter_rows(path: Path) -> tuple[str, Iterator[list[str]]]:
+    """(encoding, iterator of rows as lists of strings) for a CSV or XLSX file."""
+    if is_xlsx(path):
+        return "xlsx", _xlsx_rows(path)
+    encoding = detect_encoding(path)
+    return encoding, _csv_rows(path, encoding)
+
+
+def _csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
+    with path.open("r", encoding=encoding, newline="") as f:
+        sample = f.read(4096)
+        f.seek(0)
+        first = sample.splitlines()[0] if sample else ""
+        delimiter = max([",", ";", "\t"], key=first.count) if first else ","
+        yield from csv.reader(f, delimiter=delimiter)
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    with path.open("rb") as f:
+        yield from _xlsx_sheet_rows(load_workbook(f, read_only=True, data_only=True))
+
+
+def _xlsx_sheet_rows(wb: Any) -> Iterator[list[str]]:
+    try:
+        ws = wb.worksheets[0]
+        for row in ws.iter_rows(values_only=True):
+            yield [
+                "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+                for v in row
+            ]
+    finally:
+        wb.close()
+
+
+def _map_header(header: list[str], kind: str) -> tuple[list[str | None], list[str]]:
+    """Field name per column (None = ignored) and the unknown column names."""
+    columns = PEOPLE_COLUMNS if kind == ImportKind.PEOPLE else UNIT_COLUMNS
+    lookup = {alias: name for name, aliases in columns.items() for alias in aliases}
+    fields: list[str | None] = []
+    unknown = []
+    for cell in header:
+        key = fold(cell.replace("_", " ")).strip(" *:")
+        name = lookup.get(key) or lookup.get(key.replace(" ", "_"))
+        if name is None and key:
+            unknown.append(cell)
+        fields.append(name if name not in fields else None)
+    return fields, unknown
+
+
+# --- step 1: store --------------------------------------------------------------------
+
+
+def start_import(
+    session: Session,
+    *,
+    kind: str,
+    filename: str,
+    upload: IO[bytes],
+    directory: Path,
+    by: User,
+    scope: OrgUnit | None,
+    deactivate_missing: bool = False,
+) -> ImportJob:
+    """Store the upload, normalise it to JSON lines and check the header (constant memory)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    job = ImportJob(
+        kind=kind,
+        filename=filename[:255],
+        stored_path="",
+        created_by_id=by.id,
+        scope_unit_id=scope.id if scope else None,
+        deactivate_missing=deactivate_missing and kind == ImportKind.PEOPLE,
+        summary={},
+    )
+    session.add(job)
+    session.flush()
+    raw = directory / f"{job.id}.upload"
+    with raw.open("wb") as out:
+        while chunk := upload.read(1 << 16):
+            out.write(chunk)
+    normalised = directory / f"{job.id}.jsonl"
+    job.stored_path = str(normalised)
+    issues: list[dict[str, Any]] = []
+    total = 0
+    try:
+        job.encoding, rows = iter_rows(raw)
+        header = next(rows, None)
+        if header is None:
+            issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
+        else:
+            fields, _unknown = _map_header(header, kind)
+            for name in REQUIRED[kind]:
+                if name not in fields:
+                    issues.append({"row_no": 1, "column": name, "code": "missing_column", "value": name})
+            if kind == ImportKind.PEOPLE and "email" not in fields and "username" not in fields:
+                issues.append({"row_no": 1, "column": "email", "code": "missing_column", "value": "email"})
+            with normalised.open("w", encoding="utf-8") as out:
+                for row_no, row in enumerate(rows, start=2):
+                    if not any(c.strip() for c in row):
+                        continue
+                    cells = {f: row[i] for i, f in enumerate(fields) if f and i < len(row)}
+                    extra = any(c.strip() for c in row[len(fields) :])
+                    out.write(json.dumps({"n": row_no, "c": cells, "x": extra}, ensure_ascii=False) + "\n")
+                    total += 1
+            if total == 0 and not issues:
+                issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
+    except (UnicodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException):
+        issues.append({"row_no": 1, "column": "", "code": "unreadable", "value": ""})
+    finally:
+        raw.unlink(missing_ok=True)
+    job.total_rows = total
+    if issues:
+        session.execute(insert(ImportIssue), [{"job_id": job.id, **i} for i in issues])
+        job.error_count = len(issues)
+        job.status = ImportStatus.INVALID
+        job.finished_at = utcnow()
+        normalised.unlink(missing_ok=True)
+    audit.record(session, "import_started", actor_id=by.id, subject=f"import:{job.id}", kind=kind, rows=total)
+    session.flush()
+    return job
+
+
+def _read_chunk(job: ImportJob, max_rows: int) -> tuple[list[dict[str, Any]], int]:
+    rows = []
+    with open(job.stored_path, "rb") as f:
+        f.seek(job.offset)
+        for _ in range(max_rows):
+            line = f.readline()
+            if not line:
+                break
+            rows.append(json.loads(line))
+        return rows, f.tell()
+
+
+# --- step 2: validate ------------------------------------------------------------------
+
+
+class _Issues:
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row_no: int, column: str, code: str, value: str = "") -> None:
+        self.rows.append(
+            {"job_id": self.job.id, "row_no": row_no, "column": column, "code": code, "value": value[:200]}
+        )
+
+
+def _clean(value: str | None) -> str:
+    return normalise_spaces(value or "")
+
+
+def _units_by_code(session: Session, codes: set[str]) -> dict[str, OrgUnit]:
+    if not codes:
+        return {}
+    return {
+        u.code.lower(): u for u in session.scalars(select(OrgUnit).where(func.lower(OrgUnit.code).in_(codes)))
+    }
+
+
+def validate_step(session: Session, job: ImportJob, *, max_rows: int = STEP_ROWS) -> None:
+    """Validate and stage the next rows; a fixed number of statements per step."""
+    if job.status != ImportStatus.VALIDATING:
+        return
+    rows, new_offset = _read_chunk(job, max_rows)
+    scope = session.get(OrgUnit, job.scope_unit_id) if job.scope_unit_id else None
+    issues = _Issues(job)
+    if job.kind == ImportKind.PEOPLE:
+        staged = _validate_people(session, job, rows, scope, issues)
+    else:
+        staged = _validate_units(session, job, rows, scope, issues)
+    if staged:
+        session.execute(insert(ImportRow), staged)
+    if issues.rows and job.error_count < MAX_ERRORS:
+        session.execute(insert(ImportIssue), issues.rows[: MAX_ERRORS - job.error_count])
+    job.error_count += len(issues.rows)
+    job.processed_rows += len(rows)
+    job.offset = new_offset
+    if len(rows) < max_rows or job.processed_rows >= job.total_rows:
+        job.status = ImportStatus.READY if job.error_count == 0 else ImportStatus.INVALID
+        if job.status == ImportStatus.INVALID:
+            job.finished_at = utcnow()
+            # Nothing will be written: drop the staged rows and the stored file now.
+            session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+            Path(job.stored_path).unlink(missing_ok=True)
+    session.flush()
+
+
+def _validate_people(
+    session: Session, job: ImportJob, rows: list[dict[str, Any]], scope: OrgUnit | None, issues: _Issues
+) -> list[dict[str, Any]]:
+    parsed = []
+    for r in rows:
+        n, c = r["n"], r["c"]
+        if r.get("x"):
+            issues.add(n, "", "too_many_cells")
+        full_name = _clean(c.get("full_name"))
+        email = _clean(c.get("email")).lower()
+        username = _clean(c.get("username")).lower()
+        unit_code = _clean(c.get("unit_code")).lower()
+        job_title = _clean(c.get("job_title"))
+        qual_raw = _clean(c.get("it_qualification"))
+        ok = True
+        if not full_name:
+            issues.add(n, "full_name", "required")
+            ok = False
+        elif len(full_name) > 200:
+            issues.add(n, "full_name", "too_long")
+            ok = False
+        if email and not EMAIL_RE.match(email):
+            issues.add(n, "email", "bad_email", email)
+            ok = False
+        if username and not USERNAME_RE.match(username):
+            issues.add(n, "username", "bad_username", username)
+            ok = False
+        if not email and not username:
+            issues.add(n, "email", "need_login")
+            ok = False
+        if not unit_code:
+            issues.add(n, "unit_code", "required")
+            ok = False
+        if len(job_title) > 200:
+            issues.add(n, "job_title", "too_long")
+            ok = False
+        qual = QUALIFICATION_WORDS.get(fold(qual_raw))
+        if qual is None and qual_raw.lower() in set(ITQualification):
+            qual = ITQualification(qual_raw.lower())
+        if qual is None:
+            issues.add(n, "it_qualification", "bad_qualification", qual_raw)
+            ok = False
+        parsed.append(
+            {
+                "n": n,
+                "ok": ok,
+                "full_name": full_name,
+                "email": email,
+                "username": username or email,
+                "login_given": bool(username),
+                "unit_code": unit_code,
+                "job_title": job_title,
+                "it_qualification": str(qual or ""),
+            }
+        )
+    units = _units_by_code(session, {p["unit_code"] for p in parsed if p["unit_code"]})
+    keys = {p["username"] for p in parsed if p["username"]}
+    emails = {p["email"] for p in parsed if p["email"]}
+    # Earlier rows of the same file (staged by previous steps) with the same username or e-mail.
+    seen: dict[str, int] = {}
+    if keys or emails:
+        for row_no, key, email in session.execute(
+            select(ImportRow.row_no, ImportRow.key, ImportRow.email).where(
+                ImportRow.job_id == job.id, or_(ImportRow.key.in_(keys), ImportRow.email.in_(emails))
+            )
+        ):
+            seen.setdefault("u:" + key, row_no)
+            if email:
+                seen.setdefault("e:" + email, row_no)
+    existing_by_username: dict[str, tuple[int, str]] = {}
+    existing_by_email: dict[str, tuple[int, str]] = {}
+    if keys or emails:
+        for uid, uname, uemail, upath in session.execute(
+            select(User.id, User.username, User.email, OrgUnit.path)
+            .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .where(or_(func.lower(User.username).in_(keys), func.lower(User.email).in_(emails | keys)))
+        ):
+            existing_by_username[uname.lower()] = (uid, upath or "")
+            if uemail:
+                existing_by_email[uemail.lower()] = (uid, upath or "")
+    staged = []
+    for p in parsed:
+        n = p["n"]
+        unit = units.get(p["unit_code"]) if p["unit_code"] else None
+        if p["unit_code"] and unit is None:
+            issues.add(n, "unit_code", "unknown_unit", p["unit_code"].upper())
+            p["ok"] = False
+        elif unit is not None and scope is not None and not unit.path.startswith(scope.path):
+            issues.add(n, "unit_code", "unit_out_of_scope", unit.code)
+            p["ok"] = False
+        dup = seen.get("u:" + p["username"]) or (seen.get("e:" + p["email"]) if p["email"] else None)
+        if dup:
+            issues.add(n, "email" if p["email"] else "username", "duplicate", str(dup))
+            p["ok"] = False
+        # Match an existing person by e-mail or username; both must point to the same person.
+        by_name = existing_by_username.get(p["username"]) if p["login_given"] or not p["email"] else None
+        by_email = existing_by_email.get(p["email"]) if p["email"] else None
+        if by_name is None and p["email"]:
+            by_name = existing_by_username.get(p["email"])
+        match = by_email or by_name
+        if by_email and by_name and by_email[0] != by_name[0]:
+            issues.add(n, "email", "email_taken", p["email"])
+            p["ok"] = False
+        if match and scope is not None and not match[1].startswith(scope.path):
+            issues.add(n, "email" if p["email"] else "username", "person_out_of_scope")
+            p["ok"] = False
+        if p["username"]:
+            seen.setdefault("u:" + p["username"], n)
+        if p["email"]:
+            seen.setdefault("e:" + p["email"], n)
+        if p["ok"] and unit is not None:
+            staged.append(
+                {
+                    "job_id": job.id,
+                    "row_no": n,
+                    "key": p["username"],
+                    "email": p["email"],
+                    "user_id": match[0] if match else None,
+                    "data": {
+                        "full_name": p["full_name"],
+                        "email": p["email"] or None,
+                        "unit_id": unit.id,
+                        "job_title": p["job_title"],
+                        "it_qualification": p["it_qualification"],
+                    },
+                }
+            )
+    return staged
+
+
+def _validate_units(
+    session: Session, job: ImportJob, rows: list[dict[str, Any]], scope: OrgUnit | None, issues: _Issues
+) -> list[dict[str, Any]]:
+    codes = set()
+    for r in rows:
+        codes.add(_clean(r["c"].get("code")).lower())
+        codes.add(_clean(r["c"].get("parent_code")).lower())
+    codes.discard("")
+    units = _units_by_code(session, codes)
+    earlier = dict(
+        session.execute(select(ImportRow.key, ImportRow.row_no).where(ImportRow.job_id == job.id)).all()
+    )
+    staged = []
+    for r in rows:
+        n, c = r["n"], r["c"]
+        ok = True
+        if r.get("x"):
+            issues.add(n, "", "too_many_cells")
+        code = _clean(c.get("code"))
+        name = _clean(c.get("name"))
+        parent_code = _clean(c.get("parent_code"))
+        kind_raw = _clean(c.get("kind"))
+        remote_raw = _clean(c.get("remote"))
+        if not code:
+            issues.add(n, "code", "required")
+            ok = False
+        elif len(code) > 40:
+            issues.add(n, "code", "too_long")
+            ok = False
+        if not name:
+            issues.add(n, "name", "required")
+            ok = False
+        elif len(name) > 255:
+            issues.add(n, "name", "too_long")
+            ok = False
+        kind = KIND_WORDS.get(fold(kind_raw))
+        if kind is None and kind_raw.lower() in set(UnitKind):
+            kind = UnitKind(kind_raw.lower())
+        if kind is None:
+            issues.add(n, "kind", "bad_kind", kind_raw)
+            ok = False
+        remote_key = fold(remote_raw)
+        if remote_key not in YES | NO:
+            issues.add(n, "remote", "bad_remote", remote_raw)
+            ok = False
+        key = code.lower()
+        if key and key in earlier:
+            issues.add(n, "code", "duplicate_unit", str(earlier[key]))
+            ok = False
+        existing = units.get(key)
+        if (
+            existing is not None
+            and scope is not None
+            and (not existing.path.startswith(scope.path) or existing.id == scope.id)
+        ):
+            issues.add(n, "code", "unit_out_of_scope", existing.code)
+            ok = False
+        parent = units.get(parent_code.lower()) if parent_code else None
+        if parent_code and parent is None and parent_code.lower() not in earlier:
+            issues.add(n, "parent_code", "unknown_parent", parent_code)
+            ok = False
+        if parent is not None and scope is not None and not parent.path.startswith(scope.path):
+            issues.add(n, "parent_code", "parent_out_of_scope", parent.code)
+            ok = False
+        if not parent_code and scope is not None:
+            issues.add(n, "parent_code", "required")
+            ok = False
+        if existing is not None and parent is not None and parent.path.startswith(existing.path):
+            issues.add(n, "parent_code", "cycle")
+            ok = False
+        if key:
+            earlier.setdefault(key, n)
+        if ok:
+            staged.append(
+                {
+                    "job_id": job.id,
+                    "row_no": n,
+                    "key": key,
+                    "email": "",
+                    "user_id": existing.id if existing else None,
+                    "data": {
+                        "code": code,
+                        "name": name,
+                        "parent_code": parent_code.lower(),
+                        "kind": str(kind),
+                        "remote": remote_key in YES,
+                    },
+                }
+            )
+    return staged
+
+
+# --- step 3: commit --------------------------------------------------------------------
+
+
+def commit_import(
+    session: Session, job: ImportJob, *, by: User, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Write every staged row (one transaction: the caller commits or rolls back)."""
+    if job.status != ImportStatus.READY:
+        raise ValueError("only a validated import without errors can be committed")
+    if job.kind == ImportKind.PEOPLE:
+        summary = _commit_people(session, job, by, progress)
+    else:
+        summary = _commit_units(session, job, by, progress)
+    job.status = ImportStatus.DONE
+    job.finished_at = utcnow()
+    job.summary = summary
+    session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+    Path(job.stored_path).unlink(missing_ok=True)
+    audit.record(session, "import_committed", actor_id=by.id, subject=f"import:{job.id}", **summary)
+    session.flush()
+    return summary
+
+
+def _staged_chunks(session: Session, job: ImportJob, size: int = 1000) -> Iterator[list[ImportRow]]:
+    last = 0
+    while True:
+        chunk = list(
+            session.scalars(
+                select(ImportRow)
+                .where(ImportRow.job_id == job.id, ImportRow.row_no > last)
+                .order_by(ImportRow.row_no)
+                .limit(size)
+            )
+        )
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1].row_no
+        for row in chunk:  # keep the identity map small: bounded memory
+            session.expunge(row)
+
+
+def _commit_people(
+    session: Session, job: ImportJob, by: User, progress: Callable[[int], None] | None
+) -> dict[str, int]:
+    from lms.training.services import give_open_assignments_bulk
+
+    created = updated = 0
+    now = utcnow()
+    for chunk in _staged_chunks(session, job):
+        new = [r for r in chunk if r.user_id is None]
+        old = [r for r in chunk if r.user_id is not None]
+        if new:
+            ids = session.scalars(
+                insert(User).returning(User.id),
+                [
+                    {
+                        "username": r.key,
+                        "email": r.data["email"],
+                        "full_name": r.data["full_name"],
+                        "org_unit_id": r.data["unit_id"],
+                        "job_title": r.data["job_title"],
+                        "it_qualification": r.data["it_qualification"],
+                        "password_hash": "",
+                        "is_active": True,
+                        "locale": "vi",
+                        "session_version": 1,
+                        "created_at": now,
+                    }
+                    for r in new
+                ],
+            ).all()
+            session.execute(insert(UserRole), [{"user_id": uid, "role": Role.LEARNER.value} for uid in ids])
+            created += len(new)
+        if old:
+            session.execute(
+                update(User),
+                [
+                    {
+                        "id": r.user_id,
+                        "full_name": r.data["full_name"],
+                        "org_unit_id": r.data["unit_id"],
+                        "job_title": r.data["job_title"],
+                        "it_qualification": r.data["it_qualification"],
+                        "is_active": True,
+                        **({"email": r.data["email"]} if r.data["email"] else {}),
+                    }
+                    for r in old
+                ],
+            )
+            updated += len(old)
+        if progress:
+            progress(len(chunk))
+    imported = union(
+        select(ImportRow.user_id).where(ImportRow.job_id == job.id, ImportRow.user_id.is_not(None)),
+        select(User.id).where(
+            User.username.in_(
+                select(ImportRow.key).where(ImportRow.job_id == job.id, ImportRow.user_id.is_(None))
+            )
+        ),
+    )
+    imported_ids = select(imported.subquery().c[0])
+    deactivated = 0
+    if job.deactivate_missing:
+        scope = session.get(OrgUnit, job.scope_unit_id) if job.scope_unit_id else None
+        in_scope = select(OrgUnit.id)
+        if scope is not None:
+            in_scope = in_scope.where(OrgUnit.path.startswith(scope.path, autoescape=True))
+        staff = select(UserRole.user_id).where(
+            UserRole.role.in_([Role.ADMIN.value, Role.HR.value, Role.TRAINER.value])
+        )
+        deactivated = (
+            session.execute(
+                update(User)
+                .where(
+                    User.is_active.is_(True),
+                    User.org_unit_id.in_(in_scope),
+                    User.id.not_in(imported_ids),
+                    User.id.not_in(staff),
+                    User.id != by.id,
+                )
+                .values(is_active=False, session_version=User.session_version + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            or 0
+        )
+    # New joiners and movers get their units' open assignments (set-based, not per person).
+    give_open_assignments_bulk(session, imported_ids)
+    session.expire_all()
+    return {"created": created, "updated": updated, "deactivated": deactivated}
+
+
+def _commit_units(
+    session: Session, job: ImportJob, by: User, progress: Callable[[int], None] | None
+) -> dict[str, int]:
+    created = updated = 0
+    by_code = {u.code.lower(): u for u in session.scalars(select(OrgUnit))}
+    for chunk in _staged_chunks(session, job):
+        for r in chunk:
+            d = r.data
+            parent = by_code.get(d["parent_code"]) if d["parent_code"] else None
+            unit = by_code.get(r.key)
+            if unit is None:
+                unit = create_unit(
+                    session,
+                    code=d["code"],
+                    name=d["name"],
+                    kind=d["kind"],
+                    parent=parent,
+                    is_remote=d["remote"],
+                )
+                by_code[r.key] = unit
+                created += 1
+            else:
+                unit.name, unit.kind, unit.is_remote = d["name"], d["kind"], d["remote"]
+                if unit.parent_id != (parent.id if parent else None):
+                    move_unit(session, unit, parent)
+                    by_code = {u.code.lower(): u for u in session.scalars(select(OrgUnit))}
+                updated += 1
+        session.flush()
+        if progress:
+            progress(len(chunk))
+    return {"created": created, "updated": updated, "deactivated": 0}
+
+
+def job_in_scope(job: ImportJob, user: User) -> bool:
+    """The officer who may see an import job: admin, or the same scope subtree."""
+    if user.has_role(Role.ADMIN):
+        return True
+    return job.created_by_id == user.id or (
+        job.scope_unit_id is not None and job.scope_unit_id == user.scope_unit_id
+    )
+
+
+def people_exist(session: Session) -> bool:
+    return bool(session.scalar(select(exists().where(User.id.is_not(None)))))
+
+
+def read_attendance_csv(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of an attendance CSV (username or email, date, present) with their row numbers."""
+    data = upload.read()
+    try:
+        text = (
+            data.decode("utf-16")
+            if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+            else data.decode("utf-8-sig")
+        )
+    except UnicodeDecodeError:
+        text = data.decode("cp1258")
+    first = text.splitlines()[0] if text else ""
+    delimiter = max([",", ";", "\t"], key=first.count) if first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [fold(h.replace("_", " ")) for h in next(reader, [])]
+    aliases = {
+        "login": {"username", "ten dang nhap", "email", "e-mail", "tai khoan"},
+        "date": {"date", "ngay", "session date", "buoi"},
+        "present": {"present", "co mat", "diem danh", "attended"},
+    }
+    idx = {
+        name: next((i for i, h in enumerate(header) if h in names), None) for name, names in aliases.items()
+    }
+    for row_no, row in enumerate(reader, start=2):
+        if not any(c.strip() for c in row):
+            continue
+        yield (
+            row_no,
+            {name: (row[i].strip() if i is not None and i < len(row) else "") for name, i in idx.items()},
+        )
