@@ -60,6 +60,7 @@ def update() -> None:
             "--omit-header",
             "--ignore-obsolete",
         )
+        fix_header(po_path, lang)
         if lang == "en":
             po = polib.pofile(str(po_path))
             for entry in po:
@@ -74,6 +75,29 @@ def update() -> None:
         print(f"  [{lang}] {msgid}")
 
 
+HEADER = {
+    "Project-Id-Version": "lms",
+    "MIME-Version": "1.0",
+    "Content-Type": "text/plain; charset=UTF-8",
+    "Content-Transfer-Encoding": "8bit",
+}
+PLURALS = {"vi": "nplurals=1; plural=0;", "en": "nplurals=2; plural=(n != 1);"}
+
+
+def fix_header(po_path: Path, lang: str) -> None:
+    """Give the catalogue a complete, non-fuzzy header.
+
+    A header marked fuzzy (or lost in a merge) makes pybabel skip the whole
+    catalogue when compiling, and the site silently falls back to English.
+    """
+    import polib
+
+    po = polib.pofile(str(po_path))
+    po.metadata = {**HEADER, "Language": lang, "Plural-Forms": PLURALS[lang]}
+    po.metadata_is_fuzzy = False
+    po.save()
+
+
 def compile_() -> None:
     pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
 
@@ -86,6 +110,9 @@ def check(quiet: bool = False) -> list[tuple[str, str]]:
     missing: list[tuple[str, str]] = []
     for lang in LANGS:
         po_path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+        header = polib.pofile(str(po_path))
+        if header.metadata_is_fuzzy or "charset=UTF-8" not in header.metadata.get("Content-Type", ""):
+            missing.append((lang, "<catalogue header missing or fuzzy: run scripts/i18n.py update>"))
         translated = {
             e.msgid
             for e in polib.pofile(str(po_path))

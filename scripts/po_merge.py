@@ -27,6 +27,7 @@ def merge(_base: str, ours: str, theirs: str) -> None:
         entries[key] = e
     out = polib.POFile(wrapwidth=76)
     out.metadata = a.metadata or b.metadata
+    out.metadata_is_fuzzy = False  # a fuzzy header makes pybabel skip the whole catalogue
     for key in sorted(entries, key=lambda k: (k[0] or "", k[1])):
         out.append(entries[key])
     out.save(ours)

@@ -17,26 +17,10 @@ from sqlalchemy import JSON, Boolean, Integer, Numeric, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, CourseAuthor
 from lms.db import Base, created_at, fk, intpk, utcnow
 
-
-class CourseAuthor(Base):
-    """A trainer allowed to edit and publish a course."""
-
-    __tablename__ = "course_authors"
-    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
-
-    id: Mapped[intpk]
-    course_id: Mapped[int] = fk("courses.id")
-    user_id: Mapped[int] = fk("users.id")
-    added_by_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL")
-    created_at: Mapped[created_at]
-
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
-
-    def __repr__(self) -> str:
-        return f"<CourseAuthor course={self.course_id} user={self.user_id}>"
+__all__ = ["CourseAuthor"]  # lives in lms.catalog.models (quizzes checks authorship too)
 
 
 class CourseDraft(Base):

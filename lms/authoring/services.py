@@ -28,6 +28,7 @@ from lms.authoring.models import (
     DraftModule,
     DraftQuiz,
 )
+from lms.catalog import authors
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -64,23 +65,12 @@ COURSE_FIELDS = (
 
 
 def is_author(session: Session, user: User, course: Course) -> bool:
-    return (
-        session.scalar(
-            select(CourseAuthor.id).where(
-                CourseAuthor.course_id == course.id, CourseAuthor.user_id == user.id
-            )
-        )
-        is not None
-    )
+    return authors.is_author(session, user, course)
 
 
 def can_edit(session: Session, user: Any, course: Course) -> bool:
-    """Admins, and trainers listed as the course's authors."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.has_role(Role.ADMIN):
-        return True
-    return user.has_role(Role.TRAINER) and is_author(session, user, course)
+    """Admins, and trainers listed as the course's authors (see lms.catalog.authors)."""
+    return authors.can_manage(session, user, course)
 
 
 def editable_courses(session: Session, user: User) -> list[Course]:

@@ -330,7 +330,7 @@ def parse_course(course_dir: Path, errors: ImportErrors) -> ParsedCourse | None:
 
     if meta is None or len(errors.problems) != n_before:
         return None
-    content_hash = _content_hash(meta, modules, assets, part_files)
+    content_hash = _content_hash(meta, modules, assets, _parts_fingerprint(parts, part_files))
     return ParsedCourse(course_dir, rel, meta, modules, assets, parts, content_hash, part_files)
 
 
@@ -504,11 +504,32 @@ def _render_lesson(
     return render_markdown(lesson.body, rewrite_url=rewrite)
 
 
+def _parts_fingerprint(parts: dict[str, Any], part_files: dict[str, Any]) -> dict[str, Any]:
+    """What of the course parts goes into the content hash.
+
+    A part that offers ``fingerprint(parsed)`` is hashed by its normalised parsed
+    content, so that a file written with or without keys at their default value
+    hashes the same; if any registered part lacks it, the part files' parsed YAML
+    is hashed as well (formatting-independent, but not default-independent).
+    """
+    data: dict[str, Any] = {}
+    raw_needed = False
+    for part in registered_parts():
+        fingerprint = getattr(part, "fingerprint", None)
+        if fingerprint is None:
+            raw_needed = True
+        else:
+            data[part.name] = fingerprint(parts[part.name])
+    if raw_needed:
+        data["files"] = part_files
+    return data
+
+
 def _content_hash(
     meta: dict[str, Any],
     modules: list[ParsedModule],
     assets: dict[str, ParsedAsset],
-    part_files: dict[str, Any],
+    parts: dict[str, Any],
 ) -> str:
     data = {
         "meta": {k: v for k, v in meta.items() if k not in {"version", "status"}},
@@ -534,7 +555,7 @@ def _content_hash(
             for m in modules
         ],
         "assets": {p: a.sha256 for p, a in sorted(assets.items())},
-        "parts": part_files,
+        "parts": parts,
     }
     return hashlib.sha256(_canonical(data).encode()).hexdigest()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, created_at, fk, intpk, utcnow
+
+if TYPE_CHECKING:
+    from lms.auth.models import User
 
 
 class CourseStatus(StrEnum):
@@ -159,3 +163,23 @@ class CourseVersion(Base):
     source: Mapped[str] = mapped_column(String(20), default="import")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     changes: Mapped[str] = mapped_column(Text, default="")
+
+
+class CourseAuthor(Base):
+    """A trainer allowed to edit and publish a course, and to see its quiz statistics.
+
+    Managed by lms.authoring; checked through lms.catalog.authors."""
+
+    __tablename__ = "course_authors"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = fk("courses.id")
+    user_id: Mapped[int] = fk("users.id")
+    added_by_id: Mapped[int | None] = fk("users.id", ondelete="SET NULL")
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship("User", foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<CourseAuthor course={self.course_id} user={self.user_id}>"

@@ -70,6 +70,11 @@ class CoursePart(Protocol):
     def export(self, session: Session, course: Course, course_dir: Path) -> None:
         """Write this part's files into course_dir (the reverse of parse + load)."""
 
+    # Optional: ``fingerprint(parsed) -> Any`` returns JSON-serialisable, normalised
+    # content (defaults filled in, no file paths or line numbers) so that equivalent
+    # files give the same course content hash. Parts without it are hashed by the
+    # parsed YAML of their files.
+
 
 _parts: dict[str, CoursePart] = {}
 

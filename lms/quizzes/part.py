@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -397,6 +397,25 @@ class QuizzesPart:
                         f"pools[{i}].draw",
                         f"tag {pool['tag']!r} has {have} questions in the course, fewer than draw {pool['draw']}",
                     )
+
+    @staticmethod
+    def fingerprint(parsed: ParsedQuizzes) -> list[dict[str, Any]]:
+        """Normalised content of the quiz files (defaults filled, no paths or lines)."""
+        return [
+            {
+                "key": spec.key,
+                "title": spec.title,
+                "pass_mark": spec.pass_mark,
+                "settings": {
+                    **spec.settings,
+                    "closes_at": spec.settings["closes_at"].isoformat()
+                    if spec.settings["closes_at"] is not None
+                    else None,
+                },
+                "questions": [asdict(q) for q in spec.questions],
+            }
+            for spec in sorted(parsed.quizzes, key=lambda s: s.key)
+        ]
 
     def load(
         self, session: Session, course: Course, parsed: ParsedQuizzes, modules: dict[str, Module]

@@ -862,6 +862,26 @@ class QuestionStats:
     discrimination: float | None = None  # corrected item-total correlation, −1–1
     # (option html or "true"/"false", times chosen, is the key)
     choices: list[tuple[str, int, bool]] = field(default_factory=list)
+    # matching: one row per pair (left html, right html); ordering: one per item in the
+    # correct order (position from 1, item html) — with how often it was right, of the
+    # answered responses
+    part_kind: str = ""  # "pair" or "position"
+    parts: list[PartStat] = field(default_factory=list)
+
+
+@dataclass
+class PartStat:
+    """How often one pair of a matching question / one position of an ordering question was right."""
+
+    label_html: str  # pair: the left side; position: the item that belongs there
+    answer_html: str  # pair: the right side; position: "" (the number is ``position``)
+    position: int  # 1-based
+    right: int
+    answered: int
+
+    @property
+    def share(self) -> float | None:
+        return self.right / self.answered if self.answered else None
 
 
 def _pearson(xs: list[float], ys: list[float]) -> float | None:
@@ -900,6 +920,8 @@ def question_stats(session: Session, quiz: Quiz) -> list[QuestionStats]:
     }
     per_q: dict[int, list[tuple[float, float]]] = {}
     counts: dict[int, dict[Any, int]] = {}
+    # matching / ordering: per question, [times answered, times right at each index]
+    part_counts: dict[int, list[Any]] = {}
     for attempt in attempts:
         total = attempt.score or 0.0
         for entry in attempt.snapshot:
@@ -913,6 +935,12 @@ def question_stats(session: Session, quiz: Quiz) -> list[QuestionStats]:
                 values = row.response if entry["kind"] == "multiple" else [row.response]
                 for v in values if entry["kind"] in ("single", "multiple", "true_false") else []:
                     c[v] = c.get(v, 0) + 1
+                if entry["kind"] in ("matching", "ordering") and isinstance(row.response, list):
+                    pc = part_counts.setdefault(qid, [0, {}])
+                    pc[0] += 1
+                    for i, v in enumerate(row.response):
+                        if v == i:
+                            pc[1][i] = pc[1].get(i, 0) + 1
     own = [q.id for q in quiz.questions]
     order = own + [qid for qid in per_q if qid not in own]
     result = []
@@ -934,6 +962,20 @@ def question_stats(session: Session, quiz: Quiz) -> list[QuestionStats]:
                 ("true", c.get(True, 0), answer is True),
                 ("false", c.get(False, 0), answer is False),
             ]
+        elif q.kind in ("matching", "ordering"):
+            answered, right = part_counts.get(qid, [0, {}])
+            if q.kind == "matching":
+                stats.part_kind = "pair"
+                stats.parts = [
+                    PartStat(p["left_html"], p["right_html"], i + 1, right.get(i, 0), answered)
+                    for i, p in enumerate(q.data["pairs"])
+                ]
+            else:
+                stats.part_kind = "position"
+                stats.parts = [
+                    PartStat(html, "", i + 1, right.get(i, 0), answered)
+                    for i, html in enumerate(q.data["items_html"])
+                ]
         result.append(stats)
     return result
 

@@ -22,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth.models import User
+from lms.catalog.authors import can_manage, managed_course_ids
 from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
@@ -51,6 +52,12 @@ def _load_attempt(attempt_id: int) -> Attempt:
     if attempt is None or attempt.user_id != current_user.id:
         abort(404)
     return attempt
+
+
+def _check_manager(course: Course) -> None:
+    """Trainer pages of a quiz are for the course's authors and admins (others 403)."""
+    if not can_manage(db.session, current_user, course):
+        abort(403)
 
 
 def _pages(attempt: Attempt) -> list[list[dict[str, Any]]]:
@@ -351,10 +358,11 @@ def result(attempt_id: int) -> Any:
 @bp.route("/manage")
 @require(Permission.VIEW_QUESTION_STATS)
 def manage() -> str:
+    """Quizzes of the courses the trainer authors (every course for admins)."""
     quizzes = db.session.scalars(
         select(Quiz)
         .join(Course, Course.id == Quiz.course_id)
-        .where(Quiz.active.is_(True))
+        .where(Quiz.active.is_(True), Quiz.course_id.in_(managed_course_ids(db.session, current_user)))
         .order_by(Course.title, Quiz.key)
     ).all()
     counts = {q.id: services.attempt_counts(db.session, q) for q in quizzes}
@@ -367,6 +375,7 @@ def stats(quiz_id: int) -> str:
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:
         abort(404)
+    _check_manager(quiz.course)
     return render_template(
         "quizzes/stats.html",
         quiz=quiz,
@@ -382,6 +391,7 @@ def attempts(quiz_id: int) -> str:
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:
         abort(404)
+    _check_manager(quiz.course)
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = 50
     rows = db.session.execute(
@@ -404,6 +414,7 @@ def inspect(attempt_id: int) -> str:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         abort(404)
+    _check_manager(attempt.quiz.course)
     answers = {
         a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
     }
@@ -426,6 +437,7 @@ def stats_csv(quiz_id: int) -> Response:
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:
         abort(404)
+    _check_manager(quiz.course)
     header = [
         "question_id",
         "kind",
@@ -434,10 +446,20 @@ def stats_csv(quiz_id: int) -> Response:
         "facility",
         "discrimination",
         "choices (* = correct)",
+        "pairs / positions right (right/answered)",
     ]
     rows = [header]
     for s in services.question_stats(db.session, quiz):
         choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
+        parts = "; ".join(
+            (
+                f"{plain_text(p.label_html)} → {plain_text(p.answer_html)}"
+                if s.part_kind == "pair"
+                else f"{p.position}. {plain_text(p.label_html)}"
+            )
+            + f": {p.right}/{p.answered}"
+            for p in s.parts
+        )
         rows.append(
             [
                 s.key,
@@ -447,6 +469,7 @@ def stats_csv(quiz_id: int) -> Response:
                 "" if s.facility is None else f"{s.facility:.3f}",
                 "" if s.discrimination is None else f"{s.discrimination:.3f}",
                 choices,
+                parts,
             ]
         )
     return csv_response(f"quiz-{quiz.course.slug}-{quiz.key}-stats.csv", rows)
@@ -458,6 +481,7 @@ def regrade(question_id: int) -> Response:
     question = db.session.get(Question, question_id)
     if question is None:
         abort(404)
+    _check_manager(db.session.get(Course, question.course_id))
     count = services.regrade_question(db.session, question, by=current_user)
     db.session.commit()
     flash(_("%(n)d attempts were regraded.", n=count), "success")

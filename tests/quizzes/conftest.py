@@ -66,3 +66,14 @@ def answer_fields(entry: dict[str, Any], *, correct: bool = True) -> dict[str, l
             ranks = [len(order) - r + 1 for r in ranks]
         return {f"{name}_{pos}": [str(r)] for pos, r in enumerate(ranks)}
     raise AssertionError(kind)
+
+
+@pytest.fixture
+def author(session: Any, make_user: Any, course: Any) -> Any:
+    """A trainer listed as an author of the fixture course."""
+    from lms.catalog.models import CourseAuthor
+
+    user = make_user("trainer")
+    session.add(CourseAuthor(course_id=course.id, user_id=user.id))
+    session.flush()
+    return user

@@ -224,16 +224,34 @@ def test_draft_course_quiz_is_404_for_learners(session, login_as, learner, cours
 
 
 @pytest.mark.parametrize(
-    ("role", "status"), [("learner", 403), ("hr", 403), ("trainer", 200), ("admin", 200)]
+    ("role", "status"),
+    [("learner", 403), ("hr", 403), ("trainer", 403), ("author", 200), ("admin", 200)],
 )
-def test_statistics_permissions(login_as, make_user, m1, role, status):
-    client = login_as(make_user(role))
+def test_trainer_pages_are_for_the_course_authors_and_admins(
+    session, login_as, make_user, author, learner, m1, role, status
+):
+    from lms.quizzes import services
+
+    attempt = services.start_attempt(session, m1, learner)
+    user = author if role == "author" else make_user(role)
+    client = login_as(user)
     assert client.get(f"/quizzes/{m1.id}/stats").status_code == status
     assert client.get(f"/quizzes/{m1.id}/stats.csv").status_code == status
-    assert client.get("/quizzes/manage").status_code == status
+    assert client.get(f"/quizzes/{m1.id}/attempts").status_code == status
+    assert client.get(f"/quizzes/attempt/{attempt.id}/inspect").status_code == status
+    q = m1.questions[0]
+    regrade = client.post(f"/quizzes/question/{q.id}/regrade", data={"quiz_id": m1.id})
+    assert regrade.status_code == (302 if status == 200 else 403)
+    manage = client.get("/quizzes/manage")
+    if role in ("learner", "hr"):
+        assert manage.status_code == 403
+    else:
+        # every trainer has the list, but it shows only the quizzes of courses they author
+        assert manage.status_code == 200
+        assert (f"/quizzes/{m1.id}/stats" in manage.get_data(as_text=True)) == (status == 200)
 
 
-def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, m1):
+def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, author, m1):
     from lms.quizzes import services
 
     for correct in (True, True, False):
@@ -244,7 +262,7 @@ def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, m1
                 session, attempt, e["question_id"], answer_fields(e, correct=correct), seq, base=seq - 1
             )
         services.submit_attempt(session, attempt)
-    client = login_as(make_user("trainer"))
+    client = login_as(author)
     html = client.get(f"/quizzes/{m1.id}/stats").get_data(as_text=True)
     assert "hash-1" in html
     assert "0.67" in html  # facility of every question: 2 of 3 right
@@ -330,13 +348,13 @@ def test_no_response_of_an_attempt_leaks_the_key(session, login_as, learner, cou
         assert "GIAITHICH" in result
 
 
-def test_trainers_can_inspect_attempts_with_save_times(session, login_as, make_user, learner, m1):
+def test_authors_can_inspect_attempts_with_save_times(session, login_as, author, learner, m1):
     from lms.quizzes import services
 
     attempt = services.start_attempt(session, m1, learner)
     e = attempt.snapshot[0]
     services.save_answer(session, attempt, e["question_id"], answer_fields(e), 1, base=0)
-    trainer = login_as(make_user("trainer"))
+    trainer = login_as(author)
     listing = trainer.get(f"/quizzes/{m1.id}/attempts").get_data(as_text=True)
     assert learner.full_name in listing
     assert f"/quizzes/attempt/{attempt.id}/inspect" in listing
@@ -349,7 +367,7 @@ def test_trainers_can_inspect_attempts_with_save_times(session, login_as, make_u
     assert learner_client.get(f"/quizzes/{m1.id}/attempts").status_code == 403
 
 
-def test_statistics_csv_cannot_carry_a_formula(session, login_as, make_user, m1):
+def test_statistics_csv_cannot_carry_a_formula(session, login_as, author, m1):
     """A prompt that starts like a formula stays text when a trainer opens the CSV in Excel."""
     import csv
     import io
@@ -357,9 +375,52 @@ def test_statistics_csv_cannot_carry_a_formula(session, login_as, make_user, m1)
     question = m1.questions[0]
     question.prompt_html = "<p>=HYPERLINK(&quot;http://evil.example&quot;)</p>"
     session.flush()
-    client = login_as(make_user("trainer"))
+    client = login_as(author)
     resp = client.get(f"/quizzes/{m1.id}/stats.csv")
     assert resp.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
     row = next(r for r in rows if r[0] == question.key)
     assert row[2] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_matching_pairs_and_ordering_positions_right_on_page_and_csv(
+    session, login_as, make_user, author, m1
+):
+    from lms.quizzes import services
+
+    for correct in (True, False, None):  # None: submits without answering
+        attempt = services.start_attempt(session, m1, make_user())
+        saves = 0
+        for e in attempt.snapshot:
+            if correct is not None and e["kind"] in ("matching", "ordering"):
+                fields = answer_fields(e, correct=correct)
+                services.save_answer(session, attempt, e["question_id"], fields, saves + 1, base=saves)
+                saves += 1
+        services.submit_attempt(session, attempt)
+    stats = {s.key: s for s in services.question_stats(session, m1)}
+    # wrong matching swaps both pairs; wrong ordering reverses 3 items, so the middle stays right
+    assert stats["match-1"].part_kind == "pair"
+    assert [(p.position, p.right, p.answered) for p in stats["match-1"].parts] == [(1, 1, 2), (2, 1, 2)]
+    assert stats["order-1"].part_kind == "position"
+    assert [(p.position, p.right, p.answered) for p in stats["order-1"].parts] == [
+        (1, 1, 2),
+        (2, 2, 2),
+        (3, 1, 2),
+    ]
+    assert all(not s.parts for s in stats.values() if s.kind not in ("matching", "ordering"))
+
+    client = login_as(author)
+    html = client.get(f"/quizzes/{m1.id}/stats").get_data(as_text=True)
+    assert "Luật 20/2023/QH15 → Giao dịch điện tử" in html
+    assert "<progress" in html
+    assert "Tỷ lệ đúng" in html
+    assert "2/2" in html  # the middle position: right in both answered attempts
+    csv_text = client.get(f"/quizzes/{m1.id}/stats.csv").get_data(as_text=True)
+    assert (
+        "Luật 20/2023/QH15 → Giao dịch điện tử: 1/2; Nghị định 130/2018 → Chữ ký số và dịch vụ chứng thực: 1/2"
+        in csv_text
+    )
+    assert (
+        "1. Tính giá trị băm: 1/2; 2. Mã hoá giá trị băm bằng khoá bí mật: 2/2; 3. Đính kèm chữ ký vào văn bản: 1/2"
+        in csv_text
+    )
