@@ -13,7 +13,7 @@ run: setup
 test: install translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: install translations migrate certkeys demo courses
+setup: install translations migrate certkeys courses demo
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
