@@ -8,8 +8,11 @@ cannot fill yet fails too: add a real object for it to ``world`` below.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +29,8 @@ from lms.core.access import ACCESS, Access, access_of, declare_access
 from lms.db import utcnow
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import Question
+from lms.training import importer as training_importer
+from lms.training import services as training_services
 from tests.conftest import login
 from tests.quizzes.helpers import load_fixture_course, quiz_by_key
 
@@ -40,7 +45,7 @@ class World:
 
 
 @pytest.fixture
-def world(session: Any, make_user: Any, make_unit: Any) -> World:
+def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
     """One of each object a URL can name, owned by `owner`; `other` is a second plain learner."""
     unit = make_unit()
     owner = make_user(unit=unit)
@@ -78,6 +83,32 @@ def world(session: Any, make_user: Any, make_unit: Any) -> World:
     session.add(cert)
     session.flush()
     token = auth_services.create_reset_token(session, owner, by=admin)
+    start = dt.date(2026, 11, 27)
+    training_class = training_services.create_class(
+        session,
+        course=course,
+        unit=unit,
+        title="Lớp 1",
+        place="Hội trường",
+        starts_on=start,
+        ends_on=start,
+        trainer="GV",
+        capacity=5,
+        invited=[unit],
+        by=admin,
+    )
+    assignment, _count = training_services.create_assignment(
+        session, course=course, year=2026, due_at=None, unit=unit, owner=unit, by=admin
+    )
+    job = training_importer.start_import(
+        session,
+        kind="people",
+        filename="people.csv",
+        upload=io.BytesIO(b"full_name,username,unit_code\nA,a1,X\n"),
+        directory=Path(app.instance_path) / "imports",
+        by=admin,
+        scope=None,
+    )
     args = {
         "slug": course.slug,
         "module_key": module.key,
@@ -98,11 +129,10 @@ def world(session: Any, make_user: Any, make_unit: Any) -> World:
         "target": "final",
         "direction": "up",
         "number": 1,
-        # training/reports: no objects built yet (TODO: real class, assignment, import job)
-        "class_id": 999_999,
-        "assignment_id": 999_999,
-        "job_id": 999_999,
-        "day": "2026-11-27",
+        "class_id": training_class.id,
+        "assignment_id": assignment.id,
+        "job_id": job.id,
+        "day": start.isoformat(),
         "kind": "people",
         "fmt": "csv",
     }
