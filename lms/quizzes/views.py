@@ -60,6 +60,15 @@ def _check_manager(course: Course) -> None:
         abort(403)
 
 
+def _managed_quiz(quiz_id: int) -> Quiz:
+    """Load a quiz for its trainer pages: 404 if missing, then 403 unless author or admin."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    _check_manager(quiz.course)
+    return quiz
+
+
 def _pages(attempt: Attempt) -> list[list[dict[str, Any]]]:
     per_page = attempt.quiz.questions_per_page or len(attempt.snapshot) or 1
     return [attempt.snapshot[i : i + per_page] for i in range(0, len(attempt.snapshot), per_page)] or [[]]
@@ -372,10 +381,7 @@ def manage() -> str:
 @bp.route("/<int:quiz_id>/stats")
 @require(Permission.VIEW_QUESTION_STATS)
 def stats(quiz_id: int) -> str:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    _check_manager(quiz.course)
+    quiz = _managed_quiz(quiz_id)
     return render_template(
         "quizzes/stats.html",
         quiz=quiz,
@@ -388,10 +394,7 @@ def stats(quiz_id: int) -> str:
 @require(Permission.VIEW_QUESTION_STATS)
 def attempts(quiz_id: int) -> str:
     """Every attempt of a quiz, newest first (support: "my answers disappeared")."""
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    _check_manager(quiz.course)
+    quiz = _managed_quiz(quiz_id)
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = 50
     rows = db.session.execute(
@@ -434,10 +437,7 @@ def inspect(attempt_id: int) -> str:
 @bp.route("/<int:quiz_id>/stats.csv")
 @require(Permission.VIEW_QUESTION_STATS)
 def stats_csv(quiz_id: int) -> Response:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    _check_manager(quiz.course)
+    quiz = _managed_quiz(quiz_id)
     header = [
         "question_id",
         "kind",
