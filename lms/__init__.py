@@ -14,6 +14,7 @@ FEATURES = (
     "core",
     "auth",
     "org",
+    "jobs",
     "admin",
     "catalog",
     "learning",

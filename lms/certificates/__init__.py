@@ -10,7 +10,7 @@ from lms.core.permissions import Permission
 
 
 def init_app(app: Flask) -> None:
-    from lms.certificates import cli, hooks, views  # noqa: F401  (cli registers commands)
+    from lms.certificates import cli, hooks, jobs, views  # noqa: F401  (cli, jobs register themselves)
 
     app.register_blueprint(views.bp)
     from lms.core.access import Access, declare_access
