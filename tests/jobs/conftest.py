@@ -78,7 +78,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.tmp),
-            ],  # fmt: skip
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

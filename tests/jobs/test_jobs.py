@@ -33,7 +33,8 @@ def test_enqueue_writes_a_row_in_the_callers_transaction(app: Any, session: Any,
     first = enqueue(session, "tests.flaky", fail_times=0, by=user, key="k-1")
     again = enqueue(session, "tests.flaky", fail_times=0, key="k-1")
     assert again.id == first.id  # same key, same job
-    assert first.status == JobStatus.QUEUED and first.requested_by_id == user.id
+    assert first.status == JobStatus.QUEUED
+    assert first.requested_by_id == user.id
     assert first.args == {"fail_times": 0}
     session.rollback()  # the caller's transaction rolls back: no job either
     assert session.scalar(select(Job).where(Job.key == "k-1")) is None
@@ -42,7 +43,7 @@ def test_enqueue_writes_a_row_in_the_callers_transaction(app: Any, session: Any,
 def test_unknown_kinds_are_refused(session: Any) -> None:
     import pytest
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown job kind"):
         enqueue(session, "tests.no-such-job")
 
 
@@ -107,7 +108,8 @@ def test_only_the_requester_sees_and_downloads_the_result(
     row = enqueue(session, "jobs.cleanup", by=asker)
     client = login_as(asker)
     page = client.get(f"/jobs/{row.id}").get_data(as_text=True)
-    assert 'http-equiv="refresh"' in page and "<progress" in page  # works without JavaScript
+    assert 'http-equiv="refresh"' in page  # works without JavaScript
+    assert "<progress" in page
     run(app, row.id)
     data = ("Họ tên;Đơn vị\n" * 100_000).encode()
     store_file(session, row, io.BytesIO(data), filename="nhân-sự.csv", mimetype="text/csv")
