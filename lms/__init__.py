@@ -39,4 +39,7 @@ def create_app(config: Config | str | None = None, **overrides: object) -> Flask
     init_core(app)
     for name in FEATURES[1:]:
         import_module(f"lms.{name}").init_app(app)
+    from lms.auth.access import init_app as init_access
+
+    init_access(app)
     return app

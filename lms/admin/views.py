@@ -29,12 +29,12 @@ from lms.admin.forms import (
     UserForm,
 )
 from lms.auth import services as auth_services
+from lms.auth.access import Access, Permission, access
 from lms.auth.models import Role, User
 from lms.core import audit
 from lms.core.mail import mail_configured, send_mail
 from lms.core.models import AuditEvent
 from lms.core.pagination import page_number, paginate
-from lms.core.permissions import Permission, require
 from lms.core.setup import to_local
 from lms.db import db
 from lms.org import services as org_services
@@ -63,7 +63,7 @@ def _unit_or_none(unit_id: int) -> OrgUnit | None:
 
 
 @bp.route("/")
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def index() -> str:
     counts = {
         "users": db.session.scalar(select(func.count(User.id)).where(User.is_active.is_(True))),
@@ -76,7 +76,7 @@ def index() -> str:
 
 
 @bp.route("/users")
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def users() -> str:
     form = UserFilterForm(db.session, formdata=request.args)
     stmt = select(User).options(joinedload(User.org_unit))
@@ -108,7 +108,7 @@ def users() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_new() -> str | Response:
     form = UserForm(db.session)
     if request.method == "GET":
@@ -154,7 +154,7 @@ def _account_error_to_form(form: UserForm, exc: auth_services.AccountError) -> N
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_edit(user_id: int) -> str | Response:
     user = _get_or_404(User, user_id)
     form = UserForm(db.session, user=user, obj=user if request.method == "GET" else None)
@@ -189,7 +189,7 @@ def user_edit(user_id: int) -> str | Response:
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_deactivate(user_id: int) -> Response:
     user = _get_or_404(User, user_id)
     try:
@@ -203,7 +203,7 @@ def user_deactivate(user_id: int) -> Response:
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_reactivate(user_id: int) -> Response:
     user = _get_or_404(User, user_id)
     auth_services.reactivate_user(db.session, user, by=current_user)
@@ -213,7 +213,7 @@ def user_reactivate(user_id: int) -> Response:
 
 
 @bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_reset_link(user_id: int) -> str | Response:
     user = _get_or_404(User, user_id)
     if not user.is_active:
@@ -243,7 +243,7 @@ def user_reset_link(user_id: int) -> str | Response:
 
 
 @bp.route("/units")
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def units() -> str:
     show_all = request.args.get("show") == "all"
     stmt = select(OrgUnit)
@@ -279,7 +279,7 @@ def units() -> str:
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_new() -> str | Response:
     form = NewUnitForm(db.session)
     if request.method == "GET":
@@ -321,7 +321,7 @@ def _unit_page(unit: OrgUnit, form: UnitForm, move_form: MoveUnitForm, merge_for
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_edit(unit_id: int) -> str | Response:
     unit = _get_or_404(OrgUnit, unit_id)
     form = UnitForm(db.session, unit=unit, obj=unit if request.method == "GET" else None)
@@ -344,7 +344,7 @@ def unit_edit(unit_id: int) -> str | Response:
 
 
 @bp.route("/units/<int:unit_id>/move", methods=["POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_move(unit_id: int) -> str | Response:
     unit = _get_or_404(OrgUnit, unit_id)
     move_form = MoveUnitForm(db.session, unit)
@@ -362,7 +362,7 @@ def unit_move(unit_id: int) -> str | Response:
 
 
 @bp.route("/units/<int:unit_id>/merge", methods=["POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_merge(unit_id: int) -> str | Response:
     unit = _get_or_404(OrgUnit, unit_id)
     merge_form = MergeUnitForm(db.session, unit)
@@ -410,7 +410,7 @@ def unit_merge(unit_id: int) -> str | Response:
 
 
 @bp.route("/audit")
-@require(Permission.ADMIN_AUDIT)
+@access(Access.STAFF, Permission.ADMIN_AUDIT)
 def audit_log() -> str:
     known = set(db.session.scalars(select(AuditEvent.action).distinct()))
     actions = sorted(

@@ -98,17 +98,6 @@ def init_core(app: Flask) -> None:
     app.jinja_env.filters["number"] = _number
     app.jinja_env.globals["get_locale"] = get_locale
 
-    @app.context_processor
-    def _inject() -> dict[str, Any]:
-        from lms.core.nav import nav_items_for
-        from lms.core.permissions import Permission, can
-
-        return {
-            "can": lambda perm: can(current_user, perm),
-            "Permission": Permission,
-            "nav_items": lambda: nav_items_for(current_app),
-        }
-
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)

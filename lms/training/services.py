@@ -514,7 +514,7 @@ def _parse_date(value: str) -> dt.date | None:
 
 def scope_unit_or_none(user: User) -> OrgUnit | None:
     """The officer's subtree root; None for an administrator (the whole province)."""
-    from lms.core.permissions import scope_unit
+    from lms.auth.access import scope_unit
 
     return scope_unit(user)
 
