@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lms.auth import views
+    from lms.auth import access, views
     from lms.auth.models import User
     from lms.db import db
     from lms.extensions import login_manager
@@ -21,7 +21,9 @@ def init_app(app: Flask) -> None:
         return user
 
     app.register_blueprint(views.bp)
+    access.init_app(app)
 
     from lms.auth import cli
+    from lms.core.cli import lms_cli
 
-    cli.register(app)
+    lms_cli.add_command(cli.create_admin)

@@ -40,7 +40,7 @@ from flask_login import current_user
 from sqlalchemy import Select
 
 from lms.auth.models import Role, User
-from lms.org.models import OrgUnit
+from lms.org.models import OrgUnit, path_within
 
 # --- permissions ------------------------------------------------------------------------------
 
@@ -206,7 +206,7 @@ def unit_in_scope(user: User, unit: OrgUnit | None) -> bool:
     if user.has_role(Role.ADMIN):
         return True
     root = user.scope_unit
-    return root is not None and unit is not None and unit.path.startswith(root.path)
+    return root is not None and unit is not None and unit.within(root)
 
 
 def check_unit_scope(user: User, unit: OrgUnit | None) -> None:
@@ -226,4 +226,4 @@ def filter_units_in_scope(stmt: S, user: User, path_column: Any = None) -> S:
             return stmt
         return stmt.where(False)  # type: ignore[return-value]
     column = path_column if path_column is not None else OrgUnit.path
-    return stmt.where(column.startswith(root.path, autoescape=True))  # type: ignore[return-value]
+    return stmt.where(path_within(column, root))  # type: ignore[return-value]

@@ -13,9 +13,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     register_nav(app, _l("Course authoring"), "authoring.index", Permission.AUTHOR_COURSES)
     _connect_signals()
-    from lms.authoring.demo import demo_authors
-
-    app.extensions.setdefault("lms.demo_data", []).append(demo_authors)
 
 
 def _connect_signals() -> None:

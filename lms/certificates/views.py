@@ -38,6 +38,7 @@ from lms.certificates.models import Certificate, CertificateFile, CertificateSta
 from lms.core.audit import record
 from lms.core.csvfile import csv_response
 from lms.core.pagination import page_number, paginate
+from lms.core.timefmt import to_local
 from lms.db import db, utcnow
 from lms.extensions import limiter
 from lms.org.models import OrgUnit
@@ -292,7 +293,7 @@ def _filtered(stmt: Select[Any], f: dict[str, Any]) -> Select[Any]:
         unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == f["unit"]))
         if unit is None or not unit_in_scope(current_user, unit):
             abort(403)
-        sub = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+        sub = select(OrgUnit.id).where(OrgUnit.within(unit))
         stmt = stmt.where(Certificate.org_unit_id.in_(sub))
     if f["course"]:
         stmt = stmt.where(Certificate.course_id == f["course"])
@@ -536,8 +537,6 @@ def _bulk_rows(rows: list[tuple[str, Certificate | None]]) -> Iterator[list[str]
 
 
 def _date(value: dt.datetime | None) -> str:
-    from lms.core.setup import to_local
-
     return to_local(value).strftime("%d/%m/%Y") if value else ""
 
 

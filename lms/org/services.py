@@ -81,12 +81,12 @@ def subtree_units(root: OrgUnit | None) -> Select[tuple[OrgUnit]]:
     """SELECT of the units in root's subtree (the whole tree when root is None)."""
     stmt = select(OrgUnit)
     if root is not None:
-        stmt = stmt.where(OrgUnit.path.startswith(root.path, autoescape=True))
+        stmt = stmt.where(OrgUnit.within(root))
     return stmt.order_by(OrgUnit.path)
 
 
 def subtree_ids(root: OrgUnit) -> Select[tuple[int]]:
-    return select(OrgUnit.id).where(OrgUnit.path.startswith(root.path, autoescape=True))
+    return select(OrgUnit.id).where(OrgUnit.within(root))
 
 
 def ancestors(session: Session, unit: OrgUnit) -> list[OrgUnit]:
@@ -101,7 +101,7 @@ def ancestors(session: Session, unit: OrgUnit) -> list[OrgUnit]:
 
 def move_unit(session: Session, unit: OrgUnit, new_parent: OrgUnit | None, *, by: User | None = None) -> None:
     """Re-parent a unit and its whole subtree with one UPDATE."""
-    if new_parent is not None and new_parent.path.startswith(unit.path):
+    if new_parent is not None and new_parent.within(unit):
         raise OrgError("cannot move a unit under itself or one of its sub-units")
     old_path = unit.path
     new_path = (new_parent.path if new_parent else "/") + f"{unit.id}/"
@@ -111,7 +111,7 @@ def move_unit(session: Session, unit: OrgUnit, new_parent: OrgUnit | None, *, by
     session.flush()
     session.execute(
         update(OrgUnit)
-        .where(OrgUnit.path.startswith(old_path, autoescape=True))
+        .where(OrgUnit.within(old_path))
         .values(
             path=new_path + func.substr(OrgUnit.path, len(old_path) + 1),
             depth=OrgUnit.depth + depth_delta,
@@ -135,7 +135,7 @@ def merge_units(session: Session, source: OrgUnit, target: OrgUnit, *, by: User 
 
     Returns the number of people moved.
     """
-    if source.id == target.id or target.path.startswith(source.path):
+    if source.id == target.id or target.within(source):
         raise OrgError("cannot merge a unit into itself or one of its sub-units")
     moved_ids = list(session.scalars(select(User.id).where(User.org_unit_id == source.id)))
     session.execute(

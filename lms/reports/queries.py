@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, extract, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from lms.auth.models import User
 from lms.catalog.models import Course
+from lms.core.timefmt import local_midnight
 from lms.db import utcnow
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.org.models import OrgUnit
 from lms.training.models import Attendance, Target, TrainingClass
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -33,11 +31,11 @@ class Filters:
 
     @property
     def start(self) -> dt.datetime:
-        return dt.datetime(self.year, 1, 1, tzinfo=TZ).astimezone(dt.UTC)
+        return local_midnight(dt.date(self.year, 1, 1))
 
     @property
     def end(self) -> dt.datetime:
-        return dt.datetime(self.year + 1, 1, 1, tzinfo=TZ).astimezone(dt.UTC)
+        return local_midnight(dt.date(self.year + 1, 1, 1))
 
 
 @dataclass
@@ -78,7 +76,7 @@ def _mapping(root: OrgUnit, filters: Filters):
     d = aliased(OrgUnit)
     children = (
         select(c.id.label("cid"), d.id.label("did"))
-        .join(d, d.path.startswith(c.path))
+        .join(d, d.within(c.path))
         .where(c.parent_id == root.id, c.is_active.is_(True))
     )
     own = select(literal(root.id).label("cid"), OrgUnit.id.label("did")).where(OrgUnit.id == root.id)
@@ -208,7 +206,7 @@ def _subtree_people(root: OrgUnit, filters: Filters) -> Select:
     stmt = (
         select(User.id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(root.path))
+        .where(User.is_active.is_(True), OrgUnit.within(root))
     )
     if filters.remote_only:
         stmt = stmt.where(OrgUnit.is_remote.is_(True))
@@ -241,7 +239,7 @@ def staff_by_qualification(session: Session, root: OrgUnit, filters: Filters) ->
     stmt = (
         select(User.it_qualification, func.count())
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(root.path))
+        .where(User.is_active.is_(True), OrgUnit.within(root))
         .group_by(User.it_qualification)
     )
     if filters.remote_only:
@@ -260,7 +258,7 @@ def remote_coverage(session: Session, root: OrgUnit, filters: Filters) -> tuple[
     )
     total, covered = session.execute(
         select(func.count(), func.count().filter(reached)).where(
-            OrgUnit.path.startswith(root.path), OrgUnit.is_remote.is_(True), OrgUnit.is_active.is_(True)
+            OrgUnit.within(root), OrgUnit.is_remote.is_(True), OrgUnit.is_active.is_(True)
         )
     ).one()
     return int(total), int(covered)
@@ -272,7 +270,7 @@ def classes_by_year(
     """(year, classes, present attendances) organised in root's subtree, for the last few years."""
     first = last_year - years + 1
     cls_year = extract("year", TrainingClass.starts_on)
-    in_scope = TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root.path)))
+    in_scope = TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.within(root)))
     classes = dict(
         session.execute(
             select(cls_year, func.count())
@@ -314,7 +312,7 @@ def people_page(
     base = (
         select(User.id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(unit.path))
+        .where(User.is_active.is_(True), OrgUnit.within(unit))
     )
     if filters.remote_only:
         base = base.where(OrgUnit.is_remote.is_(True))
@@ -389,7 +387,7 @@ def people_detail_rows(session: Session, root: OrgUnit, filters: Filters):
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .outerjoin(Enrollment, enr)
         .outerjoin(Course, Course.id == Enrollment.course_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(root.path))
+        .where(User.is_active.is_(True), OrgUnit.within(root))
         .order_by(OrgUnit.path, User.full_name, User.id, Course.title)
     )
     if filters.remote_only:
@@ -416,7 +414,7 @@ def attendance_rows(session: Session, root: OrgUnit, filters: Filters):
         .join(User, User.id == Attendance.user_id)
         .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
-            TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root.path))),
+            TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.within(root))),
             Attendance.session_date >= dt.date(filters.year, 1, 1),
             Attendance.session_date < dt.date(filters.year + 1, 1, 1),
         )
@@ -496,9 +494,7 @@ def certificate_rows(session: Session, root: OrgUnit, filters: Filters):
         )
         .join(User, User.id == cert.user_id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(
-            OrgUnit.path.startswith(root.path), cert.issued_at >= filters.start, cert.issued_at < filters.end
-        )
+        .where(OrgUnit.within(root), cert.issued_at >= filters.start, cert.issued_at < filters.end)
         .order_by(OrgUnit.path, User.full_name, cert.issued_at)
     )
     if filters.course_id:

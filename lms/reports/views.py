@@ -72,7 +72,7 @@ def load_unit(unit_id: int) -> OrgUnit:
 
 
 def breadcrumbs(unit: OrgUnit, root: OrgUnit) -> list[OrgUnit]:
-    trail = [u for u in ancestors(db.session, unit) if u.path.startswith(root.path)]
+    trail = [u for u in ancestors(db.session, unit) if u.within(root)]
     return [*trail, unit]
 
 
