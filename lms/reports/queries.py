@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, aliased
 
 from lms.auth.models import User
 from lms.catalog.models import Course
+from lms.certificates.models import Certificate
 from lms.core.timefmt import local_midnight
 from lms.db import utcnow
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.org.models import OrgUnit
+from lms.quizzes.models import Attempt, Quiz
 from lms.training.models import Attendance, Target, TrainingClass
 
 
@@ -434,71 +436,49 @@ def person_attendance(session: Session, user_id: int):
     ).all()
 
 
-# --- certificates and quiz scores, when those features are installed -------------------
-
-
-def certificate_model():
-    try:
-        from lms.certificates.models import Certificate
-    except ImportError:
-        return None
-    return Certificate
-
-
-def attempt_model():
-    try:
-        from lms.quizzes.models import Attempt, Quiz
-    except ImportError:
-        return None
-    return Attempt, Quiz
+# --- certificates and quiz scores ---------------------------------------------------------
 
 
 def person_certificates(session: Session, user_id: int) -> list[dict]:
-    cert = certificate_model()
-    if cert is None:
-        return []
     rows = session.execute(
-        select(cert.code, cert.course_title, cert.issued_at, cert.revoked_at)
-        .where(cert.user_id == user_id)
-        .order_by(cert.issued_at.desc())
+        select(Certificate.code, Certificate.course_title, Certificate.issued_at, Certificate.revoked_at)
+        .where(Certificate.user_id == user_id)
+        .order_by(Certificate.issued_at.desc())
     )
     return [{"code": c, "title": t, "issued_at": i, "revoked": r is not None} for c, t, i, r in rows]
 
 
 def person_scores(session: Session, user_id: int) -> list[dict]:
-    models = attempt_model()
-    if models is None:
-        return []
-    attempt, quiz = models
     rows = session.execute(
-        select(quiz.title, attempt.percent, attempt.passed, attempt.submitted_at)
-        .join(quiz, quiz.id == attempt.quiz_id)
-        .where(attempt.user_id == user_id, attempt.submitted_at.is_not(None))
-        .order_by(attempt.submitted_at.desc())
+        select(Quiz.title, Attempt.percent, Attempt.passed, Attempt.submitted_at)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(Attempt.user_id == user_id, Attempt.submitted_at.is_not(None))
+        .order_by(Attempt.submitted_at.desc())
         .limit(100)
     )
     return [{"title": t, "score": round(p or 0), "passed": bool(ok), "at": at} for t, p, ok, at in rows]
 
 
 def certificate_rows(session: Session, root: OrgUnit, filters: Filters):
-    cert = certificate_model()
     stmt = (
         select(
-            cert.code,
+            Certificate.code,
             User.full_name,
             User.username,
             OrgUnit.name,
-            cert.course_title,
-            cert.issued_at,
-            case((cert.revoked_at.is_not(None), "đã thu hồi"), else_="còn hiệu lực"),
+            Certificate.course_title,
+            Certificate.issued_at,
+            case((Certificate.revoked_at.is_not(None), "đã thu hồi"), else_="còn hiệu lực"),
         )
-        .join(User, User.id == cert.user_id)
+        .join(User, User.id == Certificate.user_id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
-            OrgUnit.path.startswith(root.path), cert.issued_at >= filters.start, cert.issued_at < filters.end
+            OrgUnit.path.startswith(root.path),
+            Certificate.issued_at >= filters.start,
+            Certificate.issued_at < filters.end,
         )
-        .order_by(OrgUnit.path, User.full_name, cert.issued_at)
+        .order_by(OrgUnit.path, User.full_name, Certificate.issued_at)
     )
     if filters.course_id:
-        stmt = stmt.where(cert.course_id == filters.course_id)
+        stmt = stmt.where(Certificate.course_id == filters.course_id)
     yield from session.execute(stmt.execution_options(yield_per=2000))
