@@ -40,7 +40,7 @@ class Filters:
     @property
     def month_starts(self) -> list[dt.datetime]:
         """Thirteen bounds: the start of each month of the year (Vietnam time), then the year's end."""
-        return [dt.datetime(self.year, m, 1, tzinfo=TZ).astimezone(dt.UTC) for m in range(1, 13)] + [self.end]
+        return [local_midnight(dt.date(self.year, m, 1)) for m in range(1, 13)] + [self.end]
 
 
 @dataclass
