@@ -88,11 +88,12 @@ def unit_report(unit_id: int) -> str:
     root = officer_root()
     unit = load_unit(unit_id)
     filters = read_filters()
-    rows = queries.unit_rows(db.session, unit, filters)
+    figures = queries.figures(db.session, unit, filters)
+    rows = figures.rows
     total = queries.totals(rows)
-    months = queries.completions_by_month(db.session, unit, filters)
-    quals = queries.staff_by_qualification(db.session, unit, filters)
-    remote_total, remote_reached = queries.remote_coverage(db.session, unit, filters)
+    months = figures.months
+    quals = figures.qualifications
+    remote_total, remote_reached = figures.remote_total, figures.remote_reached
     yearly = queries.classes_by_year(db.session, unit, filters.year)
     chart_svgs = {
         "by_unit": charts.bar_chart(
