@@ -178,12 +178,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
-        from lms.core.nav import nav_items_for
+        from lms.core.nav import nav_items
 
         return {
             "can": lambda perm: can(current_user, perm),
             "Permission": Permission,
-            "nav_items": lambda: nav_items_for(current_app, lambda perm: can(current_user, perm)),
+            "nav_items": lambda: nav_items(lambda perm: can(current_user, perm)),
         }
 
 

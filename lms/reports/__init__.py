@@ -11,4 +11,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
 
-    register_nav(app, _l("Reports"), "reports.dashboard", Permission.VIEW_REPORTS)
+    register_nav(_l("Reports"), "reports.dashboard", Permission.VIEW_REPORTS)
