@@ -52,16 +52,16 @@ def add_months(value: dt.datetime, months: int) -> dt.datetime:
 def final_score(session: Session, enrollment: Enrollment | None) -> float | None:
     """The final score from the quizzes feature, if it exposes one.
 
-    Contract: ``lms.quizzes.services.final_score(session, enrollment) -> float | None``
+    Contract: ``lms.quizzes.rules.final_score(session, enrollment) -> float | None``
     (0–100). Imported lazily; a missing module or function means "no score".
     """
     if enrollment is None:
         return None
     try:
-        from lms.quizzes import services as quiz_services
+        from lms.quizzes import rules as quiz_rules
     except ImportError:
         return None
-    fn = getattr(quiz_services, "final_score", None)
+    fn = getattr(quiz_rules, "final_score", None)
     if fn is None:
         return None
     try:

@@ -11,7 +11,8 @@ from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.core.setup import lms_cli
 from lms.db import db
-from lms.quizzes import services
+from lms.quizzes.attempts import close_overdue as close_overdue_attempts
+from lms.quizzes.attempts import regrade_question
 from lms.quizzes.models import Question, Quiz
 
 quizzes_cli = AppGroup("quizzes", help="Quiz attempts and grading.")
@@ -21,7 +22,7 @@ lms_cli.add_command(quizzes_cli)
 @quizzes_cli.command("close-overdue")
 def close_overdue() -> None:
     """Close and grade every attempt past its deadline (plus grace)."""
-    closed = services.close_overdue(db.session)
+    closed = close_overdue_attempts(db.session)
     db.session.commit()
     click.echo(f"closed {closed} overdue attempts")
 
@@ -57,7 +58,7 @@ def regrade(
     if not questions:
         raise click.ClickException("no matching questions")
     for question in questions:
-        n = services.regrade_question(session, question, by=by)
+        n = regrade_question(session, question, by=by)
         click.echo(f"{question.key}: {n} attempts regraded")
     session.commit()
 

@@ -65,12 +65,12 @@ def test_final_score_comes_from_quizzes_when_it_exposes_one(
     complete: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake = types.ModuleType("lms.quizzes.services")
+    fake = types.ModuleType("lms.quizzes.rules")
     fake.final_score = lambda session, enrollment: 87.5  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "lms.quizzes.services", fake)
+    monkeypatch.setitem(sys.modules, "lms.quizzes.rules", fake)
     if "lms.quizzes" not in sys.modules:
         monkeypatch.setitem(sys.modules, "lms.quizzes", types.ModuleType("lms.quizzes"))
-    monkeypatch.setattr(sys.modules["lms.quizzes"], "services", fake, raising=False)
+    monkeypatch.setattr(sys.modules["lms.quizzes"], "rules", fake, raising=False)
     enrollment = complete(make_user(unit=make_unit()), make_course())
     assert services.certificate_for_enrollment(session, enrollment).score == 87.5
 
@@ -84,13 +84,13 @@ def test_no_score_when_quizzes_give_none(
     monkeypatch: pytest.MonkeyPatch,
     has_function: bool,
 ) -> None:
-    fake = types.ModuleType("lms.quizzes.services")
+    fake = types.ModuleType("lms.quizzes.rules")
     if has_function:
         fake.final_score = lambda session, enrollment: None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "lms.quizzes.services", fake)
+    monkeypatch.setitem(sys.modules, "lms.quizzes.rules", fake)
     if "lms.quizzes" not in sys.modules:
         monkeypatch.setitem(sys.modules, "lms.quizzes", types.ModuleType("lms.quizzes"))
-    monkeypatch.setattr(sys.modules["lms.quizzes"], "services", fake, raising=False)
+    monkeypatch.setattr(sys.modules["lms.quizzes"], "rules", fake, raising=False)
     assert services.final_score(session, None) is None
     assert issued(make_user(unit=make_unit())).score is None
 
