@@ -34,11 +34,12 @@ class TrialResult:
 
 def _draw(draft: CourseDraft, quiz: DraftQuiz, rng: random.Random) -> list[DraftQuestion]:
     pools = quiz.settings.get("pools") or []
+    chosen: list[DraftQuestion] = []
     if not pools:
         chosen = list(quiz.questions)
     else:
         bank = sorted((q for qz in draft.quizzes for q in qz.questions), key=lambda q: q.key)
-        chosen, taken = [], set()
+        taken: set[int] = set()
         for pool in pools:
             candidates = [q for q in bank if pool["tag"] in q.data.get("tags", []) and q.id not in taken]
             picked = rng.sample(candidates, min(int(pool["draw"]), len(candidates)))

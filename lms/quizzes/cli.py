@@ -46,7 +46,7 @@ def regrade(
         quiz = session.scalars(select(Quiz).where(Quiz.course_id == course.id, Quiz.key == quiz_key)).first()
         if quiz is None:
             raise click.ClickException(f"no quiz {quiz_key!r} in {course_slug}")
-        drawn = {e["question_id"] for a in session.scalars(quiz.attempts.select()) for e in a.snapshot}
+        drawn = {e.question_id for a in session.scalars(quiz.attempts.select()) for e in a.entries}
         stmt = stmt.where(Question.id.in_(drawn | {q.id for q in quiz.questions}))
     else:
         raise click.UsageError("give --question or --quiz")

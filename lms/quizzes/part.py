@@ -77,11 +77,11 @@ def _parse_question(ch: Checker, node: Any, path: str) -> QuestionSpec | None:
     if not isinstance(node, dict):
         ch.error(node, None, path, "must be a mapping")
         return None
-    try:
-        kind = kinds.get(node.get("kind"))
-    except (kinds.UnknownKindError, TypeError):
+    name = node.get("kind")
+    if not isinstance(name, str) or name not in kinds.names():
         ch.error(node, "kind", f"{path}.kind", f"must be one of {', '.join(kinds.names())}")
         return None
+    kind = kinds.get(name)
     ch.keys(node, path, COMMON_KEYS | kind.source_keys, {"id", "kind", "prompt", "explanation"})
     key = node.get("id")
     if not isinstance(key, str) or not ID_RE.match(key):

@@ -44,7 +44,7 @@ class SingleChoice(QuestionKind):
 
     def parse(self, ch: Checker, node: dict[str, Any], path: str) -> dict[str, Any]:
         options = ch.rows(node, "options", path, 2, "must list at least 2 options")
-        parsed = []
+        parsed: list[dict[str, Any]] = []
         for i, opt in enumerate(options):
             opath = f"{path}.options[{i}]"
             if ch.keys(opt, opath, {"text", "correct", "feedback"}, {"text"}):
