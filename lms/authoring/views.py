@@ -23,10 +23,11 @@ from flask import (
 )
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from lms.auth.access import Access, Permission, access
 from lms.auth.models import Role, User
 from lms.authoring import bank, publishing, services
 from lms.authoring.files import UnsafeZipError, ZipLimits
@@ -47,7 +48,6 @@ from lms.authoring.forms import (
 )
 from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
 from lms.catalog.models import Course, CourseAsset, CourseStatus
-from lms.core.permissions import Permission, require
 from lms.db import db
 from lms.quizzes import kinds
 from lms.quizzes.review import question_numbers
@@ -96,7 +96,7 @@ def _back_to_course(course: Course, anchor: str = "") -> Response:
 
 
 @bp.route("/")
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def index() -> str:
     courses = services.editable_courses(db.session, current_user)
     drafts = {
@@ -109,7 +109,7 @@ def index() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def new_course() -> str | Response:
     form = NewCourseForm()
     if form.validate_on_submit():
@@ -127,7 +127,7 @@ def new_course() -> str | Response:
 
 
 @bp.route("/<int:course_id>/", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_course(course_id: int) -> str | Response:
     course = _editable_course(course_id)
     draft = services.get_draft(db.session, course)
@@ -198,7 +198,7 @@ def _conflict_message(exc: services.EditConflictError) -> str:
 
 
 @bp.post("/<int:course_id>/modules")
-@login_required
+@access(Access.STAFF)
 def add_module(course_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -213,7 +213,7 @@ def add_module(course_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_module(course_id: int, module_id: int) -> str | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -235,7 +235,7 @@ def edit_module(course_id: int, module_id: int) -> str | Response:
 
 
 @bp.post("/<int:course_id>/modules/<int:module_id>/move/<direction>")
-@login_required
+@access(Access.STAFF)
 def move_module(course_id: int, module_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
@@ -248,7 +248,7 @@ def move_module(course_id: int, module_id: int, direction: str) -> Response:
 
 
 @bp.post("/<int:course_id>/modules/<int:module_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_module(course_id: int, module_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -260,7 +260,7 @@ def delete_module(course_id: int, module_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/modules/<int:module_id>/lessons")
-@login_required
+@access(Access.STAFF)
 def add_lesson(course_id: int, module_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -276,7 +276,7 @@ def add_lesson(course_id: int, module_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/move/<direction>")
-@login_required
+@access(Access.STAFF)
 def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
@@ -289,7 +289,7 @@ def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
 
 
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_lesson(course_id: int, lesson_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -304,7 +304,7 @@ def delete_lesson(course_id: int, lesson_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -382,7 +382,7 @@ def _handle_upload(course: Course, form: LessonForm) -> int:
 
 
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/preview")
-@login_required
+@access(Access.STAFF)
 def preview_markdown(course_id: int, lesson_id: int) -> Response:
     """Live preview (JS): the posted Markdown rendered by the learners' renderer."""
     course = _editable_course(course_id)
@@ -392,7 +392,7 @@ def preview_markdown(course_id: int, lesson_id: int) -> Response:
 
 
 @bp.route("/assets/<int:course_id>/<path:path>")
-@login_required
+@access(Access.SIGNED_IN)  # like catalog.asset; a draft's images only to its authors (checked below)
 def asset(course_id: int, path: str) -> Response:
     """Serve a course image with its sniffed type; drafts' images only to their authors."""
     course = _course_or_404(course_id)
@@ -415,7 +415,7 @@ def asset(course_id: int, path: str) -> Response:
 
 @bp.route("/<int:course_id>/preview")
 @bp.route("/<int:course_id>/preview/<int:lesson_id>")
-@login_required
+@access(Access.STAFF)
 def preview(course_id: int, lesson_id: int | None = None) -> str | Response:
     course = _editable_course(course_id)
     draft = services.get_draft(db.session, course)
@@ -442,7 +442,7 @@ def preview(course_id: int, lesson_id: int | None = None) -> str | Response:
 
 
 @bp.post("/<int:course_id>/publish")
-@login_required
+@access(Access.STAFF)
 def publish(course_id: int) -> Response:
     course = _editable_course(course_id)
     form = PublishForm()
@@ -471,7 +471,7 @@ def publish(course_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/start")
-@login_required
+@access(Access.STAFF)
 def start_draft(course_id: int) -> Response:
     course = _editable_course(course_id)
     services.ensure_draft(db.session, course, by=current_user)
@@ -480,7 +480,7 @@ def start_draft(course_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/discard")
-@login_required
+@access(Access.STAFF)
 def discard(course_id: int) -> Response:
     course = _editable_course(course_id)
     services.discard_draft(db.session, course, by=current_user)
@@ -490,7 +490,7 @@ def discard(course_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/history")
-@login_required
+@access(Access.STAFF)
 def history(course_id: int) -> str:
     course = _editable_course(course_id)
     return render_template(
@@ -499,7 +499,7 @@ def history(course_id: int) -> str:
 
 
 @bp.post("/<int:course_id>/history/<int:number>/restore")
-@login_required
+@access(Access.STAFF)
 def restore(course_id: int, number: int) -> Response:
     course = _editable_course(course_id)
     try:
@@ -513,7 +513,7 @@ def restore(course_id: int, number: int) -> Response:
 
 
 @bp.post("/<int:course_id>/authors")
-@login_required
+@access(Access.STAFF)
 def add_author(course_id: int) -> Response:
     """Admins assign authors."""
     course = _course_or_404(course_id)
@@ -537,7 +537,7 @@ def add_author(course_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/authors/<int:user_id>/delete")
-@login_required
+@access(Access.STAFF)
 def remove_author(course_id: int, user_id: int) -> Response:
     course = _course_or_404(course_id)
     if not current_user.has_role(Role.ADMIN):
@@ -573,7 +573,7 @@ def _problem_messages(exc: bank.QuizValidationError) -> list[str]:
 
 
 @bp.route("/<int:course_id>/quizzes")
-@login_required
+@access(Access.STAFF)
 def quizzes(course_id: int) -> str | Response:
     course = _editable_course(course_id)
     draft = services.get_draft(db.session, course)
@@ -592,7 +592,7 @@ def quizzes(course_id: int) -> str | Response:
 
 
 @bp.post("/<int:course_id>/quizzes/add/<target>")
-@login_required
+@access(Access.STAFF)
 def add_quiz(course_id: int, target: str) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -604,7 +604,7 @@ def add_quiz(course_id: int, target: str) -> Response:
 
 
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -650,7 +650,7 @@ def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
 
 
 @bp.post("/<int:course_id>/quizzes/<int:quiz_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_quiz(course_id: int, quiz_id: int) -> Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -681,7 +681,7 @@ def _render_question(
 
 
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -706,7 +706,7 @@ def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
 
 
 @bp.route("/<int:course_id>/questions/<int:question_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -745,7 +745,7 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
 
 
 @bp.post("/<int:course_id>/questions/<int:question_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_question(course_id: int, question_id: int) -> Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -758,7 +758,7 @@ def delete_question(course_id: int, question_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/questions/<int:question_id>/move/<direction>")
-@login_required
+@access(Access.STAFF)
 def move_question(course_id: int, question_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
@@ -771,7 +771,7 @@ def move_question(course_id: int, question_id: int, direction: str) -> Response:
 
 
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>/try", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
     """Take the draft quiz as a learner would; graded by the quiz engine, nothing recorded."""
     from lms.authoring import trial
@@ -813,7 +813,7 @@ def _zip_response(data: bytes, name: str) -> Response:
 
 
 @bp.route("/<int:course_id>/download")
-@login_required
+@access(Access.STAFF)
 def download(course_id: int) -> Response:
     """The published course as a ZIP (the exporter's folder)."""
     course = _editable_course(course_id)
@@ -823,7 +823,7 @@ def download(course_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/download-draft")
-@login_required
+@access(Access.STAFF)
 def download_draft(course_id: int) -> Response:
     """The draft as a ZIP in the same format (what the next publish imports)."""
     course = _editable_course(course_id)
@@ -832,7 +832,7 @@ def download_draft(course_id: int) -> Response:
 
 
 @bp.route("/upload", methods=["GET", "POST"])
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def upload() -> tuple[str, int] | Response:
     """Create or update a course from a ZIP: the same importer as the CLI."""
     form = UploadZipForm()

@@ -5,39 +5,17 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
+    from lms.auth.access import Permission
     from lms.catalog.parts import register_part
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.core.permissions import Permission
     from lms.learning.completion import register_module_check, register_requirement
     from lms.quizzes import attempts, cli, rules, views
     from lms.quizzes.part import QuizzesPart
 
     app.config.setdefault("QUIZ_GRACE_SECONDS", attempts.DEFAULT_GRACE_SECONDS)
     app.register_blueprint(views.bp)
-    from lms.core.access import Access, declare_access
 
-    declare_access(
-        Access.SIGNED_IN, "quizzes.index", "quizzes.course_quizzes", "quizzes.intro", "quizzes.start"
-    )
-    declare_access(
-        Access.OWNER,
-        "quizzes.take",
-        "quizzes.save",
-        "quizzes.autosave",
-        "quizzes.confirm",
-        "quizzes.submit",
-        "quizzes.result",
-    )
-    declare_access(
-        Access.STAFF,
-        "quizzes.manage",
-        "quizzes.stats",
-        "quizzes.stats_csv",
-        "quizzes.attempts",
-        "quizzes.inspect",
-        "quizzes.regrade",
-    )
     register_part(QuizzesPart())
     register_requirement(rules.quiz_requirements)
     register_module_check(rules.module_quiz_check)

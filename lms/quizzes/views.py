@@ -21,12 +21,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.auth.access import Access, Permission, access, can
 from lms.auth.models import User
 from lms.catalog.authors import can_manage, managed_course_ids
 from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
-from lms.core.permissions import Permission, can, require
 from lms.db import db, utcnow
 from lms.extensions import limiter
 from lms.quizzes import kinds
@@ -104,7 +104,7 @@ def _managed_quiz(quiz_id: int) -> Quiz:
 
 
 @bp.route("/")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def index() -> str:
     """Every published course's quizzes, with the learner's best result."""
     quizzes = db.session.scalars(
@@ -123,7 +123,7 @@ def index() -> str:
 
 
 @bp.route("/course/<int:course_id>")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def course_quizzes(course_id: int) -> str:
     course = db.session.get(Course, course_id)
     if course is None or not _visible(course):
@@ -149,7 +149,7 @@ def _best_by_quiz(quiz_ids: list[int]) -> dict[int, Attempt]:
 
 
 @bp.route("/<int:quiz_id>")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def intro(quiz_id: int) -> str:
     quiz = _load_quiz(quiz_id)
     closed = close_overdue(db.session, user_id=current_user.id, quiz_id=quiz.id)
@@ -177,7 +177,7 @@ def _question_count(quiz: Quiz) -> int:
 
 
 @bp.post("/<int:quiz_id>/start")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def start(quiz_id: int) -> Response:
     quiz = _load_quiz(quiz_id)
     reason = lock_reason(db.session, quiz, current_user)
@@ -207,7 +207,7 @@ def _closed_redirect(attempt: Attempt) -> Response:
 
 
 @bp.route("/attempt/<int:attempt_id>")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def take(attempt_id: int) -> Response | str:
     attempt = _load_attempt(attempt_id)
     if close_if_overdue(db.session, attempt):
@@ -248,7 +248,7 @@ def _render_take(
 
 
 @bp.post("/attempt/<int:attempt_id>/save")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def save(attempt_id: int) -> Any:
     """The no-JS path: save every question of the page, then move (next / previous / finish)."""
     attempt = _load_attempt(attempt_id)
@@ -282,7 +282,7 @@ def save(attempt_id: int) -> Any:
 
 
 @bp.post("/attempt/<int:attempt_id>/autosave")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 @limiter.limit("120 per minute", key_func=lambda: f"quiz-autosave:{current_user.get_id()}")
 def autosave(attempt_id: int) -> tuple[Response, int]:
     """JS autosave of one question: {"question": id, "seq": n, "base": last acked seq, "fields": {name: [values]}}."""
@@ -332,7 +332,7 @@ def _autosave_closed(attempt: Attempt) -> tuple[Response, int]:
 
 
 @bp.route("/attempt/<int:attempt_id>/submit")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def confirm(attempt_id: int) -> Any:
     attempt = _load_attempt(attempt_id)
     if close_if_overdue(db.session, attempt):
@@ -351,7 +351,7 @@ def confirm(attempt_id: int) -> Any:
 
 
 @bp.post("/attempt/<int:attempt_id>/submit")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def submit(attempt_id: int) -> Response:
     attempt = _load_attempt(attempt_id)
     submit_attempt(db.session, attempt)
@@ -360,7 +360,7 @@ def submit(attempt_id: int) -> Response:
 
 
 @bp.route("/attempt/<int:attempt_id>/result")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def result(attempt_id: int) -> Any:
     attempt = _load_attempt(attempt_id)
     if close_if_overdue(db.session, attempt):
@@ -393,7 +393,7 @@ def result(attempt_id: int) -> Any:
 
 
 @bp.route("/manage")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def manage() -> str:
     """Quizzes of the courses the trainer authors (every course for admins)."""
     quizzes = db.session.scalars(
@@ -407,7 +407,7 @@ def manage() -> str:
 
 
 @bp.route("/<int:quiz_id>/stats")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def stats(quiz_id: int) -> str:
     quiz = _managed_quiz(quiz_id)
     return render_template(
@@ -419,7 +419,7 @@ def stats(quiz_id: int) -> str:
 
 
 @bp.route("/<int:quiz_id>/attempts")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def attempts(quiz_id: int) -> str:
     """Every attempt of a quiz, newest first (support: "my answers disappeared")."""
     quiz = _managed_quiz(quiz_id)
@@ -439,7 +439,7 @@ def attempts(quiz_id: int) -> str:
 
 
 @bp.route("/attempt/<int:attempt_id>/inspect")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def inspect(attempt_id: int) -> str:
     """A trainer's view of one attempt: each saved answer with its time and sequence number."""
     attempt = db.session.get(Attempt, attempt_id)
@@ -464,7 +464,7 @@ def inspect(attempt_id: int) -> str:
 
 
 @bp.route("/<int:quiz_id>/stats.csv")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def stats_csv(quiz_id: int) -> Response:
     quiz = _managed_quiz(quiz_id)
     header = [
@@ -505,7 +505,7 @@ def stats_csv(quiz_id: int) -> Response:
 
 
 @bp.post("/question/<int:question_id>/regrade")
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def regrade(question_id: int) -> Response:
     question = db.session.get(Question, question_id)
     if question is None:
