@@ -20,13 +20,11 @@ from sqlalchemy import func, select
 from lms.catalog.models import Course
 from lms.certificates import services
 from lms.certificates.models import Certificate
-from lms.core.setup import lms_cli
 from lms.db import db
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
 
 certificates_cli = AppGroup("certificates", help="Certificates: signing keys, batch issue and render.")
-lms_cli.add_command(certificates_cli)
 
 
 @certificates_cli.command("dev-keys")
@@ -70,7 +68,7 @@ def issue_cmd(slug: str, unit_code: str | None, workers: int | None, wait: bool)
         from lms.auth.models import User
 
         stmt = stmt.join(User, User.id == Enrollment.user_id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
+        stmt = stmt.where(OrgUnit.within(unit))
     enrollments = db.session.scalars(stmt).all()
     created = 0
     with click.progressbar(enrollments, label="Issuing") as bar:

@@ -1,8 +1,8 @@
 """Outgoing e-mail, only when SMTP is configured (LMS_SMTP_HOST); otherwise nothing is sent.
 
-Prefer ``queue_mail(session, to, subject, body)``: the message is sent by a
-background job after the caller's transaction commits, retried with back-off
-when the SMTP server fails. ``send_mail`` sends now, inside the caller.
+Prefer ``lms.jobs.queue_mail(session, to, subject, body)``: the message is sent
+by a background job after the caller's transaction commits, retried with
+back-off when the SMTP server fails. ``send_mail`` sends now, inside the caller.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-from typing import Any
 
 from flask import current_app
 
@@ -46,14 +45,4 @@ def send_mail(to: str, subject: str, body: str) -> bool:
     except (OSError, smtplib.SMTPException):
         log.exception("sending mail to %s failed", to)
         return False
-    return True
-
-
-def queue_mail(session: Any, to: str, subject: str, body: str, *, by: Any = None) -> bool:
-    """Queue a message as a background job (sent after commit, retried); False when SMTP is off."""
-    if not mail_configured() or not to:
-        return False
-    from lms.jobs import enqueue
-
-    enqueue(session, "mail.send", to=to, subject=subject, body=body, by=by)
     return True

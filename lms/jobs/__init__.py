@@ -13,8 +13,8 @@ Public API (import from ``lms.jobs``)::
 
     periodic("feature.thing", minute="*/5", hour="*")    # a job every 5 minutes (UTC), once per slot
 
-E-mail: ``lms.core.mail.queue_mail(session, to, subject, body)`` (the built-in
-job ``mail.send``). Job pages: ``url_for("jobs.status", job_id=…)`` shows
+E-mail: ``lms.jobs.queue_mail(session, to, subject, body)`` (the built-in job
+``mail.send``; False when SMTP is not configured). Job pages: ``url_for("jobs.status", job_id=…)`` shows
 progress (no JavaScript needed) and the download of a file stored with
 ``lms.jobs.files.store_file`` to the user who asked for it.
 """
@@ -23,27 +23,27 @@ from __future__ import annotations
 
 from flask import Flask
 
+from lms.jobs.builtin import queue_mail
 from lms.jobs.core import PermanentJobError, enqueue, job, periodic, run_queued
 
-__all__ = ["PermanentJobError", "enqueue", "init_app", "job", "periodic", "run_queued"]
+__all__ = ["PermanentJobError", "enqueue", "init_app", "job", "periodic", "queue_mail", "run_queued"]
 
 
 def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from lms.core.access import Access, declare_access
+    from lms.auth.access import Permission
     from lms.core.audit import register_action
+    from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.core.permissions import Permission
-    from lms.jobs import builtin, cli, core, views  # noqa: F401  (builtin registers jobs; cli commands)
+    from lms.jobs import builtin, cli, core, views  # noqa: F401  (builtin registers its jobs)
     from lms.jobs.queue import JobQueue
 
     core.listen()
     app.extensions["lms.jobs"] = JobQueue(app)
     app.register_blueprint(views.bp)
-    declare_access(Access.OWNER, "jobs.status", "jobs.download")
-    declare_access(Access.STAFF, "jobs.admin_list", "jobs.admin_retry")
-    register_nav(app, _l("Background jobs"), "jobs.admin_list", Permission.ADMIN_JOBS)
+    lms_cli.add_command(cli.jobs_cli)
+    register_nav(_l("Background jobs"), "jobs.admin_list", Permission.ADMIN_JOBS)
     register_action("job.retry", _l("Job queued again"))
     views.register_label("mail.send", _l("E-mail"))
     views.register_label("jobs.cleanup", _l("Delete expired files"))

@@ -28,3 +28,14 @@ def cleanup_job(ctx: Any) -> dict[str, Any]:
 
 
 periodic("jobs.cleanup", minute="17")
+
+
+def queue_mail(session: Any, to: str, subject: str, body: str, *, by: Any = None) -> bool:
+    """Queue an e-mail as a background job (sent after commit, retried); False when SMTP is off."""
+    from lms.core.mail import mail_configured
+    from lms.jobs.core import enqueue
+
+    if not mail_configured() or not to:
+        return False
+    enqueue(session, "mail.send", to=to, subject=subject, body=body, by=by)
+    return True

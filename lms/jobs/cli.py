@@ -9,13 +9,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from lms.core.setup import lms_cli
 from lms.db import db
 from lms.jobs import core
 from lms.jobs.models import Job, JobStatus
 
 jobs_cli = AppGroup("jobs", help="Background jobs (huey): consumer, sweeper, failed jobs.")
-lms_cli.add_command(jobs_cli)
 
 
 @jobs_cli.command("consumer")

@@ -19,13 +19,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
+from lms.auth.access import Access, Permission, access
 from lms.auth.models import User
 from lms.core.audit import record
 from lms.core.pagination import page_number, paginate
-from lms.core.permissions import Permission, require
 from lms.db import db
 from lms.jobs import core
 from lms.jobs.files import file_of, iter_chunks
@@ -60,7 +60,7 @@ def _own_job(job_id: int) -> Job:
 
 
 @bp.route("/jobs/<int:background_job_id>")
-@login_required
+@access(Access.OWNER)
 def status(background_job_id: int) -> Any:
     job_row = _own_job(background_job_id)
     stored = file_of(db.session, job_row.id)
@@ -75,7 +75,7 @@ def status(background_job_id: int) -> Any:
 
 
 @bp.route("/jobs/<int:background_job_id>/download")
-@login_required
+@access(Access.OWNER)
 def download(background_job_id: int) -> Any:
     job_row = _own_job(background_job_id)
     stored = file_of(db.session, job_row.id)
@@ -95,7 +95,7 @@ def download(background_job_id: int) -> Any:
 
 
 @bp.route("/admin/jobs")
-@require(Permission.ADMIN_JOBS)
+@access(Access.STAFF, Permission.ADMIN_JOBS)
 def admin_list() -> str:
     wanted = request.args.get("status", "")
     stmt = select(Job, User).outerjoin(User, User.id == Job.requested_by_id)
@@ -118,7 +118,7 @@ def admin_list() -> str:
 
 
 @bp.route("/admin/jobs/<int:background_job_id>/retry", methods=["POST"])
-@require(Permission.ADMIN_JOBS)
+@access(Access.STAFF, Permission.ADMIN_JOBS)
 def admin_retry(background_job_id: int) -> Any:
     job_row = db.session.get(Job, background_job_id) or abort(404)
     if job_row.status not in (JobStatus.FAILED, JobStatus.RETRYING, JobStatus.RUNNING):
