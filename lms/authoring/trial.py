@@ -36,7 +36,7 @@ def _draw(draft: CourseDraft, quiz: DraftQuiz, rng: random.Random) -> list[Draft
         chosen = list(quiz.questions)
     else:
         bank = sorted((q for qz in draft.quizzes for q in qz.questions), key=lambda q: q.key)
-        chosen, taken = [], set()
+        chosen, taken = [], set[int]()
         for pool in pools:
             candidates = [q for q in bank if pool["tag"] in q.data.get("tags", []) and q.id not in taken]
             picked = rng.sample(candidates, min(int(pool["draw"]), len(candidates)))

@@ -204,7 +204,7 @@ def _parse_question(ch: _Checker, node: Any, path: str) -> QuestionSpec | None:
                     "feedback": ch.text(opt, "feedback", f"{opath}.feedback", required=False),
                 }
             )
-        n_correct = sum(o["correct"] for o in parsed)
+        n_correct = sum(bool(o["correct"]) for o in parsed)
         if options and kind == "single" and n_correct != 1:
             ch.error(
                 node,

@@ -316,7 +316,7 @@ def response_from_fields(entry: dict[str, Any], getlist: Callable[[str], list[st
             raise BadAnswerError("not a number") from None
         if not 0 <= pos < len(order):
             raise BadAnswerError("out of range")
-        return order[pos]
+        return int(order[pos])
 
     try:
         if kind == "single":
