@@ -33,7 +33,6 @@ from lms.auth.models import Role, User
 from lms.authoring import bank, publishing, services
 from lms.authoring.files import UnsafeZipError, ZipLimits
 from lms.authoring.forms import (
-    KIND_CHOICES,
     AuthorForm,
     CourseSettingsForm,
     LessonForm,
@@ -45,10 +44,14 @@ from lms.authoring.forms import (
     QuizSettingsForm,
     TitleForm,
     UploadZipForm,
+    kind_choices,
+    question_form,
 )
 from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
 from lms.catalog.models import Course, CourseAsset, CourseStatus
 from lms.db import db
+from lms.quizzes import kinds
+from lms.quizzes.review import question_numbers
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring", template_folder="templates")
 
@@ -588,7 +591,7 @@ def quizzes(course_id: int) -> str | Response:
         pools=bank.pool_report(draft),
         tags=sorted(bank.tag_counts(draft).items()),
         new_question_form=NewQuestionForm(),
-        kinds={value: str(label) for value, label in KIND_CHOICES},
+        kinds={value: str(label) for value, label in kind_choices()},
     )
 
 
@@ -664,7 +667,6 @@ def delete_quiz(course_id: int, quiz_id: int) -> Response:
 def _render_question(
     course: Course,
     quiz: DraftQuiz,
-    kind: str,
     form: QuestionForm,
     question: DraftQuestion | None,
     problems: list[str],
@@ -674,8 +676,8 @@ def _render_question(
         "authoring/edit_question.html",
         course=course,
         quiz=quiz,
-        kind=kind,
-        kind_label=dict(KIND_CHOICES)[kind],
+        kind=form.kind,
+        kind_label=form.kind.label,
         form=form,
         question=question,
         problems=problems,
@@ -688,24 +690,23 @@ def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
     quiz = _quiz(draft, quiz_id)
-    kind = request.args.get("kind", "single")
-    if kind not in bank.KINDS:
+    try:
+        kind = kinds.get(request.args.get("kind", "single"))
+    except kinds.UnknownKindError:
         abort(404)
-    form = QuestionForm()
+    form = question_form(kind)
     if request.method == "GET":
         form.lock_version.data = "0"
     if form.validate_on_submit():
         try:
-            bank.save_question(
-                db.session, quiz, None, form.to_data(kind), expected_version=None, by=current_user
-            )
+            bank.save_question(db.session, quiz, None, form.to_data(), expected_version=None, by=current_user)
             db.session.commit()
         except bank.QuizValidationError as exc:
             db.session.rollback()
-            return _render_question(course, quiz, kind, form, None, _problem_messages(exc), 400)
+            return _render_question(course, quiz, form, None, _problem_messages(exc), 400)
         flash(_("Question saved in the draft."), "success")
         return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz.id}")
-    return _render_question(course, quiz, kind, form, None, [], 400 if request.method == "POST" else 200)
+    return _render_question(course, quiz, form, None, [], 400 if request.method == "POST" else 200)
 
 
 @bp.route("/<int:course_id>/questions/<int:question_id>", methods=["GET", "POST"])
@@ -715,8 +716,7 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
     draft = _draft_or_404(course)
     question = _question(draft, question_id)
     quiz = question.quiz
-    kind = question.data["kind"]
-    form = QuestionForm()
+    form = question_form(kinds.get(question.data["kind"]))
     if request.method == "GET":
         form.fill(question.data)
         form.lock_version.data = str(question.lock_version)
@@ -726,7 +726,7 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
                 db.session,
                 quiz,
                 question,
-                form.to_data(kind),
+                form.to_data(),
                 expected_version=_int(form.lock_version.data),
                 by=current_user,
             )
@@ -739,15 +739,13 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
                     question.lock_version, question.updated_by, question.updated_at
                 )
             form.lock_version.data = str(exc.current_version)
-            return _render_question(
-                course, question.quiz, kind, form, question, [_conflict_message(exc)], 409
-            )
+            return _render_question(course, question.quiz, form, question, [_conflict_message(exc)], 409)
         except bank.QuizValidationError as exc:
             db.session.rollback()
-            return _render_question(course, quiz, kind, form, question, _problem_messages(exc), 400)
+            return _render_question(course, quiz, form, question, _problem_messages(exc), 400)
         flash(_("Question saved in the draft."), "success")
         return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
-    return _render_question(course, quiz, kind, form, question, [], 400 if request.method == "POST" else 200)
+    return _render_question(course, quiz, form, question, [], 400 if request.method == "POST" else 200)
 
 
 @bp.post("/<int:course_id>/questions/<int:question_id>/delete")
@@ -794,7 +792,7 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
             course=course,
             quiz=quiz,
             result=result,
-            numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+            numbers=question_numbers(entries),
         ), 200
     seed = secrets.randbelow(2**31)
     entries = trial.trial_entries(draft, quiz, seed)
@@ -804,7 +802,7 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
         quiz=quiz,
         seed=seed,
         questions=trial.public_questions(entries),
-        numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+        numbers=question_numbers(entries),
         result=None,
     ), 200
 
