@@ -31,7 +31,7 @@ from lms.certificates.models import (
 from lms.core.audit import record
 from lms.db import utcnow
 from lms.learning.models import Enrollment
-from lms.quizzes import services as quiz_services
+from lms.quizzes import rules as quiz_rules
 
 log = logging.getLogger(__name__)
 # The signature's /Reason names the code (see pdf.render_certificate_pdf).
@@ -54,7 +54,7 @@ def final_score(session: Session, enrollment: Enrollment | None) -> float | None
     """The final exam's score (0–100) printed on the certificate; None without a final exam."""
     if enrollment is None:
         return None
-    value = quiz_services.final_score(session, enrollment)
+    value = quiz_rules.final_score(session, enrollment)
     return None if value is None else float(value)
 
 
