@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test setup install migrate demo courses certkeys translations lint format i18n bench clean
 
+# The web server and one job consumer (SqliteHuey in instance/, no Redis); Ctrl-C stops both.
 run: setup
+	@$(FLASK) lms jobs consumer & consumer=$$!; \
+	trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install translations
