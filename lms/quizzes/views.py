@@ -27,7 +27,7 @@ from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
 from lms.core.permissions import Permission, can, require
-from lms.db import db, utcnow
+from lms.db import begin_write, db, reads_first, utcnow
 from lms.extensions import limiter
 from lms.quizzes import services
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
@@ -260,6 +260,7 @@ def save(attempt_id: int) -> Any:
 
 
 @bp.post("/attempt/<int:attempt_id>/autosave")
+@reads_first
 @require(Permission.LEARN)
 @limiter.limit("120 per minute", key_func=lambda: f"quiz-autosave:{current_user.get_id()}")
 def autosave(attempt_id: int) -> tuple[Response, int]:
@@ -275,6 +276,9 @@ def autosave(attempt_id: int) -> tuple[Response, int]:
             raise ValueError("fields")
     except (KeyError, TypeError, ValueError):
         return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
+    # SQLite's write lock from here only (decision 1903): the compare-and-set in save_answer
+    # re-checks in SQL whatever the reads above saw (decision 0202).
+    begin_write(db.session)
     try:
         stored = services.save_answer(db.session, attempt, question_id, fields, seq, base=base)
     except services.StaleSaveError as exc:
