@@ -16,6 +16,7 @@ from lms.auth.signals import user_unit_changed
 from lms.core import audit
 from lms.db import utcnow
 from lms.org.models import OrgUnit
+from lms.org.services import check_merge, merge_unit_tree
 
 # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane), chosen rather than the library's defaults
 # (64 MiB, t=3, p=4): a login costs ~27 ms of one core instead of ~165 ms, so 200 learners signing in
@@ -303,3 +304,45 @@ def reactivate_user(session: Session, user: User, *, by: User) -> None:
     user.is_active = True
     audit.record(session, "user_reactivated", actor_id=by.id, subject=f"user:{user.id}")
     session.flush()
+
+
+def people_count(session: Session, unit: OrgUnit) -> int:
+    """People whose own unit is this one (not its sub-units)."""
+    return session.scalar(select(func.count(User.id)).where(User.org_unit_id == unit.id)) or 0
+
+
+def merge_units(session: Session, source: OrgUnit, target: OrgUnit, *, by: User | None = None) -> int:
+    """Merge source into target: people, scopes and child units move; source is deactivated.
+
+    Returns the number of people moved. Raises ``lms.org.services.OrgError`` for a merge into
+    the unit itself or one of its sub-units.
+    """
+    check_merge(source, target)
+    moved_ids = list(session.scalars(select(User.id).where(User.org_unit_id == source.id)))
+    session.execute(
+        update(User)
+        .where(User.org_unit_id == source.id)
+        .values(org_unit_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    moved = len(moved_ids)
+    session.execute(
+        update(User)
+        .where(User.scope_unit_id == source.id)
+        .values(scope_unit_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    merge_unit_tree(session, source, target)
+    # Announce each moved person (training gives them the new unit's assignments).
+    for person in session.scalars(select(User).where(User.id.in_(moved_ids))) if moved_ids else ():
+        user_unit_changed.send(person, session=session, old_unit_id=source.id)
+    if by is not None:
+        audit.record(
+            session,
+            "unit_merged",
+            actor_id=by.id,
+            subject=f"unit:{source.id}",
+            into=target.id,
+            people_moved=moved,
+        )
+    return moved

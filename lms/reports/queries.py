@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course
+from lms.certificates.models import Certificate
 from lms.core.timefmt import local_midnight
 from lms.db import utcnow
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.org.models import OrgUnit
+from lms.quizzes.models import Attempt, Quiz
 from lms.training.models import Attendance, Target, TrainingClass
 
 
@@ -107,7 +109,7 @@ def _subtree(session: Session, root: OrgUnit) -> list[_Unit]:
         OrgUnit.is_active,
         OrgUnit.parent_id,
         OrgUnit.path,
-    ).where(OrgUnit.path.startswith(root.path))
+    ).where(OrgUnit.within(root))
     return [_Unit(*r) for r in session.execute(stmt)]
 
 
@@ -313,7 +315,7 @@ def _remote_coverage(session: Session, root: OrgUnit, filters: Filters) -> tuple
         present = present.where(TrainingClass.course_id == filters.course_id)
     total, covered = session.execute(
         select(func.count(), func.count().filter(or_(completed.exists(), present.exists()))).where(
-            OrgUnit.path.startswith(root.path), OrgUnit.is_remote.is_(True), OrgUnit.is_active.is_(True)
+            OrgUnit.within(root), OrgUnit.is_remote.is_(True), OrgUnit.is_active.is_(True)
         )
     ).one()
     return int(total), int(covered)
@@ -325,7 +327,7 @@ def classes_by_year(
     """(year, classes, present attendances) organised in root's subtree, for the last few years."""
     first = last_year - years + 1
     cls_year = extract("year", TrainingClass.starts_on)
-    in_scope = TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root.path)))
+    in_scope = TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.within(root)))
     classes = dict(
         session.execute(
             select(cls_year, func.count())
@@ -367,7 +369,7 @@ def people_page(
     base = (
         select(User.id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(unit.path))
+        .where(User.is_active.is_(True), OrgUnit.within(unit))
     )
     if filters.remote_only:
         base = base.where(OrgUnit.is_remote.is_(True))
@@ -442,7 +444,7 @@ def people_detail_rows(session: Session, root: OrgUnit, filters: Filters):
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .outerjoin(Enrollment, enr)
         .outerjoin(Course, Course.id == Enrollment.course_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(root.path))
+        .where(User.is_active.is_(True), OrgUnit.within(root))
         .order_by(OrgUnit.path, User.full_name, User.id, Course.title)
     )
     if filters.remote_only:
@@ -469,7 +471,7 @@ def attendance_rows(session: Session, root: OrgUnit, filters: Filters):
         .join(User, User.id == Attendance.user_id)
         .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
-            TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root.path))),
+            TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.within(root))),
             Attendance.session_date >= dt.date(filters.year, 1, 1),
             Attendance.session_date < dt.date(filters.year + 1, 1, 1),
         )
@@ -489,71 +491,49 @@ def person_attendance(session: Session, user_id: int):
     ).all()
 
 
-# --- certificates and quiz scores, when those features are installed -------------------
-
-
-def certificate_model():
-    try:
-        from lms.certificates.models import Certificate
-    except ImportError:
-        return None
-    return Certificate
-
-
-def attempt_model():
-    try:
-        from lms.quizzes.models import Attempt, Quiz
-    except ImportError:
-        return None
-    return Attempt, Quiz
+# --- certificates and quiz scores ---------------------------------------------------------
 
 
 def person_certificates(session: Session, user_id: int) -> list[dict]:
-    cert = certificate_model()
-    if cert is None:
-        return []
     rows = session.execute(
-        select(cert.code, cert.course_title, cert.issued_at, cert.revoked_at)
-        .where(cert.user_id == user_id)
-        .order_by(cert.issued_at.desc())
+        select(Certificate.code, Certificate.course_title, Certificate.issued_at, Certificate.revoked_at)
+        .where(Certificate.user_id == user_id)
+        .order_by(Certificate.issued_at.desc())
     )
     return [{"code": c, "title": t, "issued_at": i, "revoked": r is not None} for c, t, i, r in rows]
 
 
 def person_scores(session: Session, user_id: int) -> list[dict]:
-    models = attempt_model()
-    if models is None:
-        return []
-    attempt, quiz = models
     rows = session.execute(
-        select(quiz.title, attempt.percent, attempt.passed, attempt.submitted_at)
-        .join(quiz, quiz.id == attempt.quiz_id)
-        .where(attempt.user_id == user_id, attempt.submitted_at.is_not(None))
-        .order_by(attempt.submitted_at.desc())
+        select(Quiz.title, Attempt.percent, Attempt.passed, Attempt.submitted_at)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(Attempt.user_id == user_id, Attempt.submitted_at.is_not(None))
+        .order_by(Attempt.submitted_at.desc())
         .limit(100)
     )
     return [{"title": t, "score": round(p or 0), "passed": bool(ok), "at": at} for t, p, ok, at in rows]
 
 
 def certificate_rows(session: Session, root: OrgUnit, filters: Filters):
-    cert = certificate_model()
     stmt = (
         select(
-            cert.code,
+            Certificate.code,
             User.full_name,
             User.username,
             OrgUnit.name,
-            cert.course_title,
-            cert.issued_at,
-            case((cert.revoked_at.is_not(None), "đã thu hồi"), else_="còn hiệu lực"),
+            Certificate.course_title,
+            Certificate.issued_at,
+            case((Certificate.revoked_at.is_not(None), "đã thu hồi"), else_="còn hiệu lực"),
         )
-        .join(User, User.id == cert.user_id)
+        .join(User, User.id == Certificate.user_id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
-            OrgUnit.path.startswith(root.path), cert.issued_at >= filters.start, cert.issued_at < filters.end
+            OrgUnit.within(root),
+            Certificate.issued_at >= filters.start,
+            Certificate.issued_at < filters.end,
         )
-        .order_by(OrgUnit.path, User.full_name, cert.issued_at)
+        .order_by(OrgUnit.path, User.full_name, Certificate.issued_at)
     )
     if filters.course_id:
-        stmt = stmt.where(cert.course_id == filters.course_id)
+        stmt = stmt.where(Certificate.course_id == filters.course_id)
     yield from session.execute(stmt.execution_options(yield_per=2000))
