@@ -61,12 +61,13 @@ def _verify_limit() -> str:
 
 
 def _status_label(status: str) -> str:
-    return {
+    labels: dict[str, str] = {
         CertificateStatus.VALID: _("Valid"),
         CertificateStatus.REVOKED: _("Revoked"),
         CertificateStatus.EXPIRED: _("Expired"),
         CertificateStatus.SUPERSEDED: _("Superseded"),
-    }.get(status, status)
+    }
+    return labels.get(status, status)
 
 
 @dataclass
@@ -123,7 +124,9 @@ def verify(code: str) -> Any:
         cert=shown,
         status=shown.effective_status,
         status_label=_status_label(shown.effective_status),
-        successor=services.latest_in_chain(db.session, cert) if found and cert.superseded_by_id else None,
+        successor=services.latest_in_chain(db.session, cert)
+        if cert is not None and cert.superseded_by_id
+        else None,
     )
     if not found:
         abort(404)

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -20,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, Permission, access, can
 from lms.auth.models import User
@@ -481,7 +481,7 @@ def stats_csv(quiz_id: int) -> Response:
         "choices (* = correct)",
         "pairs / positions right (right/answered)",
     ]
-    rows = [header]
+    rows: list[list[Any]] = [header]
     for s in question_stats(db.session, quiz):
         choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
         parts = "; ".join(
@@ -514,7 +514,7 @@ def regrade(question_id: int) -> Response:
     question = db.session.get(Question, question_id)
     if question is None:
         abort(404)
-    _check_manager(db.session.get(Course, question.course_id))
+    _check_manager(db.session.get_one(Course, question.course_id))
     count = regrade_question(db.session, question, by=current_user)
     db.session.commit()
     flash(_("%(n)d attempts were regraded.", n=count), "success")
