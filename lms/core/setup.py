@@ -27,7 +27,49 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms.db import db
 from lms.extensions import babel, csrf, limiter, login_manager
 
-lms_cli = AppGroup("lms", help="Learning site commands.")
+UPGRADE_HINT = "flask --app wsgi lms db upgrade"
+
+
+class _LmsGroup(AppGroup):
+    """The `lms` command group: a command run on an unmigrated database says how to migrate it.
+
+    Instead of an SQL traceback ("no such table", "relation ... does not exist"),
+    any `lms ...` command that fails with a database error while the schema is
+    missing or behind the code's migrations prints one line naming the command to
+    run, and exits with status 1 (issue 14, item 8).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            from flask.cli import ScriptInfo
+
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                hint = _schema_hint()
+            if hint is None:
+                raise
+            raise click.ClickException(hint) from exc
+
+
+def _schema_hint() -> str | None:
+    """A message if the database was never migrated or is behind the migrations, else None."""
+    from lms.core.migrate import schema_state
+
+    try:
+        current, head = schema_state()
+    except SQLAlchemyError:  # the database itself does not answer: let that error through
+        return None
+    if current is None:
+        return f"The database has no tables yet (it was never migrated). Run `{UPGRADE_HINT}` first."
+    if current != head:
+        return (
+            f"The database is at migration {current} but this code needs {head}. Run `{UPGRADE_HINT}` first."
+        )
+    return None
+
+
+lms_cli = _LmsGroup("lms", help="Learning site commands.")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, case, extract, func, literal, or_, select, 
 from sqlalchemy.orm import Session, aliased
 
 from lms.auth.models import User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, CourseStatus
 from lms.db import utcnow
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.org.models import OrgUnit
@@ -358,7 +358,13 @@ def people_page(
 
 
 def course_choices(session: Session) -> list[tuple[int, str]]:
-    return list(session.execute(select(Course.id, Course.title).order_by(Course.title)).tuples())
+    """Courses that were ever published (archived ones keep their history); never drafts."""
+    stmt = (
+        select(Course.id, Course.title)
+        .where(Course.status != CourseStatus.DRAFT, Course.version >= 1)
+        .order_by(Course.title, Course.id)
+    )
+    return list(session.execute(stmt).tuples())
 
 
 # --- export rows (streamed: server-side cursor, fixed statements) ----------------------

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from lms.auth.models import User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, published_courses
 from lms.core.permissions import Permission, can, check_unit_scope, filter_units_in_scope, require
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
@@ -62,7 +62,8 @@ def unit_choices(units: list[OrgUnit], blank: str | None = None) -> list[tuple[i
 
 
 def course_choices() -> list[tuple[int, str]]:
-    return [(c.id, c.title) for c in db.session.scalars(select(Course).order_by(Course.title))]
+    """Published courses only: a draft cannot be assigned, targeted or taught in a class."""
+    return [(c.id, c.title) for c in db.session.scalars(published_courses())]
 
 
 def end_of_day(day: dt.date | None) -> dt.datetime | None:
