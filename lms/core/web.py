@@ -1,0 +1,119 @@
+"""Web wiring: extensions, i18n, URL prefix and proxies, security headers, /healthz."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, has_request_context, jsonify, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms.db import db
+from lms.extensions import babel, csrf, limiter, login_manager
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
+
+
+class PrefixMiddleware:
+    """Serve the app under a URL prefix (e.g. /hoc-truc-tuyen) behind a portal.
+
+    Requests whose path starts with the prefix get it moved to SCRIPT_NAME, so
+    url_for() builds every link, redirect and static URL with the prefix.
+    """
+
+    def __init__(self, app: Any, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix.rstrip("/")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix) :] or "/"
+            return self.app(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Not found"]
+
+
+def select_locale() -> str:
+    if not has_request_context():  # CLI and background work (e.g. closing overdue quiz attempts)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.locale or "vi"
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_web(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories="translations",
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    if app.config.get("PROXY_COUNT"):
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
+    prefix = app.config.get("URL_PREFIX", "")
+    if prefix:
+        app.wsgi_app = PrefixMiddleware(app.wsgi_app, prefix)  # type: ignore[method-assign]
+        app.config["SESSION_COOKIE_PATH"] = prefix + "/"
+
+    from lms.core.forms import install_form_translations
+
+    install_form_translations()
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        from lms.core.nav import nav_items_for
+        from lms.core.permissions import Permission, can
+
+        return {
+            "can": lambda perm: can(current_user, perm),
+            "Permission": Permission,
+            "nav_items": lambda: nav_items_for(current_app),
+        }
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if (
+            request.endpoint != "static"
+            and "Cache-Control" not in response.headers
+            and getattr(current_user, "is_authenticated", False)
+        ):
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    app.add_url_rule("/healthz", "healthz", healthz)
+    limiter.exempt(healthz)
+
+
+def healthz() -> tuple[Response, int]:
+    """Health check with a real database round trip."""
+    try:
+        db.session.execute(text("SELECT 1")).scalar_one()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", db="unavailable"), 503
+    return jsonify(status="ok", db="ok"), 200
