@@ -53,7 +53,9 @@ def test_signature_has_a_trusted_timestamp_and_stays_valid_after_the_key_expires
     assert status.bottom_line
     stamp = status.timestamp_validity
     assert stamp is not None
-    assert stamp.valid and stamp.intact and stamp.trusted
+    assert stamp.valid
+    assert stamp.intact
+    assert stamp.trusted
     assert abs(stamp.timestamp - dt.datetime.now(dt.UTC)) < dt.timedelta(hours=1)
     # B-LT: the document security store holds the certificates needed to validate later.
     dss = reader.root["/DSS"]
@@ -62,7 +64,8 @@ def test_signature_has_a_trusted_timestamp_and_stays_valid_after_the_key_expires
     # Five years on, the 3-year signing certificate has expired: still genuine thanks to the timestamp.
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=5 * 365)
     now_check, later_check = check_signature(data), check_signature(data, at=later)
-    assert now_check.genuine and now_check.timestamp is not None
+    assert now_check.genuine
+    assert now_check.timestamp is not None
     assert later_check.genuine
 
     # Without a TSA the same check five years on fails: nothing proves when it was signed.
