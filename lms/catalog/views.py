@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from lms.auth.access import Access, Permission, access, can
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
-from lms.core.permissions import Permission, can
+from lms.catalog.parts import learner_progress
 from lms.core.text import fold
 from lms.db import db
 
@@ -41,7 +42,7 @@ def localized(obj: object, field: str = "title") -> str:
 
 
 @bp.route("/")
-@login_required
+@access(Access.SIGNED_IN)
 def index() -> str:
     q = request.args.get("q", "").strip()[:200]
     topic = request.args.get("topic", "")
@@ -65,15 +66,7 @@ def index() -> str:
                 .group_by(Lesson.course_id)
             )
         }
-        # The learner's own status per course (the learning feature's table).
-        from lms.learning.models import Enrollment
-
-        enrolled = {
-            e.course_id: e
-            for e in db.session.scalars(
-                select(Enrollment).where(Enrollment.user_id == current_user.id, Enrollment.course_id.in_(ids))
-            )
-        }
+        enrolled = learner_progress(db.session, current_user, ids)  # registered by learning
     return render_template(
         "catalog/index.html",
         courses=courses,
@@ -86,7 +79,7 @@ def index() -> str:
 
 
 @bp.route("/<slug>/assets/<path:path>")
-@login_required
+@access(Access.SIGNED_IN)  # lesson images need a session like the lessons they illustrate
 def asset(slug: str, path: str) -> Response:
     """A lesson image, with its own type, a strong ETag and long caching for versioned URLs."""
     row = db.session.execute(

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lms.auth.access import unit_in_scope
 from lms.auth.models import Role, User
 from lms.catalog.authors import is_author
 from lms.catalog.models import Course
@@ -30,9 +31,9 @@ from lms.certificates.models import (
     IssueSource,
 )
 from lms.core.audit import record
-from lms.core.permissions import unit_in_scope
 from lms.db import utcnow
 from lms.learning.models import Enrollment
+from lms.quizzes import rules as quiz_rules
 
 log = logging.getLogger(__name__)
 # The signature's /Reason names the code (see pdf.render_certificate_pdf).
@@ -52,25 +53,10 @@ def add_months(value: dt.datetime, months: int) -> dt.datetime:
 
 
 def final_score(session: Session, enrollment: Enrollment | None) -> float | None:
-    """The final score from the quizzes feature, if it exposes one.
-
-    Contract: ``lms.quizzes.services.final_score(session, enrollment) -> float | None``
-    (0–100). Imported lazily; a missing module or function means "no score".
-    """
+    """The final exam's score (0–100) printed on the certificate; None without a final exam."""
     if enrollment is None:
         return None
-    try:
-        from lms.quizzes import services as quiz_services
-    except ImportError:
-        return None
-    fn = getattr(quiz_services, "final_score", None)
-    if fn is None:
-        return None
-    try:
-        value = fn(session, enrollment)
-    except Exception:  # a quiz bug must not stop the certificate (the score is optional)
-        log.exception("final_score failed for enrollment %s", enrollment.id)
-        return None
+    value = quiz_rules.final_score(session, enrollment)
     return None if value is None else float(value)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from flask import has_app_context
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,8 +32,12 @@ class _LmsGroup(AppGroup):
         try:
             return super().invoke(ctx)
         except SQLAlchemyError as exc:
-            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+            if has_app_context():  # `flask` keeps one app context for the whole run
+                db.session.rollback()  # end the failed transaction (SQLite: release its lock)
                 hint = _schema_hint()
+            else:
+                with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                    hint = _schema_hint()
             if hint is None:
                 raise
             raise click.ClickException(hint) from exc

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, url_for
-from flask_login import current_user
+from flask import url_for
 
-from lms.core.permissions import Permission, can
+from lms.core.registry import Registry
 
 
 @dataclass(frozen=True)
 class NavItem:
     label: Any  # a lazy_gettext string
     endpoint: str
-    permission: Permission
+    permission: Any  # what the viewer needs (a Permission); judged by the caller
 
 
-def register_nav(app: Flask, label: Any, endpoint: str, permission: Permission) -> None:
-    app.extensions.setdefault("lms.nav", []).append(NavItem(label, endpoint, permission))
+NAV: Registry[NavItem] = Registry("core.nav", "Menu entries: label, endpoint, permission needed to see it.")
 
 
-def nav_items_for(app: Flask) -> list[dict[str, str]]:
+def register_nav(label: Any, endpoint: str, permission: Any) -> None:
+    NAV.add(NavItem(label, endpoint, permission), endpoint)
+
+
+def nav_items(allowed: Callable[[Any], bool]) -> list[dict[str, str]]:
+    """The menu entries whose permission ``allowed`` grants, in registration (``FEATURES``) order."""
     return [
-        {"label": str(item.label), "url": url_for(item.endpoint)}
-        for item in app.extensions.get("lms.nav", [])
-        if can(current_user, item.permission)
+        {"label": str(item.label), "url": url_for(item.endpoint)} for item in NAV if allowed(item.permission)
     ]

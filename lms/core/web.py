@@ -80,17 +80,6 @@ def init_web(app: Flask) -> None:
     install_form_translations()
     app.jinja_env.globals["get_locale"] = get_locale
 
-    @app.context_processor
-    def _inject() -> dict[str, Any]:
-        from lms.core.nav import nav_items_for
-        from lms.core.permissions import Permission, can
-
-        return {
-            "can": lambda perm: can(current_user, perm),
-            "Permission": Permission,
-            "nav_items": lambda: nav_items_for(current_app),
-        }
-
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)

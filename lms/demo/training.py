@@ -78,7 +78,7 @@ def build_training_demo(session: Session, *, roster_size: int = 30) -> str:
         session.scalars(
             select(User)
             .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(OrgUnit.path.startswith(district.path), User.is_active.is_(True))
+            .where(OrgUnit.within(district), User.is_active.is_(True))
             .order_by(User.id)
         )
     )

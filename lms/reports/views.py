@@ -11,8 +11,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from lms.auth.access import Access, Permission, access, check_unit_scope
 from lms.auth.models import ITQualification, User
-from lms.core.permissions import Permission, check_unit_scope, require
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
@@ -72,27 +72,28 @@ def load_unit(unit_id: int) -> OrgUnit:
 
 
 def breadcrumbs(unit: OrgUnit, root: OrgUnit) -> list[OrgUnit]:
-    trail = [u for u in ancestors(db.session, unit) if u.path.startswith(root.path)]
+    trail = [u for u in ancestors(db.session, unit) if u.within(root)]
     return [*trail, unit]
 
 
 @bp.route("/")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def dashboard() -> str:
     return unit_report(officer_root().id)
 
 
 @bp.route("/units/<int:unit_id>")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_report(unit_id: int) -> str:
     root = officer_root()
     unit = load_unit(unit_id)
     filters = read_filters()
-    rows = queries.unit_rows(db.session, unit, filters)
+    figures = queries.figures(db.session, unit, filters)
+    rows = figures.rows
     total = queries.totals(rows)
-    months = queries.completions_by_month(db.session, unit, filters)
-    quals = queries.staff_by_qualification(db.session, unit, filters)
-    remote_total, remote_reached = queries.remote_coverage(db.session, unit, filters)
+    months = figures.months
+    quals = figures.qualifications
+    remote_total, remote_reached = figures.remote_total, figures.remote_reached
     yearly = queries.classes_by_year(db.session, unit, filters.year)
     chart_svgs = {
         "by_unit": charts.bar_chart(
@@ -138,12 +139,12 @@ def unit_report(unit_id: int) -> str:
         qualifications=QUALIFICATION_LABELS,
         charts=chart_svgs,
         remote=(remote_total, remote_reached),
-        extra_exports=[("certificates", _("Certificates"))] if queries.certificate_model() else [],
+        extra_exports=[("certificates", _("Certificates"))],
     )
 
 
 @bp.route("/units/<int:unit_id>/people")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_people(unit_id: int) -> str:
     root = officer_root()
     unit = load_unit(unit_id)
@@ -169,7 +170,7 @@ def unit_people(unit_id: int) -> str:
 
 
 @bp.route("/people/<int:user_id>")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def person(user_id: int) -> str:
     officer_root()
     user = db.session.get(User, user_id) or abort(404)
@@ -180,7 +181,6 @@ def person(user_id: int) -> str:
         .options(joinedload(Enrollment.course))
         .order_by(Enrollment.enrolled_at.desc())
     ).all()
-    extras = person_extras(user)
     return render_template(
         "reports/person.html",
         person=user,
@@ -188,16 +188,9 @@ def person(user_id: int) -> str:
         attendance=queries.person_attendance(db.session, user.id),
         qualifications=QUALIFICATION_LABELS,
         now=utcnow(),
-        **extras,
+        certificates=queries.person_certificates(db.session, user.id),
+        scores=queries.person_scores(db.session, user.id),
     )
-
-
-def person_extras(user: User) -> dict[str, object]:
-    """Quiz scores and certificates, when those features are installed (one statement each)."""
-    return {
-        "certificates": queries.person_certificates(db.session, user.id),
-        "scores": queries.person_scores(db.session, user.id),
-    }
 
 
 # --- exports -----------------------------------------------------------------------------
@@ -206,13 +199,11 @@ EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
 
 
 @bp.route("/units/<int:unit_id>/export/<kind>.<fmt>")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def export(unit_id: int, kind: str, fmt: str) -> Response:
     officer_root()
     unit = load_unit(unit_id)
     if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
-        abort(404)
-    if kind == "certificates" and queries.certificate_model() is None:
         abort(404)
     filters = read_filters()
     header, rows, title = export_data(kind, unit, filters)

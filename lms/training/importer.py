@@ -29,7 +29,7 @@ from lms.core import audit
 from lms.core.archives import UnsafeArchiveError
 from lms.core.text import fold, normalise_spaces
 from lms.db import utcnow
-from lms.org.models import OrgUnit, UnitKind
+from lms.org.models import OrgUnit, UnitKind, path_within
 from lms.org.services import create_unit, move_unit
 from lms.training import xlsx
 from lms.training.models import ImportIssue, ImportJob, ImportKind, ImportRow, ImportStatus
@@ -463,7 +463,7 @@ def _validate_people(
         if p["unit_code"] and unit is None:
             issues.add(n, "unit_code", "unknown_unit", p["unit_code"].upper())
             p["ok"] = False
-        elif unit is not None and scope is not None and not unit.path.startswith(scope.path):
+        elif unit is not None and scope is not None and not unit.within(scope):
             issues.add(n, "unit_code", "unit_out_of_scope", unit.code)
             p["ok"] = False
         dup = seen.get("u:" + p["username"]) or (seen.get("e:" + p["email"]) if p["email"] else None)
@@ -479,7 +479,7 @@ def _validate_people(
         if by_email and by_name and by_email[0] != by_name[0]:
             issues.add(n, "email", "email_taken", p["email"])
             p["ok"] = False
-        if match and scope is not None and not match[1].startswith(scope.path):
+        if match and scope is not None and not path_within(match[1], scope):
             issues.add(n, "email" if p["email"] else "username", "person_out_of_scope")
             p["ok"] = False
         if p["username"]:
@@ -559,7 +559,7 @@ def _validate_units(
         if (
             existing is not None
             and scope is not None
-            and (not existing.path.startswith(scope.path) or existing.id == scope.id)
+            and (not existing.within(scope) or existing.id == scope.id)
         ):
             issues.add(n, "code", "unit_out_of_scope", existing.code)
             ok = False
@@ -567,13 +567,13 @@ def _validate_units(
         if parent_code and parent is None and parent_code.lower() not in earlier:
             issues.add(n, "parent_code", "unknown_parent", parent_code)
             ok = False
-        if parent is not None and scope is not None and not parent.path.startswith(scope.path):
+        if parent is not None and scope is not None and not parent.within(scope):
             issues.add(n, "parent_code", "parent_out_of_scope", parent.code)
             ok = False
         if not parent_code and scope is not None:
             issues.add(n, "parent_code", "required")
             ok = False
-        if existing is not None and parent is not None and parent.path.startswith(existing.path):
+        if existing is not None and parent is not None and parent.within(existing):
             issues.add(n, "parent_code", "cycle")
             ok = False
         if key:
@@ -705,7 +705,7 @@ def _commit_people(
         scope = session.get(OrgUnit, job.scope_unit_id) if job.scope_unit_id else None
         in_scope = select(OrgUnit.id)
         if scope is not None:
-            in_scope = in_scope.where(OrgUnit.path.startswith(scope.path, autoescape=True))
+            in_scope = in_scope.where(OrgUnit.within(scope))
         staff = select(UserRole.user_id).where(
             UserRole.role.in_([Role.ADMIN.value, Role.HR.value, Role.TRAINER.value])
         )

@@ -19,7 +19,7 @@ from lms.db import utcnow
 from lms.learning.completion import Requirement
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.learning.services import enroll_user, refresh_enrollment
-from lms.org.models import OrgUnit
+from lms.org.models import OrgUnit, path_within
 from lms.training.models import (
     Assignment,
     AssignmentMember,
@@ -45,7 +45,7 @@ def _assignment_people(assignment: Assignment):
         stmt = (
             select(User.id)
             .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(User.is_active.is_(True), OrgUnit.path.startswith(unit_path))
+            .where(User.is_active.is_(True), OrgUnit.within(unit_path))
         )
         if assignment.job_title:
             stmt = stmt.where(func.lower(User.job_title) == assignment.job_title.lower())
@@ -160,7 +160,7 @@ def open_assignments_for(session: Session, user: User) -> list[Assignment]:
         .where(
             Assignment.closed_at.is_(None),
             or_(Assignment.due_at.is_(None), Assignment.due_at > now),
-            unit_path.startswith(OrgUnit.path),
+            path_within(unit_path, OrgUnit.path),
             or_(
                 Assignment.job_title == "", func.lower(Assignment.job_title) == (user.job_title or "").lower()
             ),
@@ -320,7 +320,7 @@ def invited_people(cls: TrainingClass):
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
             User.is_active.is_(True),
-            exists().where(OrgUnit.path.startswith(inv.c.path)),
+            exists().where(OrgUnit.within(inv.c.path)),
             User.id.not_in(select(ClassMember.user_id).where(ClassMember.class_id == cls.id)),
         )
         .order_by(OrgUnit.path, User.full_name)
@@ -518,7 +518,7 @@ def _parse_date(value: str) -> dt.date | None:
 
 def scope_unit_or_none(user: User) -> OrgUnit | None:
     """The officer's subtree root; None for an administrator (the whole province)."""
-    from lms.core.permissions import scope_unit
+    from lms.auth.access import scope_unit
 
     return scope_unit(user)
 
