@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import Select
+from sqlalchemy import Select, false
 
 from lms.auth.models import Role, User
 from lms.org.models import OrgUnit, path_within
@@ -57,6 +57,7 @@ class Permission(StrEnum):
     ADMIN_USERS = "admin:users:manage"
     ADMIN_UNITS = "admin:units:manage"
     ADMIN_AUDIT = "admin:audit:view"
+    ADMIN_JOBS = "admin:jobs:manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -224,6 +225,6 @@ def filter_units_in_scope(stmt: S, user: User, path_column: Any = None) -> S:
     if root is None:
         if user.has_role(Role.ADMIN):
             return stmt
-        return stmt.where(False)  # type: ignore[return-value]
+        return stmt.where(false())
     column = path_column if path_column is not None else OrgUnit.path
-    return stmt.where(path_within(column, root))  # type: ignore[return-value]
+    return stmt.where(path_within(column, root))
