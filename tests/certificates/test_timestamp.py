@@ -12,6 +12,7 @@ import pytest
 
 from lms.certificates import services
 from lms.certificates.signing import check_signature
+from lms.jobs import run_queued
 from tests.certificates.tsa import LocalTSA
 
 
@@ -41,6 +42,8 @@ def test_signature_has_a_trusted_timestamp_and_stays_valid_after_the_key_expires
     monkeypatch.setitem(app.config, "SIGNING_TRUST_ROOTS", f"{signing / 'ca.pem'}:{tsa.root_pem}")
     before = tsa.requests
     cert = issued(make_user(unit=make_unit()))
+    run_queued(session)  # the job that renders and signs
+    session.refresh(cert)
     assert cert.is_rendered
     assert tsa.requests > before  # the local TSA was really asked
     data = services.pdf_bytes(session, cert)
@@ -70,6 +73,8 @@ def test_signature_has_a_trusted_timestamp_and_stays_valid_after_the_key_expires
 
     # Without a TSA the same check five years on fails: nothing proves when it was signed.
     monkeypatch.setitem(app.config, "SIGNING_TSA_URL", "")
-    plain = services.pdf_bytes(session, issued(make_user(unit=make_unit())))
+    plain_cert = issued(make_user(unit=make_unit()))
+    run_queued(session)
+    plain = services.pdf_bytes(session, plain_cert)
     assert check_signature(plain).genuine
     assert not check_signature(plain, at=later).genuine

@@ -11,6 +11,7 @@ from typing import Any
 from lms.auth.models import Role
 from lms.certificates import services
 from lms.db import utcnow
+from lms.jobs import run_queued
 
 
 def _verdict(client: Any, data: bytes) -> tuple[str, str]:
@@ -29,6 +30,8 @@ def test_revoked_superseded_and_expired_lead_the_verdict(
 
     learner = make_user(unit=make_unit(), full_name="Nguyễn Văn An")
     cert = issued(learner)
+    run_queued(session)  # the job that renders and signs
+    session.refresh(cert)
     course = session.get(Course, cert.course_id)
     course.certificate_validity_months = 24
     cert.expires_at = utcnow() + dt.timedelta(days=700)
