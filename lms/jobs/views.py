@@ -36,7 +36,7 @@ bp = Blueprint("jobs", __name__, template_folder="templates")
 
 PER_PAGE = 50
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, Any] = {
     JobStatus.QUEUED: _l("Waiting"),
     JobStatus.RUNNING: _l("Running"),
     JobStatus.RETRYING: _l("Waiting to retry"),
@@ -97,7 +97,9 @@ def admin_list() -> str:
         stmt = stmt.where(Job.status == wanted)
     stmt = stmt.order_by(Job.id.desc())
     page = paginate(db.session, stmt, page_number(request.args.get("page")), PER_PAGE, rows=True)
-    counts = dict(db.session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    counts: dict[str, int] = dict(
+        db.session.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all()
+    )
 
     return render_template(
         "jobs/admin_list.html",
