@@ -89,6 +89,7 @@ class Config:
         self.JOB_RETRY_BASE_SECONDS = float(env("LMS_JOB_RETRY_BASE_SECONDS", "10"))
         self.JOB_REQUEUE_SECONDS = int(env("LMS_JOB_REQUEUE_SECONDS", "1800"))
         self.JOB_FILE_TTL_HOURS = int(env("LMS_JOB_FILE_TTL_HOURS", "48"))
+        self.JOB_KEEP_DAYS = int(env("LMS_JOB_KEEP_DAYS", "14"))  # finished jobs then leave the jobs table
         # Exports with more rows than this become jobs (smaller ones stream at once).
         self.EXPORT_JOB_THRESHOLD = int(env("LMS_EXPORT_JOB_THRESHOLD", "5000"))
         # People/unit imports with more rows than this are written by a job.
