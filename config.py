@@ -109,6 +109,9 @@ class Config:
         self.SIGNING_P12 = env("LMS_SIGNING_P12", "")
         self.SIGNING_P12_PASSPHRASE = env("LMS_SIGNING_P12_PASSPHRASE", "")
         self.SIGNING_TRUST_ROOTS = env("LMS_SIGNING_TRUST_ROOTS", "")
+        # RFC 3161 time-stamping authority: signatures become PAdES B-T/B-LT (decision 1404).
+        # Its root certificate must be in LMS_SIGNING_TRUST_ROOTS.
+        self.SIGNING_TSA_URL = env("LMS_SIGNING_TSA_URL", "")
         self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
         self.SECRET_KEY = env("LMS_SECRET_KEY") or self._default_secret_key()
 

@@ -29,7 +29,8 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.access import Access, Permission, access, can, filter_units_in_scope, unit_in_scope
 from lms.auth.models import Role, User
-from lms.catalog.models import Course
+from lms.catalog.authors import managed_course_ids
+from lms.catalog.models import Course, published_courses
 from lms.certificates import services
 from lms.certificates.codes import format_code, normalize_code
 from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonForm, ReissueForm, UploadForm
@@ -182,6 +183,7 @@ def verify_upload() -> Any:
         cert=cert,
         status=cert.effective_status if cert else None,
         status_label=_status_label(cert.effective_status) if cert else "",
+        successor=services.latest_in_chain(db.session, cert) if cert and cert.superseded_by_id else None,
     )
 
 
@@ -418,18 +420,24 @@ def reissue(cert_id: int) -> Any:
     return redirect(url_for("certificates.detail", cert_id=new.id))
 
 
+def _issuable_courses() -> list[Course]:
+    """Published courses only; a trainer who is not HR/admin sees the courses they author."""
+    stmt = published_courses()
+    if not current_user.has_role(Role.ADMIN, Role.HR):
+        stmt = stmt.where(Course.id.in_(managed_course_ids(db.session, current_user)))
+    return list(db.session.scalars(stmt))
+
+
 @bp.route("/certificates/issue", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.ISSUE_CERTIFICATES)
 def issue() -> Any:
-    form = IssueForm(courses=_courses())
+    form = IssueForm(courses=_issuable_courses())
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         course = db.session.get(Course, form.course_id.data)
         if user is None or course is None:
             form.username.errors.append(_("No such user."))
-        elif not current_user.has_role(Role.ADMIN, Role.TRAINER) and not unit_in_scope(
-            current_user, user.org_unit
-        ):
+        elif services.manual_issue_authority(db.session, current_user, user, course) is None:
             abort(403)
         else:
             try:

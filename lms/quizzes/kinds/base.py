@@ -247,20 +247,20 @@ class UnknownKindError(KeyError):
     """No kind of that name is registered (never graded as zero silently)."""
 
 
-_KINDS: Registry[QuestionKind] = Registry(
-    "quizzes.kinds", "Question kinds: parse, snapshot, clean, grade, review, stats, authoring form."
+KINDS: Registry[QuestionKind] = Registry(
+    "quizzes.kinds",
+    "Question kinds by name: one QuestionKind class and one template partial each (lms.quizzes.kinds).",
 )
 
 
 def register(kind: QuestionKind) -> QuestionKind:
-    if kind.name in _KINDS:
+    if KINDS.get(kind.name) is not None:
         raise ValueError(f"question kind {kind.name!r} is already registered")
-    _KINDS.add(kind, kind.name)
-    return kind
+    return KINDS.add(kind, key=kind.name)
 
 
 def unregister(name: str) -> None:
-    _KINDS.discard(name)
+    KINDS.discard(name)
 
 
 @contextmanager
@@ -274,15 +274,15 @@ def registered(kind: QuestionKind) -> Iterator[QuestionKind]:
 
 
 def get(name: str) -> QuestionKind:
-    kind = _KINDS.get(name)
+    kind = KINDS.get(name)
     if kind is None:
         raise UnknownKindError(name)
     return kind
 
 
 def names() -> tuple[str, ...]:
-    return tuple(_KINDS.keys())
+    return tuple(KINDS.keys())
 
 
 def all_kinds() -> list[QuestionKind]:
-    return _KINDS.values()
+    return KINDS.values()
