@@ -27,7 +27,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from lms.auth.access import Access, Permission, access
+from lms.auth.access import Access, Permission, access, can_view_course, manages_course
 from lms.auth.models import Role, User
 from lms.authoring import bank, publishing, services
 from lms.authoring.files import UnsafeZipError, ZipLimits
@@ -65,7 +65,7 @@ def _course_or_404(course_id: int) -> Course:
 def _editable_course(course_id: int) -> Course:
     """Load the course (404), then require author or admin (403)."""
     course = _course_or_404(course_id)
-    if not services.can_edit(db.session, current_user, course):
+    if not manages_course(current_user, course):
         abort(403)
     return course
 
@@ -401,7 +401,7 @@ def asset(course_id: int, path: str) -> Response:
     ).first()
     if found is None:
         abort(404)
-    if course.status != CourseStatus.PUBLISHED and not services.can_edit(db.session, current_user, course):
+    if not can_view_course(current_user, course):
         abort(403)
     response = Response(found.data, mimetype=found.content_type)
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.auth.access import Access, Permission, access, check_unit_scope
+from lms.auth.access import Access, Permission, access, check_unit_scope, officer_root_or_403
 from lms.auth.models import ITQualification, User
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
@@ -19,7 +19,6 @@ from lms.org.models import OrgUnit
 from lms.org.services import ancestors
 from lms.reports import charts, exports, queries
 from lms.reports.queries import Filters
-from lms.training.services import scope_root
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -58,13 +57,6 @@ def filter_args(filters: Filters) -> dict[str, object]:
     return args
 
 
-def officer_root() -> OrgUnit:
-    root = scope_root(db.session, current_user)
-    if root is None:
-        abort(403)
-    return root
-
-
 def load_unit(unit_id: int) -> OrgUnit:
     unit = db.session.get(OrgUnit, unit_id) or abort(404)
     check_unit_scope(current_user, unit)
@@ -79,13 +71,13 @@ def breadcrumbs(unit: OrgUnit, root: OrgUnit) -> list[OrgUnit]:
 @bp.route("/")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def dashboard() -> str:
-    return unit_report(officer_root().id)
+    return unit_report(officer_root_or_403(db.session, current_user).id)
 
 
 @bp.route("/units/<int:unit_id>")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_report(unit_id: int) -> str:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     filters = read_filters()
     figures = queries.figures(db.session, unit, filters)
@@ -146,7 +138,7 @@ def unit_report(unit_id: int) -> str:
 @bp.route("/units/<int:unit_id>/people")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_people(unit_id: int) -> str:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     filters = read_filters()
     page = max(request.args.get("page", 1, type=int), 1)
@@ -172,7 +164,7 @@ def unit_people(unit_id: int) -> str:
 @bp.route("/people/<int:user_id>")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def person(user_id: int) -> str:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     user = db.session.get(User, user_id) or abort(404)
     check_unit_scope(current_user, user.org_unit)
     enrollments = db.session.scalars(
@@ -201,7 +193,7 @@ EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
 @bp.route("/units/<int:unit_id>/export/<kind>.<fmt>")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def export(unit_id: int, kind: str, fmt: str) -> Response:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
         abort(404)
