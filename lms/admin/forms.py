@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -69,7 +70,7 @@ def unit_choices(
     return choices
 
 
-def _tree_order(rows: list[Any]) -> list[Any]:
+def _tree_order(rows: Sequence[Any]) -> list[Any]:
     """Depth-first order with siblings sorted by name (paths sort by id, not name)."""
     children: dict[int | None, list[Any]] = {}
     ids = {r.id for r in rows}

@@ -249,12 +249,14 @@ def units() -> str:
     if not show_all:
         stmt = stmt.where(OrgUnit.is_active.is_(True))
     rows = db.session.scalars(stmt.order_by(OrgUnit.path)).all()
-    own = dict(
+    own: dict[int | None, int] = dict(
         db.session.execute(
             select(User.org_unit_id, func.count(User.id))
             .where(User.is_active.is_(True), User.org_unit_id.is_not(None))
             .group_by(User.org_unit_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     children: dict[int | None, list[OrgUnit]] = {}
     ids = {u.id for u in rows}
@@ -411,7 +413,7 @@ def unit_merge(unit_id: int) -> str | Response:
 def audit_log() -> str:
     known = set(db.session.scalars(select(AuditEvent.action).distinct()))
     actions = sorted(
-        ((a, str(audit.ACTION_LABELS.get(a, a))) for a in known | set(audit.ACTION_LABELS.keys())),
+        ((str(a), str(audit.ACTION_LABELS.get(a, a))) for a in known | set(audit.ACTION_LABELS.keys())),
         key=lambda pair: pair[1],
     )
     form = AuditFilterForm(actions, formdata=request.args)

@@ -69,6 +69,7 @@ class Permission(StrEnum):
     ADMIN_USERS = "admin:users:manage"
     ADMIN_UNITS = "admin:units:manage"
     ADMIN_AUDIT = "admin:audit:view"
+    ADMIN_JOBS = "admin:jobs:manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -236,9 +237,9 @@ def filter_units_in_scope(stmt: S, user: User, path_column: Any = None) -> S:
     if root is None:
         if user.has_role(Role.ADMIN):
             return stmt
-        return stmt.where(False)  # type: ignore[return-value]
+        return stmt.where(false())
     column = path_column if path_column is not None else OrgUnit.path
-    return stmt.where(path_within(column, root))  # type: ignore[return-value]
+    return stmt.where(path_within(column, root))
 
 
 def filter_in_scope(stmt: S, user: User, unit_id_column: Any) -> S:

@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, Permission, access, can_view_course, manages_course
 from lms.auth.models import Role, User
@@ -161,19 +162,22 @@ def edit_course(course_id: int) -> str | Response:
             db.session.commit()
             flash(_("Course settings saved in the draft."), "success")
             return _back_to_course(course)
-    return render_template(
-        "authoring/edit_course.html",
-        course=course,
-        draft=draft,
-        form=form,
-        conflict=conflict,
-        module_form=TitleForm(prefix="module"),
-        lesson_form=TitleForm(prefix="lesson"),
-        publish_form=PublishForm(),
-        problems=services.publish_problems(draft),
-        authors=services.course_authors(db.session, course),
-        author_form=AuthorForm(),
-    ), (409 if conflict else 200)
+    return make_response(
+        render_template(
+            "authoring/edit_course.html",
+            course=course,
+            draft=draft,
+            form=form,
+            conflict=conflict,
+            module_form=TitleForm(prefix="module"),
+            lesson_form=TitleForm(prefix="lesson"),
+            publish_form=PublishForm(),
+            problems=services.publish_problems(draft),
+            authors=services.course_authors(db.session, course),
+            author_form=AuthorForm(),
+        ),
+        409 if conflict else 200,
+    )
 
 
 def _int(value: Any) -> int:

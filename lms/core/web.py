@@ -46,11 +46,11 @@ def select_locale() -> str:
     if not has_request_context():  # CLI and background work (e.g. closing overdue quiz attempts)
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False):
-        return current_user.locale or "vi"
+        return str(current_user.locale or "vi")
     lang = session.get("lang")
-    if lang in current_app.config["LANGUAGES"]:
+    if isinstance(lang, str) and lang in current_app.config["LANGUAGES"]:
         return lang
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def init_web(app: Flask) -> None:

@@ -151,7 +151,7 @@ def complete(slug: str, module_key: str, lesson_key: str) -> Response:
     if item.locked:
         flash(outline.module_of(item).lock_reason, "warning")
         return redirect(url_for("learning.course", slug=slug))
-    lesson = db.session.get(Lesson, item.id)
+    lesson = db.session.get_one(Lesson, item.id)
     was_complete = enrollment.is_complete
     services.complete_lesson(db.session, enrollment, lesson)
     db.session.commit()

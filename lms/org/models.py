@@ -47,7 +47,7 @@ class OrgUnit(Base):
         return f"<OrgUnit {self.code} {self.path}>"
 
     @hybrid_method
-    def within(self, root: OrgUnit | str) -> bool:
+    def within(self, root: Any) -> bool:
         """True if this unit is root or one of its descendants (root: a unit or its path).
 
         On the class it is the SQL filter: ``select(OrgUnit).where(OrgUnit.within(root))``,
@@ -55,7 +55,7 @@ class OrgUnit(Base):
         """
         return path_within(self.path, root)
 
-    @within.inplace.expression
+    @within.inplace.expression  # type: ignore[attr-defined]  # mypy sees the hybrid through __get__ here
     @classmethod
     def _within_expression(cls, root: Any) -> ColumnElement[bool]:
         return path_within(cls.path, root)

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -20,12 +19,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, Permission, access, can_view_course, managed_courses, manages_course
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
+from lms.core.pagination import page_number, paginate
 from lms.db import db, utcnow
 from lms.extensions import limiter
 from lms.quizzes import kinds
@@ -419,19 +420,14 @@ def stats(quiz_id: int) -> str:
 def attempts(quiz_id: int) -> str:
     """Every attempt of a quiz, newest first (support: "my answers disappeared")."""
     quiz = _managed_quiz(quiz_id)
-    page = max(request.args.get("page", 1, type=int), 1)
-    per_page = 50
-    rows = db.session.execute(
+    stmt = (
         select(Attempt, User)
         .join(User, User.id == Attempt.user_id)
         .where(Attempt.quiz_id == quiz.id)
         .order_by(Attempt.started_at.desc(), Attempt.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    ).all()
-    return render_template(
-        "quizzes/attempts.html", quiz=quiz, rows=rows[:per_page], page=page, has_next=len(rows) > per_page
     )
+    page = paginate(db.session, stmt, page_number(request.args.get("page")), 50, rows=True)
+    return render_template("quizzes/attempts.html", quiz=quiz, page=page)
 
 
 @bp.route("/attempt/<int:attempt_id>/inspect")
@@ -473,7 +469,7 @@ def stats_csv(quiz_id: int) -> Response:
         "choices (* = correct)",
         "pairs / positions right (right/answered)",
     ]
-    rows = [header]
+    rows: list[list[Any]] = [header]
     for s in question_stats(db.session, quiz):
         choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
         parts = "; ".join(
@@ -506,7 +502,7 @@ def regrade(question_id: int) -> Response:
     question = db.session.get(Question, question_id)
     if question is None:
         abort(404)
-    _check_manager(db.session.get(Course, question.course_id))
+    _check_manager(db.session.get_one(Course, question.course_id))
     count = regrade_question(db.session, question, by=current_user)
     db.session.commit()
     flash(_("%(n)d attempts were regraded.", n=count), "success")

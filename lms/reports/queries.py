@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, extract, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.auth.models import User
@@ -170,7 +170,7 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
         if unit_id in row_of and (not filters.qualification or qual == filters.qualification):
             rows[row_of[unit_id]].staff += n
 
-    people = [User.is_active.is_(True), User.org_unit_id.in_(counted)]
+    people: list[ColumnElement[bool]] = [User.is_active.is_(True), User.org_unit_id.in_(counted)]
     if filters.qualification:
         people.append(User.it_qualification == filters.qualification)
     now = utcnow()
@@ -328,7 +328,7 @@ def classes_by_year(
     first = last_year - years + 1
     cls_year = extract("year", TrainingClass.starts_on)
     in_scope = TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.within(root)))
-    classes = dict(
+    classes: dict[int, int] = dict(
         session.execute(
             select(cls_year, func.count())
             .where(
@@ -337,10 +337,12 @@ def classes_by_year(
                 TrainingClass.starts_on < dt.date(last_year + 1, 1, 1),
             )
             .group_by(cls_year)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     att_year = extract("year", Attendance.session_date)
-    attendances = dict(
+    attendances: dict[int, int] = dict(
         session.execute(
             select(att_year, func.count())
             .join(TrainingClass, TrainingClass.id == Attendance.class_id)
@@ -351,7 +353,9 @@ def classes_by_year(
                 Attendance.session_date < dt.date(last_year + 1, 1, 1),
             )
             .group_by(att_year)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return [
         (y, int(classes.get(y, 0) or 0), int(attendances.get(y, 0) or 0)) for y in range(first, last_year + 1)

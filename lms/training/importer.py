@@ -18,11 +18,11 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from flask_babel import lazy_gettext as _l
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import delete, exists, func, insert, or_, select, union, update
+from sqlalchemy import CompoundSelect, CursorResult, delete, func, insert, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import ITQualification, Role, User, UserRole
@@ -258,7 +258,7 @@ def start_import(
             issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
         else:
             fields, _unknown = _map_header(header, kind)
-            for name in REQUIRED[kind]:
+            for name in REQUIRED[ImportKind(kind)]:
                 if name not in fields:
                     issues.append({"row_no": 1, "column": name, "code": "missing_column", "value": name})
             if kind == ImportKind.PEOPLE and "email" not in fields and "username" not in fields:
@@ -494,8 +494,10 @@ def _validate_units(
         codes.add(_clean(r["c"].get("parent_code")).lower())
     codes.discard("")
     units = _units_by_code(session, codes)
-    earlier = dict(
-        session.execute(select(ImportRow.key, ImportRow.row_no).where(ImportRow.job_id == job.id)).all()
+    earlier: dict[str, int] = dict(
+        session.execute(select(ImportRow.key, ImportRow.row_no).where(ImportRow.job_id == job.id))
+        .tuples()
+        .all()
     )
     staged = []
     for r in rows:
@@ -587,7 +589,7 @@ def commit_import(
     if job.status != ImportStatus.READY:
         raise ValueError("only a validated import without errors can be committed")
     if job.kind == ImportKind.PEOPLE:
-        summary = _commit_people(session, job, by, progress)
+        summary: dict[str, Any] = _commit_people(session, job, by, progress)
     else:
         summary = _commit_units(session, job, by, progress)
     job.status = ImportStatus.DONE
@@ -670,7 +672,7 @@ def _commit_people(
             updated += len(old)
         if progress:
             progress(len(chunk))
-    imported = union(
+    imported: CompoundSelect[Any] = union(
         select(ImportRow.user_id).where(ImportRow.job_id == job.id, ImportRow.user_id.is_not(None)),
         select(User.id).where(
             User.username.in_(
@@ -689,17 +691,20 @@ def _commit_people(
             UserRole.role.in_([Role.ADMIN.value, Role.HR.value, Role.TRAINER.value])
         )
         deactivated = (
-            session.execute(
-                update(User)
-                .where(
-                    User.is_active.is_(True),
-                    User.org_unit_id.in_(in_scope),
-                    User.id.not_in(imported_ids),
-                    User.id.not_in(staff),
-                    User.id != by.id,
-                )
-                .values(is_active=False, session_version=User.session_version + 1)
-                .execution_options(synchronize_session=False)
+            cast(
+                CursorResult[Any],
+                session.execute(
+                    update(User)
+                    .where(
+                        User.is_active.is_(True),
+                        User.org_unit_id.in_(in_scope),
+                        User.id.not_in(imported_ids),
+                        User.id.not_in(staff),
+                        User.id != by.id,
+                    )
+                    .values(is_active=False, session_version=User.session_version + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             or 0
         )
@@ -749,10 +754,6 @@ def job_in_scope(job: ImportJob, user: User) -> bool:
     return job.created_by_id == user.id or (
         job.scope_unit_id is not None and job.scope_unit_id == user.scope_unit_id
     )
-
-
-def people_exist(session: Session) -> bool:
-    return bool(session.scalar(select(exists().where(User.id.is_not(None)))))
 
 
 def read_attendance_csv(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:

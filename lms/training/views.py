@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -24,6 +35,7 @@ from lms.auth.access import (
 )
 from lms.auth.models import User
 from lms.catalog.models import Course
+from lms.core.pagination import Page
 from lms.core.timefmt import local_end_of_day
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
@@ -305,12 +317,11 @@ def class_detail(class_id: int) -> str | Response:
 
 
 def certificates_url(cls: TrainingClass) -> str | None:
-    """Link to the certificates list filtered by this class, when that feature is installed."""
-    if "certificates.index" not in current_app.view_functions or not can(
-        current_user, Permission.MANAGE_CERTIFICATES
-    ):
+    """Link to the certificates list filtered by this class (for those who manage certificates)."""
+    if not can(current_user, Permission.MANAGE_CERTIFICATES):
         return None
-    return url_for("certificates.index", **{"class": cls.id})
+    query: dict[str, Any] = {"class": cls.id}
+    return url_for("certificates.index", **query)
 
 
 @bp.route("/classes/<int:class_id>/invite", methods=["POST"])
@@ -383,7 +394,9 @@ def import_attendance(class_id: int) -> str | Response:
             "bad_present": _("Write có or không, not %(value)s."),
         }
         shown = [(row, messages[code] % {"value": value}) for row, code, value in problems]
-        return render_template("training/attendance_problems.html", cls=cls, problems=shown), 422
+        return make_response(
+            render_template("training/attendance_problems.html", cls=cls, problems=shown), 422
+        )
     db.session.commit()
     flash(_("Attendance imported: %(n)d rows.", n=len(rows)), "success")
     return redirect(url_for("training.class_detail", class_id=cls.id))
@@ -448,13 +461,11 @@ def import_job(job_id: int) -> str:
         .offset((page - 1) * per_page)
     ).all()
     stored = min(job.error_count, importer.MAX_ERRORS)
-    pages = max((stored + per_page - 1) // per_page, 1)
     return render_template(
         "training/import_job.html",
         job=job,
         issues=issues,
-        page=page,
-        pages=pages,
+        page=Page(items=list(issues), number=page, per_page=per_page, total=stored),
         message=importer.issue_message,
         column=importer.column_label,
         Status=ImportStatus,
