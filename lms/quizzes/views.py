@@ -27,7 +27,7 @@ from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
 from lms.core.pagination import page_number, paginate
-from lms.db import db, utcnow
+from lms.db import begin_write, db, reads_first, utcnow
 from lms.extensions import limiter
 from lms.quizzes import kinds
 from lms.quizzes.attempts import (
@@ -279,6 +279,7 @@ def save(attempt_id: int) -> Any:
 
 
 @bp.post("/attempt/<int:attempt_id>/autosave")
+@reads_first
 @access(Access.OWNER, Permission.LEARN)
 @limiter.limit("120 per minute", key_func=lambda: f"quiz-autosave:{current_user.get_id()}")
 def autosave(attempt_id: int) -> tuple[Response, int]:
@@ -294,6 +295,9 @@ def autosave(attempt_id: int) -> tuple[Response, int]:
             raise ValueError("fields")
     except (KeyError, TypeError, ValueError):
         return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
+    # SQLite's write lock from here only (decision 1903): the compare-and-set in save_answer
+    # re-checks in SQL whatever the reads above saw (decision 0202).
+    begin_write(db.session)
     try:
         answered = entry(attempt, question_id)
         response = kinds.get(answered.kind).read(

@@ -79,6 +79,7 @@ KIND_WORDS = {
     "district": UnitKind.DISTRICT,
     "xa": UnitKind.COMMUNE,
     "phuong": UnitKind.COMMUNE,
+    "dac khu": UnitKind.COMMUNE,
     "commune": UnitKind.COMMUNE,
     "phong": UnitKind.OFFICE,
     "office": UnitKind.OFFICE,

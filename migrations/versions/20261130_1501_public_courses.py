@@ -1,7 +1,7 @@
 """public courses: visitors read their lessons without an account
 
 Revision ID: 1501_public_courses
-Revises: 0005_training
+Revises: 1301_jobs
 Create Date: 2026-11-30 15:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1501_public_courses"
-down_revision: str | Sequence[str] | None = "0005_training"
+down_revision: str | Sequence[str] | None = "1301_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
