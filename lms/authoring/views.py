@@ -783,7 +783,8 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
     if request.method == "POST":
         seed = _int(request.form.get("seed"))
         entries = trial.trial_entries(draft, quiz, seed)
-        result = trial.grade_trial(entries, request.form.getlist, int(quiz.settings.get("pass_mark", 0)))
+        responses, errors = kinds.read_page(entries, request.form.getlist)
+        result = trial.grade_trial(entries, responses, errors, int(quiz.settings.get("pass_mark", 0)))
         return render_template(
             "authoring/try_quiz.html",
             course=course,

@@ -35,7 +35,7 @@ from lms.certificates import services
 from lms.certificates.codes import format_code, normalize_code
 from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonForm, ReissueForm, UploadForm
 from lms.certificates.hooks import holder_filters
-from lms.certificates.jobs import enqueue_render
+from lms.certificates.jobs import enqueue_render, enqueue_zip
 from lms.certificates.models import Certificate, CertificateFile, CertificateStatus
 from lms.core.audit import record
 from lms.core.csvfile import csv_response
@@ -489,21 +489,32 @@ def _zip_stream(ids: list[int]) -> Iterator[bytes]:
     yield sink.take()
 
 
-@bp.route("/certificates/export.zip")
+@bp.route("/certificates/export.zip", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def export_zip() -> Any:
-    """All rendered PDFs matching the list filters (unit subtree, course, …) as one streamed ZIP."""
+    """All rendered PDFs matching the list filters (unit subtree, course, …) as one ZIP.
+
+    Up to CERT_ZIP_JOB_THRESHOLD files it streams at once; above, a GET offers a button
+    and the POST queues a job whose ZIP only the requester can download from the job page.
+    """
     f = _filters()
     if not _zip_ready(f):
         flash(_("Choose a unit or a course to download."), "error")
         return redirect(url_for("certificates.index"))
     stmt = _filtered(select(Certificate.id), f).where(Certificate.pdf_sha256.is_not(None))
     ids = list(db.session.scalars(stmt.order_by(Certificate.id)))
-    record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
-           count=len(ids))  # fmt: skip
-    db.session.commit()
     name = "chung-chi-" + "-".join(str(v) for k, v in f.items() if v and k != "status") + ".zip"
     name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "-" for ch in name)
+    large = len(ids) > current_app.config.get("CERT_ZIP_JOB_THRESHOLD", 100)
+    if request.method == "GET" and large:
+        return render_template("jobs/confirm.html", title=_("Prepare the ZIP file"), name=name)
+    record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
+           count=len(ids))  # fmt: skip
+    if request.method == "POST":
+        job_row = enqueue_zip(db.session, ids, filename=name, by=current_user)
+        db.session.commit()
+        return redirect(url_for("jobs.status", background_job_id=job_row.id))
+    db.session.commit()
     response = Response(stream_with_context(_zip_stream(ids)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

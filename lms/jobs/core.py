@@ -32,7 +32,7 @@ from sqlalchemy import CursorResult, and_, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.db import db, utcnow
+from lms.db import db, utcnow, writing
 from lms.jobs.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,14 @@ def job(
     return decorator
 
 
+# Human names of job kinds for the job pages (lazy_gettext strings); see register_label().
+KIND_LABELS: dict[str, Any] = {}
+
+
+def register_label(kind: str, label: Any) -> None:
+    KIND_LABELS[kind] = label
+
+
 @dataclass(frozen=True)
 class Periodic:
     kind: str
@@ -90,6 +98,7 @@ def periodic(kind: str, *, minute: str = "*", hour: str = "*", day: str = "*", *
 def enqueue(
     session: Session,
     kind: str,
+    /,
     *,
     by: Any = None,
     key: str | None = None,
@@ -209,7 +218,7 @@ class JobContext:
         if self.session.bind is not None:  # tests: one connection, one transaction
             self.session.execute(stmt.execution_options(synchronize_session=False))
             return
-        with db.engine.begin() as conn:  # its own short transaction, outside the handler's
+        with writing(), db.engine.begin() as conn:  # its own short transaction, outside the handler's
             conn.execute(stmt)
 
 
