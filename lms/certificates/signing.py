@@ -162,6 +162,8 @@ def _validation_context(moment: dt.datetime | None = None, *, fetch: bool = Fals
 
     settings = signing_settings()
     roots = [_load_pem(p) for p in settings.trust_roots] if settings else []
+    if moment is None:
+        return ValidationContext(trust_roots=roots, allow_fetching=fetch)
     return ValidationContext(trust_roots=roots, allow_fetching=fetch, moment=moment)
 
 
