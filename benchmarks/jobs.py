@@ -160,7 +160,7 @@ def part_requests(app: Any) -> dict[str, Any]:
         client = app.test_client()
         with app.app_context():
             login(client, db.session.get(User, hr_id))
-        n, secs, resp = counted(app, lambda url=url: client.post(url, data={}))
+        n, secs, resp = counted(app, lambda url=url, client=client: client.post(url, data={}))
         assert resp.status_code == 302, resp.status_code
         results[f"attendance_{size}"] = (n, secs)
 
@@ -284,7 +284,7 @@ def part_batch(app: Any, certs: int, here: bool = False) -> dict[str, Any]:
             env=env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     try:
