@@ -91,6 +91,8 @@ class Config:
         self.JOB_FILE_TTL_HOURS = int(env("LMS_JOB_FILE_TTL_HOURS", "48"))
         # Exports with more rows than this become jobs (smaller ones stream at once).
         self.EXPORT_JOB_THRESHOLD = int(env("LMS_EXPORT_JOB_THRESHOLD", "5000"))
+        # Certificate ZIPs with more PDFs than this become jobs.
+        self.CERT_ZIP_JOB_THRESHOLD = int(env("LMS_CERT_ZIP_JOB_THRESHOLD", "100"))
         # Off only for load tests on 127.0.0.1 (benchmarks/quiz_autosave.py): many saves per learner.
         self.RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT_ENABLED", True)
         self.LOGIN_FAILURE_LIMIT = env("LMS_LOGIN_FAILURE_LIMIT", "10 per 15 minutes")
