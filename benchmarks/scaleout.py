@@ -72,17 +72,16 @@ def main() -> int:
     parser.add_argument("--learners", type=int, default=10)
     args = parser.parse_args()
 
+    import shutil
+
     from alembic import command
     from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
 
     from lms import create_app
     from lms.certificates.signing import make_dev_keys
     from lms.core.migrate import alembic_config
     from lms.db import make_engine
-
-    import shutil
-
-    from sqlalchemy.exc import OperationalError
 
     engine = make_engine(args.database)
     try:
