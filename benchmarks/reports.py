@@ -42,8 +42,8 @@ def build(url: str, instance: str):
     command.upgrade(alembic_config(url), "head")
     app = create_app("testing", SQLALCHEMY_DATABASE_URL=url, INSTANCE_PATH=instance)
     with app.app_context():
-        from lms.org.demo import build_province
-        from lms.training.demo import build_large, build_training_demo
+        from lms.demo.province import build_province
+        from lms.demo.training import build_large, build_training_demo
 
         t0 = time.perf_counter()
         build_province(db.session, learners_per_unit=2)

@@ -13,7 +13,6 @@ from config import Config, load_config
 FEATURES = (
     "core",
     "auth",
-    "org",
     "admin",
     "catalog",
     "learning",
@@ -22,6 +21,7 @@ FEATURES = (
     "training",
     "reports",
     "authoring",
+    "demo",
 )
 
 
@@ -34,9 +34,6 @@ def create_app(config: Config | str | None = None, **overrides: object) -> Flask
     app.config.from_object(config)
     app.config.update(overrides)
 
-    from lms.core.setup import init_core
-
-    init_core(app)
-    for name in FEATURES[1:]:
+    for name in FEATURES:
         import_module(f"lms.{name}").init_app(app)
     return app

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -35,7 +34,7 @@ from lms.core.mail import mail_configured, send_mail
 from lms.core.models import AuditEvent
 from lms.core.pagination import page_number, paginate
 from lms.core.permissions import Permission, require
-from lms.core.setup import to_local
+from lms.core.timefmt import local_midnight, to_local
 from lms.db import db
 from lms.org import services as org_services
 from lms.org.models import OrgUnit
@@ -427,17 +426,12 @@ def audit_log() -> str:
         if form.subject.data:
             stmt = stmt.where(AuditEvent.subject == form.subject.data.strip())
         if form.since.data:
-            stmt = stmt.where(AuditEvent.at >= _local_midnight(form.since.data))
+            stmt = stmt.where(AuditEvent.at >= local_midnight(form.since.data))
         if form.until.data:
-            stmt = stmt.where(AuditEvent.at < _local_midnight(form.until.data + dt.timedelta(days=1)))
+            stmt = stmt.where(AuditEvent.at < local_midnight(form.until.data + dt.timedelta(days=1)))
     stmt = stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     page = paginate(db.session, stmt, page_number(request.args.get("page")), AUDIT_PER_PAGE, rows=True)
     filters = {k: v for k, v in request.args.items() if k not in {"page", "submit"} and v}
     return render_template(
         "admin/audit.html", form=form, page=page, filters=filters, action_labels=audit.ACTION_LABELS
     )
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)

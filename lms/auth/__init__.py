@@ -32,5 +32,6 @@ def init_app(app: Flask) -> None:
     )
     declare_access(Access.SIGNED_IN, "auth.logout", "auth.account")
     from lms.auth import cli
+    from lms.core.cli import lms_cli
 
-    cli.register(app)
+    lms_cli.add_command(cli.create_admin)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
 
 from lms.auth.models import Role, User
 from lms.auth.services import MIN_PASSWORD_LENGTH, set_password
 from lms.core import audit
-from lms.core.setup import lms_cli
 from lms.db import db
 
 
-@lms_cli.command("create-admin")
+@click.command("create-admin")
 @click.option("--username", prompt=True)
 @click.option("--email", default="")
 @click.option("--full-name", default="Quản trị hệ thống")
@@ -32,7 +30,3 @@ def create_admin(username: str, email: str, full_name: str, password: str) -> No
     audit.record(session, "admin_created", subject=f"user:{user.id}", ip="cli")
     session.commit()
     click.echo(f"admin {username} ready")
-
-
-def register(app: Flask) -> None:
-    """Commands attach to the shared `lms` group on import."""

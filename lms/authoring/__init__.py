@@ -14,9 +14,6 @@ def init_app(app: Flask) -> None:
     register_nav(app, _l("Course authoring"), "authoring.index", Permission.AUTHOR_COURSES)
     _declare_access()
     _connect_signals()
-    from lms.authoring.demo import demo_authors
-
-    app.extensions.setdefault("lms.demo_data", []).append(demo_authors)
 
 
 def _declare_access() -> None:

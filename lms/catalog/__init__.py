@@ -4,8 +4,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    import lms.catalog.cli  # noqa: F401  (adds `lms courses ...`)
-    from lms.catalog import views
+    from lms.catalog import cli, views
+    from lms.core.cli import lms_cli
+
+    lms_cli.add_command(cli.courses_cli)
 
     app.register_blueprint(views.bp)
     from lms.core.access import Access, declare_access

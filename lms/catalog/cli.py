@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -19,11 +20,10 @@ from lms.catalog.importer import (
 )
 from lms.catalog.models import Course
 from lms.catalog.parts import ImportErrors
-from lms.core.setup import lms_cli
 from lms.db import db
 
 
-@lms_cli.group("courses")
+@click.group("courses", cls=AppGroup)
 def courses_cli() -> None:
     """Import and export course folders (see courses/README.md)."""
 

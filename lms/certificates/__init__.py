@@ -10,7 +10,10 @@ from lms.core.permissions import Permission
 
 
 def init_app(app: Flask) -> None:
-    from lms.certificates import cli, hooks, views  # noqa: F401  (cli registers commands)
+    from lms.certificates import cli, hooks, views
+    from lms.core.cli import lms_cli
+
+    lms_cli.add_command(cli.certificates_cli)
 
     app.register_blueprint(views.bp)
     from lms.core.access import Access, declare_access

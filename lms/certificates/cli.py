@@ -20,13 +20,11 @@ from sqlalchemy import select
 from lms.catalog.models import Course
 from lms.certificates import services
 from lms.certificates.models import Certificate
-from lms.core.setup import lms_cli
 from lms.db import db
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
 
 certificates_cli = AppGroup("certificates", help="Certificates: signing keys, batch issue and render.")
-lms_cli.add_command(certificates_cli)
 
 
 @certificates_cli.command("dev-keys")

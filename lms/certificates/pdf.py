@@ -18,6 +18,7 @@ from flask import current_app, render_template, url_for
 
 from lms.certificates.codes import format_code
 from lms.certificates.models import Certificate
+from lms.core.timefmt import to_local
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 CERT_CSS = Path(__file__).resolve().parent / "pdf.css"
@@ -100,8 +101,6 @@ def certificate_context(cert: Certificate) -> dict[str, Any]:
 
 
 def _vn_date(value: Any) -> str:
-    from lms.core.setup import to_local
-
     return to_local(value).strftime("%d/%m/%Y")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.pdf import verify_url
 from lms.core.mail import send_mail
-from lms.core.setup import to_local
+from lms.core.timefmt import to_local
 from lms.db import utcnow
 
 

@@ -38,6 +38,7 @@ from lms.core.audit import record
 from lms.core.csvfile import csv_response
 from lms.core.pagination import page_number, paginate
 from lms.core.permissions import Permission, can, filter_units_in_scope, require, unit_in_scope
+from lms.core.timefmt import to_local
 from lms.db import db, utcnow
 from lms.extensions import limiter
 from lms.org.models import OrgUnit
@@ -527,8 +528,6 @@ def _bulk_rows(rows: list[tuple[str, Certificate | None]]) -> Iterator[list[str]
 
 
 def _date(value: dt.datetime | None) -> str:
-    from lms.core.setup import to_local
-
     return to_local(value).strftime("%d/%m/%Y") if value else ""
 
 

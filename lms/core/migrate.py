@@ -8,8 +8,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import current_app
-
-from lms.core.setup import lms_cli
+from flask.cli import AppGroup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,9 +19,7 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
-@lms_cli.group("db")
-def db_cli() -> None:
-    """Database schema (Alembic) commands."""
+db_cli = AppGroup("db", help="Database schema (Alembic) commands.")
 
 
 @db_cli.command("upgrade")

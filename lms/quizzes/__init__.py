@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     from lms.catalog.parts import register_part
+    from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
     from lms.core.permissions import Permission
     from lms.learning.completion import register_module_check, register_requirement
@@ -42,7 +43,7 @@ def init_app(app: Flask) -> None:
     register_module_check(services.module_quiz_check)
     register_nav(app, _l("Quizzes"), "quizzes.index", Permission.LEARN)
     register_nav(app, _l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
-    cli.register(app)
+    lms_cli.add_command(cli.quizzes_cli)
 
     @app.context_processor
     def _quiz_links() -> dict[str, object]:

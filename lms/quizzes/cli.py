@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.catalog.models import Course
-from lms.core.setup import lms_cli
 from lms.db import db
 from lms.quizzes import services
 from lms.quizzes.models import Question, Quiz
 
 quizzes_cli = AppGroup("quizzes", help="Quiz attempts and grading.")
-lms_cli.add_command(quizzes_cli)
 
 
 @quizzes_cli.command("close-overdue")
@@ -60,7 +57,3 @@ def regrade(
         n = services.regrade_question(session, question, by=by)
         click.echo(f"{question.key}: {n} attempts regraded")
     session.commit()
-
-
-def register(app: Flask) -> None:
-    """Commands attach to the shared `lms` group on import."""

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, extract, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from lms.auth.models import User
 from lms.catalog.models import Course
+from lms.core.timefmt import local_midnight
 from lms.db import utcnow
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.org.models import OrgUnit
 from lms.training.models import Attendance, Target, TrainingClass
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -33,11 +31,11 @@ class Filters:
 
     @property
     def start(self) -> dt.datetime:
-        return dt.datetime(self.year, 1, 1, tzinfo=TZ).astimezone(dt.UTC)
+        return local_midnight(dt.date(self.year, 1, 1))
 
     @property
     def end(self) -> dt.datetime:
-        return dt.datetime(self.year + 1, 1, 1, tzinfo=TZ).astimezone(dt.UTC)
+        return local_midnight(dt.date(self.year + 1, 1, 1))
 
 
 @dataclass

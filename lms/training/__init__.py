@@ -6,10 +6,11 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     from lms.auth.signals import user_unit_changed
+    from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
     from lms.core.permissions import Permission
     from lms.learning.completion import register_requirement
-    from lms.training import cli, demo, services, views
+    from lms.training import cli, services, views
 
     app.register_blueprint(views.bp)
     from lms.core.access import Access, declare_access
@@ -38,9 +39,7 @@ def init_app(app: Flask) -> None:
     register_nav(app, _l("Training plan"), "training.assignments", Permission.MANAGE_TRAINING)
     register_nav(app, _l("Classes"), "training.classes", Permission.MANAGE_TRAINING)
     register_nav(app, _l("Import people"), "training.imports", Permission.MANAGE_PEOPLE)
-    app.extensions.setdefault("lms.live_fixtures", []).append(demo.live_fixture)
-    app.extensions.setdefault("lms.demo_data", []).append(demo.demo_data_hook)
-    cli.register()
+    lms_cli.add_command(cli.people_cli)
     try:  # the certificates list can be filtered by class (when that feature is installed)
         from lms.certificates.hooks import register_holder_filter
     except ImportError:

@@ -10,7 +10,6 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
-from lms.core.setup import lms_cli
 from lms.db import db
 from lms.training import importer
 from lms.training.models import ImportIssue, ImportKind, ImportStatus
@@ -82,8 +81,3 @@ def import_people(
     click.echo(
         f"created {summary['created']}, updated {summary['updated']}, deactivated {summary['deactivated']}"
     )
-
-
-def register() -> None:
-    if "people" not in lms_cli.commands:
-        lms_cli.add_command(people_cli)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from werkzeug.wrappers import Response
 from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.core.permissions import Permission, can, check_unit_scope, filter_units_in_scope, require
+from lms.core.timefmt import local_end_of_day
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
@@ -39,8 +39,6 @@ from lms.training.models import (
 )
 
 bp = Blueprint("training", __name__, url_prefix="/training", template_folder="templates")
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def officer_root() -> OrgUnit:
@@ -68,7 +66,7 @@ def course_choices() -> list[tuple[int, str]]:
 def end_of_day(day: dt.date | None) -> dt.datetime | None:
     if day is None:
         return None
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=TZ).astimezone(dt.UTC)
+    return local_end_of_day(day)
 
 
 def people_from_lines(text: str, root: OrgUnit | None) -> tuple[list[User], list[str]]:

@@ -57,7 +57,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
         PUBLIC_URL="http://127.0.0.1",
     )
     with app.app_context():
-        from lms.org.demo import build_province
+        from lms.demo.province import build_province
 
         build_province(db.session, learners_per_unit=1)
         db.session.commit()
@@ -69,9 +69,11 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
             [ROOT / "courses", ROOT / "courses" / "_example"], dry_run=False, echo=messages.append
         )
         assert not failed, "\n".join(messages)
-        for hook in app.extensions.get("lms.live_fixtures", []):
-            hook(db.session)
-            db.session.commit()
+        # The HR demo district has a 30-person class with a first attendance.
+        from lms.demo.training import build_training_demo
+
+        build_training_demo(db.session)
+        db.session.commit()
     yield app
     app.extensions["lms.db"].engine.dispose()
 
@@ -89,7 +91,7 @@ def live_server(live_app: Any) -> Iterator[str]:
 
 def browser_login(page: Any, base_url: str, username: str) -> None:
     """Log in through the real form as a demo account (password = username@2026)."""
-    from lms.org.demo import demo_password
+    from lms.demo.province import demo_password
 
     page.goto(f"{base_url}/login")
     page.fill("input[name=login]", username)

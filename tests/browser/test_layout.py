@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.org.demo import demo_password
+from lms.demo.province import demo_password
 from tests.browser.conftest import browser_login
 
 pytestmark = pytest.mark.browser

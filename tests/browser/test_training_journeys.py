@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from lms.db import db
-from lms.training.demo import DEMO_CLASS_TITLE
+from lms.demo.training import DEMO_CLASS_TITLE
 from lms.training.models import Attendance, TrainingClass
 from tests.browser.conftest import browser_login
 

@@ -7,6 +7,7 @@ validation is exercised by tests/catalog and by test_real_courses_import below.
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -16,9 +17,44 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2] / "courses"
 REAL_COURSES = sorted(p.parent for p in ROOT.glob("*/course.yaml"))
 ALL_COURSES = [*REAL_COURSES, *sorted(p.parent for p in ROOT.glob("_example/*/course.yaml"))]
-REPLACED_LAWS = ("130/2018", "51/2005")
-# A sentence may name a replaced document only to say it was replaced.
-REPLACED_WORDS = ("thay thế", "hết hiệu lực", "bãi bỏ", "trước đây", "replaced")
+# Replaced instruments: a sentence may name one only to say it was replaced or is the earlier text.
+REPLACED_LAWS = (
+    "130/2018",  # digital signatures → Decree 23/2025
+    "51/2005",  # Law on E-Transactions → Law 20/2023
+    "43/2011",  # four online-service levels → Decree 42/2022 (from 15/8/2022)
+    "61/2018",  # one-stop mechanism → Decree 118/2025
+    "107/2021",  # amended 61/2018 → Decree 118/2025
+    "45/2020",  # procedures by electronic means: taught only as the earlier decree (118/2025 now)
+)
+REPLACED_WORDS = ("thay thế", "hết hiệu lực", "bãi bỏ", "trước đây", "replaced", "earlier", "formerly")
+# Since 1/7/2025 the national portal is the single gateway and the district level is gone: a
+# provincial public-service portal or a district may only be named as history.
+PROVINCIAL_PORTAL = re.compile(
+    r"cổng (dịch vụ công|DVC)( trực tuyến)? (riêng )?(của |cấp )?(tỉnh|huyện)", re.IGNORECASE
+)
+DISTRICT = re.compile(r"\b(huyện|quận|thị xã|thị trấn)\b", re.IGNORECASE)
+HISTORY_WORDS = (
+    "trước đây",
+    "đã đóng",
+    "đóng giao diện",
+    "không còn",
+    "đã kết thúc",
+    "kết thúc hoạt động",
+    "giải thể",
+    "trước 01/7/2025",
+    "trước 1/7/2025",
+    "lịch sử",
+    "formerly",
+)
+RULES = (
+    (
+        "presents a replaced document as if in force",
+        lambda s: any(n in s for n in REPLACED_LAWS),
+        REPLACED_WORDS,
+    ),
+    ("calls a provincial public-service portal current", PROVINCIAL_PORTAL.search, HISTORY_WORDS),
+    ("names a district-level unit as current", DISTRICT.search, HISTORY_WORDS),
+)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)")
 
 
@@ -76,16 +112,111 @@ def test_every_lesson_ends_with_references_citing_documents(course):
         assert re.search(r"\d+/\d{4}/", tail[1]), f"{lesson}: cite documents by number"
 
 
-@pytest.mark.parametrize("course", ALL_COURSES, ids=lambda p: p.name)
-def test_replaced_laws_only_appear_as_replaced(course):
+def sentences(text: str) -> list[str]:
+    text = re.sub(r"\s+", " ", text)
+    return re.split(r"(?<=[.!?;:])\s", text)
+
+
+def text_units(f: Path) -> list[str]:
+    """The pieces of a file that must each be true on their own.
+
+    A lesson: its sentences. A quiz: the sentences of prompts, explanations, correct options and
+    feedback; a wrong option is judged together with its feedback (a distractor may name an old
+    decree or the closed provincial portal when its feedback says so), and so is the prompt of a
+    true/false question whose answer is "false" (together with its explanation).
+    """
+    if f.suffix == ".md":
+        return sentences(f.read_text(encoding="utf-8"))
+    data = yaml.safe_load(f.read_text(encoding="utf-8"))
+    units = sentences(str(data.get("title", "")))
+    for q in data.get("questions") or []:
+        explanation = str(q.get("explanation", ""))
+        units += sentences(explanation)
+        if q.get("kind") == "true_false" and q.get("answer") is False:
+            units.append(re.sub(r"\s+", " ", f"{q['prompt']} {q.get('feedback_true', '')} {explanation}"))
+        else:
+            units += sentences(str(q.get("prompt", "")))
+        for key in ("feedback_true", "feedback_false"):
+            units += sentences(str(q.get(key, "")))
+        for option in q.get("options") or []:
+            text = f"{option['text']} {option.get('feedback', '')}"
+            units += sentences(text) if option.get("correct") else [re.sub(r"\s+", " ", text)]
+        units += [str(a) for a in q.get("answers") or []]
+        units += [f"{p['left']} {p['right']}" for p in q.get("pairs") or []]
+        units += [str(i) for i in q.get("items") or []]
+    return units
+
+
+def content_problems(course: Path) -> list[str]:
+    """Replaced decrees, the closed provincial portals and districts spoken of as current."""
+    problems = []
     for f in [*lessons(course), *quiz_files(course)]:
-        text = re.sub(r"\s+", " ", f.read_text(encoding="utf-8"))
-        for sentence in re.split(r"(?<=[.!?;:])\s", text):
-            for number in REPLACED_LAWS:
-                if number in sentence:
-                    assert any(w in sentence.lower() for w in REPLACED_WORDS), (
-                        f"{f}: presents {number} as if in force: {sentence[:200]}"
-                    )
+        for unit in text_units(f):
+            lower = unit.lower()
+            for message, matches, allowed in RULES:
+                if matches(unit) and not any(w in lower for w in allowed):
+                    problems.append(f"{f}: {message}: {unit[:200]}")
+    return problems
+
+
+@pytest.mark.parametrize("course", ALL_COURSES, ids=lambda p: p.name)
+def test_no_replaced_law_provincial_portal_or_district_presented_as_current(course):
+    assert content_problems(course) == []
+
+
+PLANTED = {
+    "present-tense 45/2020": "Nghị định 45/2020/NĐ-CP quy định việc tiếp nhận hồ sơ trên cổng.",
+    "present-tense 43/2011": "Theo Nghị định 43/2011/NĐ-CP, thủ tục này là mức độ 4.",
+    "one-stop decree 61/2018": "Bộ phận Một cửa làm việc theo Nghị định 61/2018/NĐ-CP.",
+    "UBND huyện example": "Hồ sơ được chuyển lên UBND huyện Tiên Yên để giải quyết.",
+    "district official": "Cán bộ phòng Tư pháp huyện ký kết quả.",
+    "provincial portal": "Người dân nộp hồ sơ trên cổng dịch vụ công của tỉnh.",
+}
+
+
+@pytest.mark.parametrize("sentence", PLANTED.values(), ids=PLANTED.keys())
+def test_lint_fails_on_a_planted_lesson_sentence(tmp_path, sentence):
+    course = tmp_path / "dich-vu-cong-truc-tuyen"
+    shutil.copytree(ROOT / "dich-vu-cong-truc-tuyen", course)
+    assert content_problems(course) == []
+    lesson = course / "03-quy-trinh-mot-cua" / "01-tiep-nhan-va-kiem-tra.md"
+    body = lesson.read_text(encoding="utf-8")
+    lesson.write_text(body.replace("## Thời hạn\n", f"## Thời hạn\n\n{sentence}\n"), encoding="utf-8")
+    (problem,) = content_problems(course)
+    assert "01-tiep-nhan-va-kiem-tra.md" in problem
+
+
+def test_lint_fails_on_a_planted_quiz_question(tmp_path):
+    course = tmp_path / "dich-vu-cong-truc-tuyen"
+    shutil.copytree(ROOT / "dich-vu-cong-truc-tuyen", course)
+    quiz = course / "02-thu-tuc-dien-tu" / "quiz.yaml"
+    data = yaml.safe_load(quiz.read_text(encoding="utf-8"))
+    data["questions"].append(
+        {
+            "id": "cai-cam",
+            "kind": "true_false",
+            "tags": ["phap-ly"],
+            "prompt": "Nghị định 45/2020/NĐ-CP quy định về thực hiện thủ tục hành chính trên môi trường điện tử.",
+            "explanation": "Đúng.",
+            "answer": True,
+        }
+    )
+    quiz.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (problem,) = content_problems(course)
+    assert "45/2020" in problem
+
+
+def test_lint_accepts_the_earlier_decree_and_history():
+    allowed = [
+        "Trước đây, thủ tục trên môi trường điện tử được quy định tại Nghị định 45/2020/NĐ-CP.",
+        "Nghị định 43/2011/NĐ-CP đã hết hiệu lực từ ngày 15/8/2022.",
+        "Cấp huyện đã kết thúc hoạt động từ ngày 01/7/2025.",
+        "Giao diện cổng dịch vụ công cấp tỉnh đã đóng từ 01/7/2025.",
+    ]
+    for sentence in allowed:
+        assert not [
+            m for m, matches, ok in RULES if matches(sentence) and not any(w in sentence.lower() for w in ok)
+        ]
 
 
 @pytest.mark.parametrize("course", ALL_COURSES, ids=lambda p: p.name)

@@ -1,4 +1,4 @@
-"""`flask --app wsgi lms demo-data`: a province like the source, and one account per role.
+"""Demo province: units like the source province, demo learners and one account per role.
 
 Idempotent: units are matched by code and people by username, so running it
 again adds nothing. Deterministic (fixed random seed).
@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import random
 
-import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.auth.models import ITQualification, Role, User
 from lms.auth.services import hash_password
-from lms.core.setup import lms_cli
-from lms.db import db
 from lms.org.models import OrgUnit, UnitKind
 from lms.org.services import create_unit
 
@@ -141,29 +138,3 @@ def build_province(session: Session, *, learners_per_unit: int = 2) -> dict[str,
         people += 1
     session.flush()
     return {"units": created, "people": people}
-
-
-@lms_cli.command("demo-data")
-@click.option("--learners-per-unit", default=2, show_default=True)
-@click.option(
-    "--scale",
-    type=click.Choice(["small", "large"]),
-    default="small",
-    show_default=True,
-    help="large: 500 units, 50,000 people, 200,000 enrolments (for benchmarks).",
-)
-def demo_data(learners_per_unit: int, scale: str) -> None:
-    """Create the demo province, its people and one account per role (idempotent)."""
-    from flask import current_app
-
-    stats = build_province(db.session, learners_per_unit=learners_per_unit)
-    db.session.commit()
-    click.echo(f"demo data: {stats['units']} units and {stats['people']} people added")
-    # Features add their own demo data (training: assignments, targets, classes; large scale).
-    for hook in current_app.extensions.get("lms.demo_data", []):
-        message = hook(db.session, scale)
-        db.session.commit()
-        if message:
-            click.echo(message)
-    for username, _full, roles, _u, _s in DEMO_ACCOUNTS:
-        click.echo(f"  {username:<10} {demo_password(username):<16} {', '.join(sorted(roles))}")

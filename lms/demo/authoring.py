@@ -14,7 +14,7 @@ DEMO_ADMIN = "quantri"
 
 
 def demo_authors(session: Session, scale: str) -> str | None:
-    """Hook for `lms demo-data` (idempotent); run after `lms courses import`."""
+    """Idempotent; run after `lms courses import`."""
     users = {
         u.username: u
         for u in session.scalars(select(User).where(User.username.in_([DEMO_TRAINER, DEMO_ADMIN])))

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.authoring.demo import demo_authors
 from lms.catalog.authors import is_author
 from lms.catalog.models import Course, CourseAuthor
+from lms.demo.authoring import demo_authors
 
 
 def test_demo_trainer_authors_authorless_courses_once(session, make_user):

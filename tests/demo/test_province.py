@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import User
 from lms.auth.services import authenticate
-from lms.org.demo import DEMO_ACCOUNTS, build_province, demo_password
+from lms.demo.province import DEMO_ACCOUNTS, build_province, demo_password
 from lms.org.models import OrgUnit
 
 
@@ -30,16 +30,3 @@ def test_demo_province_shape_and_idempotence(session):
         assert user is not None, username
         assert user.roles == {r.value for r in roles}
         assert (user.scope_unit is not None) == (scope is not None)
-
-
-def test_create_admin_command(app, session):
-    runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=["lms", "create-admin", "--username", "bantin", "--password", "mat-khau-dai-2026"],
-    )
-    assert result.exit_code == 0, result.output
-    user = session.scalars(select(User).where(User.username == "bantin")).one()
-    assert user.has_role("admin")
-    assert authenticate(session, "bantin", "mat-khau-dai-2026") is not None
-    short = runner.invoke(args=["lms", "create-admin", "--username", "x", "--password", "short"])
-    assert short.exit_code != 0

@@ -1,24 +1,11 @@
-"""Wire extensions, i18n, security headers, error pages, health check and CLI group."""
+"""Web wiring: extensions, i18n, URL prefix and proxies, security headers, /healthz."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-import click
-from flask import (
-    Flask,
-    Response,
-    current_app,
-    has_request_context,
-    jsonify,
-    render_template,
-    request,
-    session,
-)
-from flask.cli import AppGroup
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
-from flask_babel import gettext as _
+from flask import Flask, Response, current_app, has_request_context, jsonify, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,8 +13,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.db import db
 from lms.extensions import babel, csrf, limiter, login_manager
-
-lms_cli = AppGroup("lms", help="Learning site commands.")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -68,7 +53,7 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def init_core(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(
@@ -93,9 +78,6 @@ def init_core(app: Flask) -> None:
     from lms.core.forms import install_form_translations
 
     install_form_translations()
-    app.jinja_env.filters["local_dt"] = _local_datetime
-    app.jinja_env.filters["local_date"] = _local_date
-    app.jinja_env.filters["number"] = _number
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.context_processor
@@ -123,14 +105,8 @@ def init_core(app: Flask) -> None:
             response.headers["Cache-Control"] = "private, no-store"
         return response
 
-    for code in (400, 403, 404, 405, 409, 413, 429, 500):
-        app.register_error_handler(code, _error_page)
-
     app.add_url_rule("/healthz", "healthz", healthz)
     limiter.exempt(healthz)
-    import lms.core.migrate  # noqa: F401  (adds `lms db ...`)
-
-    app.cli.add_command(lms_cli)
 
 
 def healthz() -> tuple[Response, int]:
@@ -141,78 +117,3 @@ def healthz() -> tuple[Response, int]:
         db.session.rollback()
         return jsonify(status="error", db="unavailable"), 503
     return jsonify(status="ok", db="ok"), 200
-
-
-def _error_page(error: Any) -> tuple[str | Response, int]:
-    code = getattr(error, "code", 500) or 500
-    if code == 500:
-        db.session.rollback()
-    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
-        return jsonify(error=code, message=_error_message(code, error)), code
-    return render_template("error.html", code=code, message=_error_message(code, error)), code
-
-
-def _error_message(code: int, error: Any) -> str:
-    messages = {
-        400: _("The request could not be understood. Please reload the page and try again."),
-        403: _("You do not have permission to see this page."),
-        404: _("The page you asked for does not exist."),
-        405: _("This action is not allowed here."),
-        409: _("The data changed in the meantime. Please reload the page."),
-        413: _("The file is too large."),
-        429: _("Too many attempts. Please wait a few minutes and try again."),
-        500: _("Something went wrong on our side. Please try again later."),
-    }
-    description = getattr(error, "description", None)
-    if code == 400 and description and "CSRF" in str(description):
-        return _(
-            "Your form has expired or is missing its security token. Please reload the page and try again."
-        )
-    if code in (403, 404, 409) and isinstance(description, str) and getattr(error, "lms_message", False):
-        return description
-    return messages.get(code, _("Error"))
-
-
-def to_local(value: dt.datetime) -> dt.datetime:
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(tz)
-
-
-# Vietnamese civil-service style: 27/11/2026 and 14:30 27/11/2026 (CLDR's vi "short"
-# has a two-digit year). Other locales use CLDR's medium formats.
-DATE_FORMATS = {"vi": "dd/MM/yyyy"}
-DATETIME_FORMATS = {"vi": "HH:mm dd/MM/yyyy"}
-
-
-def _local_datetime(value: dt.datetime | None, fmt: str | None = None) -> str:
-    """A UTC datetime shown in Asia/Ho_Chi_Minh in the UI language's format."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return format_datetime(value, fmt or DATETIME_FORMATS.get(str(get_locale()), "medium"))
-
-
-def _local_date(value: dt.date | dt.datetime | None, fmt: str | None = None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = to_local(value)
-    return format_date(value, fmt or DATE_FORMATS.get(str(get_locale()), "medium"))
-
-
-def _number(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    return format_decimal(value)
-
-
-@lms_cli.command("check-db")
-def check_db() -> None:
-    """Print whether the database answers."""
-    db.session.execute(text("SELECT 1"))
-    click.echo("ok")

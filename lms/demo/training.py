@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from lms.auth.models import ITQualification, Role, User, UserRole
 from lms.catalog.models import Course, CourseStatus
 from lms.db import utcnow
+from lms.demo.province import FAMILY, GIVEN, JOB_TITLES, MIDDLE
 from lms.learning.models import Enrollment, EnrollmentSource
-from lms.org.demo import FAMILY, GIVEN, JOB_TITLES, MIDDLE
 from lms.org.models import OrgUnit, UnitKind
 from lms.org.services import create_unit
 from lms.training import services
@@ -153,11 +153,6 @@ def build_training_demo(session: Session, *, roster_size: int = 30) -> str:
     services.record_attendance(session, cls, start, set(roster[::7]), by=hr)
     session.flush()
     return f"training demo: class, assignments and targets for {district.name}"
-
-
-def live_fixture(session: Session) -> None:
-    """Browser tests: the HR demo district has a 30-person class with a first attendance."""
-    build_training_demo(session)
 
 
 # --- large scale -------------------------------------------------------------------------
@@ -332,7 +327,8 @@ def _large_classes(
         )
 
 
-def demo_data_hook(session: Session, scale: str) -> str:
+def build_training(session: Session, scale: str) -> str:
+    """The training plan of the demo district; with ``scale="large"`` the benchmark data too."""
     messages = [build_training_demo(session)]
     if scale == "large":
         messages.append(build_large(session))
