@@ -6,7 +6,7 @@ Services take a session and only ``flush()``; views commit once at the edge.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from flask import Flask, current_app, has_request_context, request
 from flask.globals import _cv_app
@@ -161,7 +161,11 @@ class Database:
 
     def __init__(self) -> None:
         self.session_factory = sessionmaker(class_=_AppSession, expire_on_commit=False)
-        self.session = scoped_session(self.session_factory, scopefunc=_scope)
+        # The registry proxies every Session method to the current app context's session.
+        # It is typed as the Session it stands for, so services annotate ``session: Session``
+        # and views pass ``db.session``; scope handling (remove, configure) uses ``registry``.
+        self.registry = scoped_session(self.session_factory, scopefunc=_scope)
+        self.session: Session = cast(Session, self.registry)
         self.engine_override: Engine | None = None
 
     def init_app(self, app: Flask) -> None:
@@ -172,7 +176,7 @@ class Database:
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
-            self.session.remove()
+            self.registry.remove()
 
     @property
     def engine(self) -> Engine:

@@ -29,6 +29,6 @@ def init_app(app: Flask) -> None:
         "admin.unit_merge",
         "admin.audit_log",
     )
-    register_nav(app, _l("Users"), "admin.users", Permission.ADMIN_USERS)
-    register_nav(app, _l("Unit tree"), "admin.units", Permission.ADMIN_UNITS)
-    register_nav(app, _l("Audit log"), "admin.audit_log", Permission.ADMIN_AUDIT)
+    register_nav(_l("Users"), "admin.users", Permission.ADMIN_USERS)
+    register_nav(_l("Unit tree"), "admin.units", Permission.ADMIN_UNITS)
+    register_nav(_l("Audit log"), "admin.audit_log", Permission.ADMIN_AUDIT)

@@ -313,7 +313,7 @@ def _unit_page(unit: OrgUnit, form: UnitForm, move_form: MoveUnitForm, merge_for
         move_form=move_form,
         merge_form=merge_form,
         path=path,
-        people=org_services.people_count(db.session, unit),
+        people=auth_services.people_count(db.session, unit),
         sub_units=sub_units,
         kind_labels=KIND_LABELS,
     )
@@ -380,11 +380,11 @@ def unit_merge(unit_id: int) -> str | Response:
                 unit=unit,
                 target=target,
                 form=merge_form,
-                people=org_services.people_count(db.session, unit),
+                people=auth_services.people_count(db.session, unit),
                 children=children,
             )
         try:
-            moved = org_services.merge_units(db.session, unit, target, by=current_user)
+            moved = auth_services.merge_units(db.session, unit, target, by=current_user)
         except org_services.OrgError:
             merge_form.target.errors.append(_("A unit cannot be merged into itself or one of its sub-units."))
         else:
@@ -413,7 +413,7 @@ def unit_merge(unit_id: int) -> str | Response:
 def audit_log() -> str:
     known = set(db.session.scalars(select(AuditEvent.action).distinct()))
     actions = sorted(
-        ((a, str(audit.ACTION_LABELS.get(a, a))) for a in known | set(audit.ACTION_LABELS)),
+        ((a, str(audit.ACTION_LABELS.get(a, a))) for a in known | set(audit.ACTION_LABELS.keys())),
         key=lambda pair: pair[1],
     )
     form = AuditFilterForm(actions, formdata=request.args)

@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     from lms.core.permissions import Permission
 
     app.register_blueprint(views.bp)
-    register_nav(app, _l("Course authoring"), "authoring.index", Permission.AUTHOR_COURSES)
+    register_nav(_l("Course authoring"), "authoring.index", Permission.AUTHOR_COURSES)
     _declare_access()
     _connect_signals()
 

@@ -5,10 +5,14 @@ itself, then gives every registered ``CoursePart`` the course folder: ``parse``
 validates its files without touching the database (errors go to the shared
 ``ImportErrors`` with file, line and field), ``load`` writes them inside the
 importer's single transaction, ``export`` writes them back out.
+
+``register_progress_provider`` lets the feature that tracks learners (learning)
+show their progress on the catalogue cards without catalog importing it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +21,7 @@ from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from lms.catalog.models import Course, Module
+from lms.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -76,15 +81,46 @@ class CoursePart(Protocol):
     # parsed YAML of their files.
 
 
-_parts: dict[str, CoursePart] = {}
+COURSE_PARTS: Registry[CoursePart] = Registry(
+    "catalog.parts", "Extra parts of a course folder (quizzes): parse, load, export, fingerprint."
+)
 
 
 def register_part(part: CoursePart) -> None:
-    _parts[part.name] = part
+    COURSE_PARTS.add(part, part.name)
 
 
 def registered_parts() -> list[CoursePart]:
-    return list(_parts.values())
+    return COURSE_PARTS.items()
+
+
+class LearnerProgress(Protocol):
+    """What the catalogue shows of a learner's progress in a course (an Enrollment, in practice)."""
+
+    @property
+    def is_complete(self) -> bool: ...
+
+    @property
+    def progress_percent(self) -> int: ...
+
+
+ProgressProvider = Callable[[Session, Any, list[int]], Mapping[int, LearnerProgress]]
+PROGRESS_PROVIDERS: Registry[ProgressProvider] = Registry(
+    "catalog.progress",
+    "(session, user, course_ids) -> {course_id: progress} for the catalogue cards (learning: enrolments).",
+)
+
+
+def register_progress_provider(provider: ProgressProvider) -> None:
+    PROGRESS_PROVIDERS.add(provider)
+
+
+def learner_progress(session: Session, user: Any, course_ids: list[int]) -> dict[int, LearnerProgress]:
+    """The user's progress per course, from whichever feature tracks it."""
+    progress: dict[int, LearnerProgress] = {}
+    for provider in PROGRESS_PROVIDERS:
+        progress.update(provider(session, user, course_ids))
+    return progress
 
 
 _signals = Namespace()

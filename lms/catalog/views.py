@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
+from lms.catalog.parts import learner_progress
 from lms.core.permissions import Permission, can
 from lms.core.text import fold
 from lms.db import db
@@ -65,15 +66,7 @@ def index() -> str:
                 .group_by(Lesson.course_id)
             )
         }
-        # The learner's own status per course (the learning feature's table).
-        from lms.learning.models import Enrollment
-
-        enrolled = {
-            e.course_id: e
-            for e in db.session.scalars(
-                select(Enrollment).where(Enrollment.user_id == current_user.id, Enrollment.course_id.in_(ids))
-            )
-        }
+        enrolled = learner_progress(db.session, current_user, ids)  # registered by learning
     return render_template(
         "catalog/index.html",
         courses=courses,

@@ -41,6 +41,6 @@ def init_app(app: Flask) -> None:
     )
     hooks.connect()
     app.jinja_env.globals["earned_certificate"] = hooks.earned_certificate
-    register_nav(app, _l("My certificates"), "certificates.mine", Permission.LEARN)
-    register_nav(app, _l("Certificates"), "certificates.index", Permission.MANAGE_CERTIFICATES)
-    register_nav(app, _l("Issue a certificate"), "certificates.issue", Permission.ISSUE_CERTIFICATES)
+    register_nav(_l("My certificates"), "certificates.mine", Permission.LEARN)
+    register_nav(_l("Certificates"), "certificates.index", Permission.MANAGE_CERTIFICATES)
+    register_nav(_l("Issue a certificate"), "certificates.issue", Permission.ISSUE_CERTIFICATES)

@@ -22,6 +22,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from lms.certificates.models import Certificate, CertificateStatus
+from lms.core.registry import Registry
 from lms.db import db
 from lms.learning.completion import enrollment_completed
 from lms.learning.models import Enrollment
@@ -62,13 +63,16 @@ class HolderFilter:
     users_for: Callable[[Session, str], Select[Any]]  # value -> SELECT of user ids
 
 
-_holder_filters: dict[str, HolderFilter] = {}
+HOLDER_FILTERS: Registry[HolderFilter] = Registry(
+    "certificates.holder_filters",
+    "Extra filters of the HR certificate list and ZIP export (training: class).",
+)
 
 
 def register_holder_filter(name: str, label: Any, users_for: Callable[[Session, str], Select[Any]]) -> None:
     """Let another feature filter certificates by a group of holders (idempotent by name)."""
-    _holder_filters[name] = HolderFilter(name, label, users_for)
+    HOLDER_FILTERS.add(HolderFilter(name, label, users_for), name)
 
 
 def holder_filters() -> list[HolderFilter]:
-    return list(_holder_filters.values())
+    return HOLDER_FILTERS.items()

@@ -31,6 +31,7 @@ from lms.certificates.models import (
 from lms.core.audit import record
 from lms.db import utcnow
 from lms.learning.models import Enrollment
+from lms.quizzes import services as quiz_services
 
 log = logging.getLogger(__name__)
 # The signature's /Reason names the code (see pdf.render_certificate_pdf).
@@ -50,25 +51,10 @@ def add_months(value: dt.datetime, months: int) -> dt.datetime:
 
 
 def final_score(session: Session, enrollment: Enrollment | None) -> float | None:
-    """The final score from the quizzes feature, if it exposes one.
-
-    Contract: ``lms.quizzes.services.final_score(session, enrollment) -> float | None``
-    (0–100). Imported lazily; a missing module or function means "no score".
-    """
+    """The final exam's score (0–100) printed on the certificate; None without a final exam."""
     if enrollment is None:
         return None
-    try:
-        from lms.quizzes import services as quiz_services
-    except ImportError:
-        return None
-    fn = getattr(quiz_services, "final_score", None)
-    if fn is None:
-        return None
-    try:
-        value = fn(session, enrollment)
-    except Exception:  # a quiz bug must not stop the certificate (the score is optional)
-        log.exception("final_score failed for enrollment %s", enrollment.id)
-        return None
+    value = quiz_services.final_score(session, enrollment)
     return None if value is None else float(value)
 
 

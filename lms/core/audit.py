@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from lms.core.models import AuditEvent
+from lms.core.registry import Registry
+
+
+class Actor(Protocol):
+    """Whoever a service acts for (``by=``): a lower layer needs only the id (e.g. ``lms.auth.models.User``)."""
+
+    @property
+    def id(self) -> int: ...
 
 
 def record(
@@ -29,11 +37,13 @@ def record(
 
 # Human labels for actions in the audit log viewer. Features add theirs with
 # register_action() in init_app(); unknown actions are shown by their code.
-ACTION_LABELS: dict[str, Any] = {}
+ACTION_LABELS: Registry[Any] = Registry(
+    "core.audit_actions", "Labels of audit actions in the audit log viewer."
+)
 
 
 def register_action(action: str, label: Any) -> None:
-    ACTION_LABELS[action] = label
+    ACTION_LABELS.add(label, action)
 
 
 def _register_foundation_actions() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, url_for
+from flask import url_for
 from flask_login import current_user
 
 from lms.core.permissions import Permission, can
+from lms.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -18,13 +19,17 @@ class NavItem:
     permission: Permission
 
 
-def register_nav(app: Flask, label: Any, endpoint: str, permission: Permission) -> None:
-    app.extensions.setdefault("lms.nav", []).append(NavItem(label, endpoint, permission))
+NAV: Registry[NavItem] = Registry("core.nav", "Menu entries: label, endpoint, permission needed to see it.")
 
 
-def nav_items_for(app: Flask) -> list[dict[str, str]]:
+def register_nav(label: Any, endpoint: str, permission: Permission) -> None:
+    NAV.add(NavItem(label, endpoint, permission), endpoint)
+
+
+def nav_items() -> list[dict[str, str]]:
+    """The menu entries the current user may see, in registration (``FEATURES``) order."""
     return [
         {"label": str(item.label), "url": url_for(item.endpoint)}
-        for item in app.extensions.get("lms.nav", [])
+        for item in NAV
         if can(current_user, item.permission)
     ]

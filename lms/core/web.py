@@ -82,13 +82,13 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
-        from lms.core.nav import nav_items_for
+        from lms.core.nav import nav_items
         from lms.core.permissions import Permission, can
 
         return {
             "can": lambda perm: can(current_user, perm),
             "Permission": Permission,
-            "nav_items": lambda: nav_items_for(current_app),
+            "nav_items": nav_items,
         }
 
     @app.after_request

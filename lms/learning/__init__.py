@@ -4,9 +4,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lms.learning import views
+    from lms.catalog.parts import course_changed, register_progress_provider
+    from lms.learning import services, views
 
     app.register_blueprint(views.bp)
+    course_changed.connect(services.on_course_changed)
+    register_progress_provider(services.enrollments_by_course)
     from lms.core.access import Access, declare_access
 
     declare_access(

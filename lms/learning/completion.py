@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from blinker import Namespace
 from sqlalchemy.orm import Session
 
+from lms.core.registry import Registry
 from lms.learning.models import Enrollment
 
 
@@ -28,7 +29,9 @@ class Requirement:
 
 RequirementCheck = Callable[[Session, Enrollment], "Requirement | list[Requirement] | None"]
 
-_checks: list[RequirementCheck] = []
+REQUIREMENTS: Registry[RequirementCheck] = Registry(
+    "learning.requirements", "(session, enrollment) -> Requirement(s) a course adds to completion."
+)
 
 signals = Namespace()
 enrollment_completed = signals.signal("enrollment-completed")
@@ -37,17 +40,17 @@ enrollment_completed = signals.signal("enrollment-completed")
 
 def register_requirement(check: RequirementCheck) -> RequirementCheck:
     """Register a completion requirement (usable as a decorator); idempotent."""
-    if check not in _checks:
-        _checks.append(check)
-    return check
+    return REQUIREMENTS.add(check)
 
 
 def registered_requirements() -> list[RequirementCheck]:
-    return list(_checks)
+    return REQUIREMENTS.items()
 
 
 ModuleCheck = Callable[[Session, Enrollment], dict[int, bool]]
-_module_checks: list[ModuleCheck] = []
+MODULE_CHECKS: Registry[ModuleCheck] = Registry(
+    "learning.module_checks", "(session, enrollment) -> {module_id: passed}: extra gates of a module."
+)
 
 
 def register_module_check(check: ModuleCheck) -> ModuleCheck:
@@ -58,10 +61,8 @@ def register_module_check(check: ModuleCheck) -> ModuleCheck:
     ``sequential_modules`` the next module opens only when the previous one's
     required lessons are done and every check says passed.
     """
-    if check not in _module_checks:
-        _module_checks.append(check)
-    return check
+    return MODULE_CHECKS.add(check)
 
 
 def registered_module_checks() -> list[ModuleCheck]:
-    return list(_module_checks)
+    return MODULE_CHECKS.items()

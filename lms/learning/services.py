@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course, CoursePrerequisite, Lesson, Module
-from lms.catalog.parts import course_changed
 from lms.db import utcnow
 from lms.learning.completion import (
     Requirement,
@@ -130,9 +129,19 @@ def refresh_enrollment(session: Session, enrollment: Enrollment) -> list[Require
 # Versions: recompute progress when a course gets new content
 
 
-@course_changed.connect
-def _on_course_changed(course: Course, *, session: Session, **_kw: object) -> None:
+def on_course_changed(course: Course, *, session: Session, **_kw: object) -> None:
+    """Receiver of ``lms.catalog.parts.course_changed`` (connected in init_app)."""
     refresh_course_enrollments(session, course)
+
+
+def enrollments_by_course(session: Session, user: User, course_ids: list[int]) -> dict[int, Enrollment]:
+    """The user's enrolments among these courses (the catalogue's progress provider)."""
+    return {
+        e.course_id: e
+        for e in session.scalars(
+            select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(course_ids))
+        )
+    }
 
 
 def refresh_course_enrollments(session: Session, course: Course) -> int:

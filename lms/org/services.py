@@ -1,13 +1,15 @@
-"""Unit tree operations. Every operation runs a fixed number of SQL statements."""
+"""Unit tree operations. Every operation runs a fixed number of SQL statements.
+
+The tree knows no people: moving people with a merged unit is `lms.auth.services.merge_units`.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from lms.auth.models import User
-from lms.auth.signals import user_unit_changed
 from lms.core import audit
+from lms.core.audit import Actor
 from lms.org.models import OrgUnit
 
 
@@ -23,7 +25,7 @@ def create_unit(
     kind: str,
     parent: OrgUnit | None = None,
     is_remote: bool = False,
-    by: User | None = None,
+    by: Actor | None = None,
 ) -> OrgUnit:
     unit = OrgUnit(code=code.strip(), name=name.strip(), kind=kind, parent=parent, is_remote=is_remote)
     session.add(unit)
@@ -51,7 +53,7 @@ def update_unit(
     name: str,
     kind: str,
     is_remote: bool,
-    by: User | None = None,
+    by: Actor | None = None,
 ) -> list[str]:
     """Rename / re-code a unit (its place in the tree is unchanged); returns changed fields."""
     changed = []
@@ -72,21 +74,12 @@ def update_unit(
     return changed
 
 
-def people_count(session: Session, unit: OrgUnit) -> int:
-    """People whose own unit is this one (not its sub-units)."""
-    return session.scalar(select(func.count(User.id)).where(User.org_unit_id == unit.id)) or 0
-
-
 def subtree_units(root: OrgUnit | None) -> Select[tuple[OrgUnit]]:
     """SELECT of the units in root's subtree (the whole tree when root is None)."""
     stmt = select(OrgUnit)
     if root is not None:
         stmt = stmt.where(OrgUnit.path.startswith(root.path, autoescape=True))
     return stmt.order_by(OrgUnit.path)
-
-
-def subtree_ids(root: OrgUnit) -> Select[tuple[int]]:
-    return select(OrgUnit.id).where(OrgUnit.path.startswith(root.path, autoescape=True))
 
 
 def ancestors(session: Session, unit: OrgUnit) -> list[OrgUnit]:
@@ -99,7 +92,9 @@ def ancestors(session: Session, unit: OrgUnit) -> list[OrgUnit]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def move_unit(session: Session, unit: OrgUnit, new_parent: OrgUnit | None, *, by: User | None = None) -> None:
+def move_unit(
+    session: Session, unit: OrgUnit, new_parent: OrgUnit | None, *, by: Actor | None = None
+) -> None:
     """Re-parent a unit and its whole subtree with one UPDATE."""
     if new_parent is not None and new_parent.path.startswith(unit.path):
         raise OrgError("cannot move a unit under itself or one of its sub-units")
@@ -130,42 +125,20 @@ def move_unit(session: Session, unit: OrgUnit, new_parent: OrgUnit | None, *, by
         )
 
 
-def merge_units(session: Session, source: OrgUnit, target: OrgUnit, *, by: User | None = None) -> int:
-    """Merge source into target: people, scopes and child units move; source is deactivated.
-
-    Returns the number of people moved.
-    """
+def check_merge(source: OrgUnit, target: OrgUnit) -> None:
+    """Raise OrgError unless source may be merged into target."""
     if source.id == target.id or target.path.startswith(source.path):
         raise OrgError("cannot merge a unit into itself or one of its sub-units")
-    moved_ids = list(session.scalars(select(User.id).where(User.org_unit_id == source.id)))
-    session.execute(
-        update(User)
-        .where(User.org_unit_id == source.id)
-        .values(org_unit_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
-    moved = len(moved_ids)
-    session.execute(
-        update(User)
-        .where(User.scope_unit_id == source.id)
-        .values(scope_unit_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
+
+
+def merge_unit_tree(session: Session, source: OrgUnit, target: OrgUnit) -> None:
+    """The tree half of a merge: source's child units move under target; source is deactivated.
+
+    Callers move the people first (`lms.auth.services.merge_units` does both and audits).
+    """
+    check_merge(source, target)
     for child in list(session.scalars(select(OrgUnit).where(OrgUnit.parent_id == source.id))):
         move_unit(session, child, target)
     session.expire_all()
     source.is_active = False
     session.flush()
-    # Announce each moved person (training gives them the new unit's assignments).
-    for person in session.scalars(select(User).where(User.id.in_(moved_ids))) if moved_ids else ():
-        user_unit_changed.send(person, session=session, old_unit_id=source.id)
-    if by is not None:
-        audit.record(
-            session,
-            "unit_merged",
-            actor_id=by.id,
-            subject=f"unit:{source.id}",
-            into=target.id,
-            people_moved=moved,
-        )
-    return moved

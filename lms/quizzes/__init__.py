@@ -41,8 +41,8 @@ def init_app(app: Flask) -> None:
     register_part(QuizzesPart())
     register_requirement(services.quiz_requirements)
     register_module_check(services.module_quiz_check)
-    register_nav(app, _l("Quizzes"), "quizzes.index", Permission.LEARN)
-    register_nav(app, _l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
+    register_nav(_l("Quizzes"), "quizzes.index", Permission.LEARN)
+    register_nav(_l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
     lms_cli.add_command(cli.quizzes_cli)
 
     @app.context_processor

@@ -20,4 +20,4 @@ def init_app(app: Flask) -> None:
         "reports.person",
         "reports.export",
     )
-    register_nav(app, _l("Reports"), "reports.dashboard", Permission.VIEW_REPORTS)
+    register_nav(_l("Reports"), "reports.dashboard", Permission.VIEW_REPORTS)

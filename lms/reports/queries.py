@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, extract, func, literal, or_, select, union, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, and_, case, extract, func, or_, select
+from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course
+from lms.certificates.models import Certificate
 from lms.core.timefmt import local_midnight
 from lms.db import utcnow
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.org.models import OrgUnit
+from lms.quizzes.models import Attempt, Quiz
 from lms.training.models import Attendance, Target, TrainingClass
 
 
@@ -36,6 +38,11 @@ class Filters:
     @property
     def end(self) -> dt.datetime:
         return local_midnight(dt.date(self.year + 1, 1, 1))
+
+    @property
+    def month_starts(self) -> list[dt.datetime]:
+        """Thirteen bounds: the start of each month of the year (Vietnam time), then the year's end."""
+        return [local_midnight(dt.date(self.year, m, 1)) for m in range(1, 13)] + [self.end]
 
 
 @dataclass
@@ -70,125 +77,201 @@ class UnitRow:
         return round(100 * self.completed / self.assigned)
 
 
-def _mapping(root: OrgUnit, filters: Filters):
-    """CTE (cid, did): each descendant d of a child c of root, plus root's own row (root, root)."""
-    c = aliased(OrgUnit)
-    d = aliased(OrgUnit)
-    children = (
-        select(c.id.label("cid"), d.id.label("did"))
-        .join(d, d.path.startswith(c.path))
-        .where(c.parent_id == root.id, c.is_active.is_(True))
-    )
-    own = select(literal(root.id).label("cid"), OrgUnit.id.label("did")).where(OrgUnit.id == root.id)
-    if filters.remote_only:
-        children = children.where(d.is_remote.is_(True))
-        own = own.where(OrgUnit.is_remote.is_(True))
-    return union_all(children, own).cte("m")
+@dataclass
+class Figures:
+    """Everything the dashboard shows for one unit, from a fixed number of statements."""
+
+    rows: list[UnitRow]
+    months: list[int]  # completions per month (1–12, Vietnam time) of the year in the subtree
+    qualifications: dict[str, int]  # staff by IT qualification in the subtree
+    remote_total: int = 0  # active remote units in the subtree
+    remote_reached: int = 0  # of which with at least one person trained this year
 
 
-def _people(m, filters: Filters) -> Select:
-    stmt = (
-        select(m.c.cid, User.id.label("uid"))
-        .join(User, User.org_unit_id == m.c.did)
-        .where(User.is_active.is_(True))
+@dataclass(frozen=True)
+class _Unit:
+    id: int
+    code: str
+    name: str
+    is_remote: bool
+    is_active: bool
+    parent_id: int | None
+    path: str
+
+
+def _subtree(session: Session, root: OrgUnit) -> list[_Unit]:
+    """Every unit in root's subtree (root included): one indexed statement, at most a few hundred rows."""
+    stmt = select(
+        OrgUnit.id,
+        OrgUnit.code,
+        OrgUnit.name,
+        OrgUnit.is_remote,
+        OrgUnit.is_active,
+        OrgUnit.parent_id,
+        OrgUnit.path,
+    ).where(OrgUnit.path.startswith(root.path))
+    return [_Unit(*r) for r in session.execute(stmt)]
+
+
+def _row_of(root: OrgUnit, units: list[_Unit], filters: Filters) -> dict[int, int]:
+    """Unit id -> the dashboard row it rolls up into: the active child of root above it, or root itself.
+
+    This is the (child, descendant) mapping of decision 0702, computed once from the paths already
+    read instead of as a path-prefix self-join in every aggregate (decision 1902).
+    """
+    active_children = {u.id for u in units if u.parent_id == root.id and u.is_active}
+    prefix = len(root.path)
+    mapping: dict[int, int] = {}
+    for u in units:
+        if filters.remote_only and not u.is_remote:
+            continue
+        if u.id == root.id:
+            mapping[u.id] = root.id
+            continue
+        child = int(u.path[prefix:].split("/", 1)[0])
+        if child in active_children:
+            mapping[u.id] = child
+    return mapping
+
+
+def _planned(filters: Filters) -> Select:
+    """Courses the plan has a quota for this year: only they count toward "% of target"."""
+    # DISTINCT: a handful of courses, not one row per unit's quota (PostgreSQL otherwise may loop
+    # over every quota of the year for each attendance when it misjudges the rows before it).
+    return select(Target.course_id).where(Target.year == filters.year).distinct()
+
+
+def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool = True) -> Figures:
+    """Rows per child unit of root (plus root's own people) and the chart figures.
+
+    Five statements (six with ``charts`` for remote coverage), whatever the size of the subtree.
+    Every aggregate is pushed down to the people of the subtree's units and grouped by the person's
+    own unit; the roll-up to rows happens here, over at most a few hundred groups.
+    """
+    units = _subtree(session, root)
+    row_of = _row_of(root, units, filters)
+    # Units counted at all: the subtree (minus non-remote units when filtering on remote ones).
+    counted = sorted(u.id for u in units if u.is_remote or not filters.remote_only)
+
+    shown = [u for u in units if u.id == root.id or (u.parent_id == root.id and u.is_active)]
+    parents = {u.parent_id for u in units}
+    rows: dict[int, UnitRow] = {
+        u.id: UnitRow(u.id, u.code, u.name, u.is_remote, u.id in parents, own=u.id == root.id) for u in shown
+    }
+
+    quals: dict[str, int] = {}
+    staff_stmt = (
+        select(User.org_unit_id, User.it_qualification, func.count())
+        .where(User.is_active.is_(True), User.org_unit_id.in_(counted))
+        .group_by(User.org_unit_id, User.it_qualification)
     )
+    for unit_id, qual, n in session.execute(staff_stmt):
+        quals[qual] = quals.get(qual, 0) + n  # the qualification chart ignores that filter
+        if unit_id in row_of and (not filters.qualification or qual == filters.qualification):
+            rows[row_of[unit_id]].staff += n
+
+    people = [User.is_active.is_(True), User.org_unit_id.in_(counted)]
     if filters.qualification:
-        stmt = stmt.where(User.it_qualification == filters.qualification)
-    return stmt
-
-
-def achievements(filters: Filters):
-    """(user_id, course_id) pairs trained in the year: completed online, or present at a class."""
-    done = select(Enrollment.user_id.label("user_id"), Enrollment.course_id.label("course_id")).where(
-        Enrollment.completed_at >= filters.start, Enrollment.completed_at < filters.end
-    )
-    attended = (
-        select(Attendance.user_id.label("user_id"), TrainingClass.course_id.label("course_id"))
-        .join(TrainingClass, TrainingClass.id == Attendance.class_id)
+        people.append(User.it_qualification == filters.qualification)
+    now = utcnow()
+    completed = and_(Enrollment.completed_at >= filters.start, Enrollment.completed_at < filters.end)
+    # Twelve counts rather than GROUP BY month: one pass, no sort (decision 1902).
+    bounds = filters.month_starts
+    per_month = [
+        func.count().filter(
+            Enrollment.completed_at.is_not(None),
+            Enrollment.completed_at >= bounds[i],
+            Enrollment.completed_at < bounds[i + 1],
+        )
+        for i in range(12)
+    ]
+    e_stmt = (
+        select(
+            User.org_unit_id,
+            func.count().filter(Enrollment.source == EnrollmentSource.ASSIGNED.value),
+            func.count().filter(completed),
+            func.count().filter(Enrollment.completed_at.is_(None), Enrollment.progress_percent > 0),
+            func.count().filter(Enrollment.completed_at.is_(None), Enrollment.due_at < now),
+            func.count().filter(completed, Enrollment.course_id.in_(_planned(filters))),
+            *per_month,
+        )
+        .join(User, User.id == Enrollment.user_id)
         .where(
+            *people,
+            Enrollment.enrolled_at < filters.end,
+            or_(Enrollment.completed_at.is_(None), Enrollment.completed_at >= filters.start),
+        )
+        .group_by(User.org_unit_id)
+    )
+    if filters.course_id:
+        e_stmt = e_stmt.where(Enrollment.course_id == filters.course_id)
+    months = [0] * 12
+    for unit_id, assigned, done, in_progress, overdue, achieved, *by_month in session.execute(e_stmt):
+        for i, n in enumerate(by_month):
+            months[i] += n
+        if unit_id not in row_of:
+            continue
+        r = rows[row_of[unit_id]]
+        r.assigned += assigned
+        r.completed += done
+        r.in_progress += in_progress
+        r.overdue += overdue
+        r.achieved += achieved
+
+    t_stmt = (
+        select(Target.unit_id, func.sum(Target.count))
+        .where(Target.year == filters.year, Target.unit_id.in_(counted))
+        .group_by(Target.unit_id)
+    )
+    if filters.course_id:
+        t_stmt = t_stmt.where(Target.course_id == filters.course_id)
+    for unit_id, total in session.execute(t_stmt):
+        if unit_id in row_of:
+            rows[row_of[unit_id]].target += int(total or 0)
+
+    # "Achieved" is distinct (person, course) pairs: the online completions are counted above, so
+    # here only the classes of planned courses attended by people without an online completion of
+    # that course this year.
+    attended = (
+        select(User.org_unit_id, Attendance.user_id, TrainingClass.course_id)
+        .join(TrainingClass, TrainingClass.id == Attendance.class_id)
+        .join(User, User.id == Attendance.user_id)
+        .where(
+            *people,
             Attendance.present.is_(True),
             Attendance.session_date >= dt.date(filters.year, 1, 1),
             Attendance.session_date < dt.date(filters.year + 1, 1, 1),
+            TrainingClass.course_id.in_(_planned(filters)),
+            ~select(Enrollment.id)
+            .where(
+                Enrollment.user_id == Attendance.user_id,
+                Enrollment.course_id == TrainingClass.course_id,
+                completed,
+            )
+            .exists(),
         )
+        .distinct()
     )
     if filters.course_id:
-        done = done.where(Enrollment.course_id == filters.course_id)
         attended = attended.where(TrainingClass.course_id == filters.course_id)
-    # Only courses the plan has a quota for count toward "% of target".
-    planned = select(Target.course_id).where(Target.year == filters.year)
-    done = done.where(Enrollment.course_id.in_(planned))
-    attended = attended.where(TrainingClass.course_id.in_(planned))
-    return union(done, attended).subquery("ach")
+    a = attended.subquery()
+    for unit_id, n in session.execute(select(a.c.org_unit_id, func.count()).group_by(a.c.org_unit_id)):
+        if unit_id in row_of:
+            rows[row_of[unit_id]].achieved += n
+
+    ordered = [rows[u.id] for u in sorted(shown, key=lambda u: (u.id != root.id, u.name))]
+    own = ordered[0]
+    if not own.staff and not own.assigned and not own.target:
+        ordered = ordered[1:]
+    result = Figures(ordered, months, quals)
+    if charts:
+        result.remote_total, result.remote_reached = _remote_coverage(session, root, filters)
+    return result
 
 
 def unit_rows(session: Session, root: OrgUnit, filters: Filters) -> list[UnitRow]:
     """One row per child unit of root (plus root's own people), in five statements."""
-    m = _mapping(root, filters)
-    units = session.execute(
-        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.is_remote, OrgUnit.parent_id).where(
-            or_(OrgUnit.id == root.id, and_(OrgUnit.parent_id == root.id, OrgUnit.is_active.is_(True)))
-        )
-    ).all()
-    child_ids = select(OrgUnit.parent_id).where(
-        OrgUnit.parent_id.in_([u.id for u in units if u.id != root.id])
-    )
-    has_children = set(session.scalars(child_ids.distinct()))
-    rows: dict[int, UnitRow] = {}
-    for u in units:
-        rows[u.id] = UnitRow(u.id, u.code, u.name, u.is_remote, u.id in has_children, own=u.id == root.id)
-
-    people = _people(m, filters).subquery()
-    for cid, staff in session.execute(select(people.c.cid, func.count()).group_by(people.c.cid)):
-        rows[cid].staff = staff
-
-    now = utcnow()
-    in_year = and_(
-        Enrollment.enrolled_at < filters.end,
-        or_(Enrollment.completed_at.is_(None), Enrollment.completed_at >= filters.start),
-    )
-    e_stmt = (
-        select(
-            people.c.cid,
-            func.count().filter(Enrollment.source == EnrollmentSource.ASSIGNED.value),
-            func.count().filter(
-                Enrollment.completed_at >= filters.start, Enrollment.completed_at < filters.end
-            ),
-            func.count().filter(Enrollment.completed_at.is_(None), Enrollment.progress_percent > 0),
-            func.count().filter(Enrollment.completed_at.is_(None), Enrollment.due_at < now),
-        )
-        .join(Enrollment, Enrollment.user_id == people.c.uid)
-        .where(in_year)
-        .group_by(people.c.cid)
-    )
-    if filters.course_id:
-        e_stmt = e_stmt.where(Enrollment.course_id == filters.course_id)
-    for cid, assigned, completed, in_progress, overdue in session.execute(e_stmt):
-        r = rows[cid]
-        r.assigned, r.completed, r.in_progress, r.overdue = assigned, completed, in_progress, overdue
-
-    t_stmt = (
-        select(m.c.cid, func.sum(Target.count))
-        .join(Target, Target.unit_id == m.c.did)
-        .where(Target.year == filters.year)
-        .group_by(m.c.cid)
-    )
-    if filters.course_id:
-        t_stmt = t_stmt.where(Target.course_id == filters.course_id)
-    for cid, total in session.execute(t_stmt):
-        rows[cid].target = int(total or 0)
-
-    ach = achievements(filters)
-    a_stmt = (
-        select(people.c.cid, func.count()).join(ach, ach.c.user_id == people.c.uid).group_by(people.c.cid)
-    )
-    for cid, achieved in session.execute(a_stmt):
-        rows[cid].achieved = achieved
-
-    ordered = [rows[u.id] for u in sorted(units, key=lambda u: (u.id != root.id, u.name))]
-    own = ordered[0]
-    if not own.staff and not own.assigned and not own.target:
-        ordered = ordered[1:]
-    return ordered
+    return figures(session, root, filters, charts=False).rows
 
 
 def totals(rows: list[UnitRow]) -> UnitRow:
@@ -199,65 +282,39 @@ def totals(rows: list[UnitRow]) -> UnitRow:
     return t
 
 
-# --- charts ----------------------------------------------------------------------------
+def _remote_coverage(session: Session, root: OrgUnit, filters: Filters) -> tuple[int, int]:
+    """(active remote units in the subtree, of which with at least one person trained this year).
 
-
-def _subtree_people(root: OrgUnit, filters: Filters) -> Select:
-    stmt = (
-        select(User.id)
-        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(root.path))
-    )
-    if filters.remote_only:
-        stmt = stmt.where(OrgUnit.is_remote.is_(True))
-    if filters.qualification:
-        stmt = stmt.where(User.it_qualification == filters.qualification)
-    return stmt
-
-
-def completions_by_month(session: Session, root: OrgUnit, filters: Filters) -> list[int]:
-    """Completions per month (1–12) of the year in root's subtree (months by UTC)."""
-    month = extract("month", Enrollment.completed_at)
-    stmt = (
-        select(month, func.count())
+    Per remote unit, two EXISTS probes that stop at the first trained person (the course filter
+    applies; the remote and qualification filters do not: the chart is about units).
+    """
+    completed = (
+        select(Enrollment.id)
+        .join(User, User.id == Enrollment.user_id)
         .where(
+            User.org_unit_id == OrgUnit.id,
             Enrollment.completed_at >= filters.start,
             Enrollment.completed_at < filters.end,
-            Enrollment.user_id.in_(_subtree_people(root, filters)),
+            Enrollment.course_id.in_(_planned(filters)),
         )
-        .group_by(month)
+    )
+    present = (
+        select(Attendance.id)
+        .join(User, User.id == Attendance.user_id)
+        .join(TrainingClass, TrainingClass.id == Attendance.class_id)
+        .where(
+            User.org_unit_id == OrgUnit.id,
+            Attendance.present.is_(True),
+            Attendance.session_date >= dt.date(filters.year, 1, 1),
+            Attendance.session_date < dt.date(filters.year + 1, 1, 1),
+            TrainingClass.course_id.in_(_planned(filters)),
+        )
     )
     if filters.course_id:
-        stmt = stmt.where(Enrollment.course_id == filters.course_id)
-    counts = [0] * 12
-    for m, n in session.execute(stmt):
-        counts[int(m) - 1] += n
-    return counts
-
-
-def staff_by_qualification(session: Session, root: OrgUnit, filters: Filters) -> dict[str, int]:
-    stmt = (
-        select(User.it_qualification, func.count())
-        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(root.path))
-        .group_by(User.it_qualification)
-    )
-    if filters.remote_only:
-        stmt = stmt.where(OrgUnit.is_remote.is_(True))
-    return dict(session.execute(stmt).tuples().all())
-
-
-def remote_coverage(session: Session, root: OrgUnit, filters: Filters) -> tuple[int, int]:
-    """(remote units in the subtree, of which with at least one person trained this year)."""
-    ach = achievements(Filters(filters.year, filters.course_id))
-    reached = (
-        select(User.org_unit_id)
-        .join(ach, ach.c.user_id == User.id)
-        .where(User.org_unit_id == OrgUnit.id)
-        .exists()
-    )
+        completed = completed.where(Enrollment.course_id == filters.course_id)
+        present = present.where(TrainingClass.course_id == filters.course_id)
     total, covered = session.execute(
-        select(func.count(), func.count().filter(reached)).where(
+        select(func.count(), func.count().filter(or_(completed.exists(), present.exists()))).where(
             OrgUnit.path.startswith(root.path), OrgUnit.is_remote.is_(True), OrgUnit.is_active.is_(True)
         )
     ).one()
@@ -434,71 +491,49 @@ def person_attendance(session: Session, user_id: int):
     ).all()
 
 
-# --- certificates and quiz scores, when those features are installed -------------------
-
-
-def certificate_model():
-    try:
-        from lms.certificates.models import Certificate
-    except ImportError:
-        return None
-    return Certificate
-
-
-def attempt_model():
-    try:
-        from lms.quizzes.models import Attempt, Quiz
-    except ImportError:
-        return None
-    return Attempt, Quiz
+# --- certificates and quiz scores ---------------------------------------------------------
 
 
 def person_certificates(session: Session, user_id: int) -> list[dict]:
-    cert = certificate_model()
-    if cert is None:
-        return []
     rows = session.execute(
-        select(cert.code, cert.course_title, cert.issued_at, cert.revoked_at)
-        .where(cert.user_id == user_id)
-        .order_by(cert.issued_at.desc())
+        select(Certificate.code, Certificate.course_title, Certificate.issued_at, Certificate.revoked_at)
+        .where(Certificate.user_id == user_id)
+        .order_by(Certificate.issued_at.desc())
     )
     return [{"code": c, "title": t, "issued_at": i, "revoked": r is not None} for c, t, i, r in rows]
 
 
 def person_scores(session: Session, user_id: int) -> list[dict]:
-    models = attempt_model()
-    if models is None:
-        return []
-    attempt, quiz = models
     rows = session.execute(
-        select(quiz.title, attempt.percent, attempt.passed, attempt.submitted_at)
-        .join(quiz, quiz.id == attempt.quiz_id)
-        .where(attempt.user_id == user_id, attempt.submitted_at.is_not(None))
-        .order_by(attempt.submitted_at.desc())
+        select(Quiz.title, Attempt.percent, Attempt.passed, Attempt.submitted_at)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(Attempt.user_id == user_id, Attempt.submitted_at.is_not(None))
+        .order_by(Attempt.submitted_at.desc())
         .limit(100)
     )
     return [{"title": t, "score": round(p or 0), "passed": bool(ok), "at": at} for t, p, ok, at in rows]
 
 
 def certificate_rows(session: Session, root: OrgUnit, filters: Filters):
-    cert = certificate_model()
     stmt = (
         select(
-            cert.code,
+            Certificate.code,
             User.full_name,
             User.username,
             OrgUnit.name,
-            cert.course_title,
-            cert.issued_at,
-            case((cert.revoked_at.is_not(None), "đã thu hồi"), else_="còn hiệu lực"),
+            Certificate.course_title,
+            Certificate.issued_at,
+            case((Certificate.revoked_at.is_not(None), "đã thu hồi"), else_="còn hiệu lực"),
         )
-        .join(User, User.id == cert.user_id)
+        .join(User, User.id == Certificate.user_id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
-            OrgUnit.path.startswith(root.path), cert.issued_at >= filters.start, cert.issued_at < filters.end
+            OrgUnit.path.startswith(root.path),
+            Certificate.issued_at >= filters.start,
+            Certificate.issued_at < filters.end,
         )
-        .order_by(OrgUnit.path, User.full_name, cert.issued_at)
+        .order_by(OrgUnit.path, User.full_name, Certificate.issued_at)
     )
     if filters.course_id:
-        stmt = stmt.where(cert.course_id == filters.course_id)
+        stmt = stmt.where(Certificate.course_id == filters.course_id)
     yield from session.execute(stmt.execution_options(yield_per=2000))

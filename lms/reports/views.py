@@ -88,11 +88,12 @@ def unit_report(unit_id: int) -> str:
     root = officer_root()
     unit = load_unit(unit_id)
     filters = read_filters()
-    rows = queries.unit_rows(db.session, unit, filters)
+    figures = queries.figures(db.session, unit, filters)
+    rows = figures.rows
     total = queries.totals(rows)
-    months = queries.completions_by_month(db.session, unit, filters)
-    quals = queries.staff_by_qualification(db.session, unit, filters)
-    remote_total, remote_reached = queries.remote_coverage(db.session, unit, filters)
+    months = figures.months
+    quals = figures.qualifications
+    remote_total, remote_reached = figures.remote_total, figures.remote_reached
     yearly = queries.classes_by_year(db.session, unit, filters.year)
     chart_svgs = {
         "by_unit": charts.bar_chart(
@@ -138,7 +139,7 @@ def unit_report(unit_id: int) -> str:
         qualifications=QUALIFICATION_LABELS,
         charts=chart_svgs,
         remote=(remote_total, remote_reached),
-        extra_exports=[("certificates", _("Certificates"))] if queries.certificate_model() else [],
+        extra_exports=[("certificates", _("Certificates"))],
     )
 
 
@@ -180,7 +181,6 @@ def person(user_id: int) -> str:
         .options(joinedload(Enrollment.course))
         .order_by(Enrollment.enrolled_at.desc())
     ).all()
-    extras = person_extras(user)
     return render_template(
         "reports/person.html",
         person=user,
@@ -188,16 +188,9 @@ def person(user_id: int) -> str:
         attendance=queries.person_attendance(db.session, user.id),
         qualifications=QUALIFICATION_LABELS,
         now=utcnow(),
-        **extras,
+        certificates=queries.person_certificates(db.session, user.id),
+        scores=queries.person_scores(db.session, user.id),
     )
-
-
-def person_extras(user: User) -> dict[str, object]:
-    """Quiz scores and certificates, when those features are installed (one statement each)."""
-    return {
-        "certificates": queries.person_certificates(db.session, user.id),
-        "scores": queries.person_scores(db.session, user.id),
-    }
 
 
 # --- exports -----------------------------------------------------------------------------
@@ -211,8 +204,6 @@ def export(unit_id: int, kind: str, fmt: str) -> Response:
     officer_root()
     unit = load_unit(unit_id)
     if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
-        abort(404)
-    if kind == "certificates" and queries.certificate_model() is None:
         abort(404)
     filters = read_filters()
     header, rows, title = export_data(kind, unit, filters)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     from lms.auth.signals import user_unit_changed
+    from lms.certificates.hooks import register_holder_filter
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
     from lms.core.permissions import Permission
@@ -35,14 +36,10 @@ def init_app(app: Flask) -> None:
     )
     user_unit_changed.connect(services.on_user_unit_changed)
     register_requirement(services.attendance_requirement)
-    register_nav(app, _l("Assigned training"), "training.my_assignments", Permission.LEARN)
-    register_nav(app, _l("Training plan"), "training.assignments", Permission.MANAGE_TRAINING)
-    register_nav(app, _l("Classes"), "training.classes", Permission.MANAGE_TRAINING)
-    register_nav(app, _l("Import people"), "training.imports", Permission.MANAGE_PEOPLE)
+    register_nav(_l("Assigned training"), "training.my_assignments", Permission.LEARN)
+    register_nav(_l("Training plan"), "training.assignments", Permission.MANAGE_TRAINING)
+    register_nav(_l("Classes"), "training.classes", Permission.MANAGE_TRAINING)
+    register_nav(_l("Import people"), "training.imports", Permission.MANAGE_PEOPLE)
     lms_cli.add_command(cli.people_cli)
-    try:  # the certificates list can be filtered by class (when that feature is installed)
-        from lms.certificates.hooks import register_holder_filter
-    except ImportError:
-        pass
-    else:
-        register_holder_filter("class", _l("Class"), services.class_members_matching)
+    # The HR certificate list and ZIP export can be filtered by class.
+    register_holder_filter("class", _l("Class"), services.class_members_matching)

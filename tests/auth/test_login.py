@@ -166,3 +166,31 @@ def test_guessing_reset_links_is_throttled_per_address(client):
     for i in range(10):
         assert client.get(f"/reset/guess-{i}").status_code == 404
     assert client.get("/reset/guess-10").status_code == 429
+
+
+def test_hash_with_old_parameters_is_replaced_on_successful_login_only(client, make_user, session):
+    from argon2 import PasswordHasher
+
+    from lms.auth.services import ARGON2_MEMORY_KIB, ARGON2_PARALLELISM, ARGON2_TIME_COST
+
+    user = make_user(username="cu")
+    # A hash from before the parameters were chosen: argon2-cffi's defaults (64 MiB, t=3, p=4).
+    old = PasswordHasher(memory_cost=65536, time_cost=3, parallelism=4).hash(PASSWORD)
+    user.password_hash = old
+    session.commit()
+    assert client.post("/login", data={"login": "cu", "password": "wrong-password-x"}).status_code == 200
+    session.refresh(user)
+    assert user.password_hash == old  # a failed login rewrites nothing
+    assert client.post("/login", data={"login": "cu", "password": PASSWORD}).status_code == 302
+    session.refresh(user)
+    params = f"m={ARGON2_MEMORY_KIB},t={ARGON2_TIME_COST},p={ARGON2_PARALLELISM}"
+    assert user.password_hash.startswith(f"$argon2id$v=19${params}$")
+    assert client.get("/").status_code == 200  # the session made at this login is still valid
+    client.post("/logout")
+    assert client.post("/login", data={"login": "cu", "password": PASSWORD}).status_code == 302
+    session.refresh(user)
+    again = user.password_hash
+    client.post("/logout")
+    assert client.post("/login", data={"login": "cu", "password": PASSWORD}).status_code == 302
+    session.refresh(user)
+    assert user.password_hash == again  # current parameters: not re-hashed at every login

@@ -211,13 +211,10 @@ class RecordingPart:
 @pytest.fixture
 def recording_part():
     """The fake part alone (other features' real parts are set aside for the test)."""
-    saved = dict(parts._parts)
-    parts._parts.clear()
-    part = RecordingPart()
-    parts.register_part(part)
-    yield part
-    parts._parts.clear()
-    parts._parts.update(saved)
+    with parts.COURSE_PARTS.set_aside():
+        part = RecordingPart()
+        parts.register_part(part)
+        yield part
 
 
 def test_parts_parse_before_load_and_their_errors_stop_the_import(session, tmp_path, recording_part):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -57,40 +55,7 @@ def test_completion_issues_one_certificate_with_snapshots(
 COURSE = "Chữ ký số và liên thông văn bản điện tử"
 
 
-def test_final_score_comes_from_quizzes_when_it_exposes_one(
-    session: Any,
-    make_user: Any,
-    make_unit: Any,
-    make_course: Any,
-    complete: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    fake = types.ModuleType("lms.quizzes.services")
-    fake.final_score = lambda session, enrollment: 87.5  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "lms.quizzes.services", fake)
-    if "lms.quizzes" not in sys.modules:
-        monkeypatch.setitem(sys.modules, "lms.quizzes", types.ModuleType("lms.quizzes"))
-    monkeypatch.setattr(sys.modules["lms.quizzes"], "services", fake, raising=False)
-    enrollment = complete(make_user(unit=make_unit()), make_course())
-    assert services.certificate_for_enrollment(session, enrollment).score == 87.5
-
-
-@pytest.mark.parametrize("has_function", [False, True])
-def test_no_score_when_quizzes_give_none(
-    session: Any,
-    make_user: Any,
-    make_unit: Any,
-    issued: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    has_function: bool,
-) -> None:
-    fake = types.ModuleType("lms.quizzes.services")
-    if has_function:
-        fake.final_score = lambda session, enrollment: None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "lms.quizzes.services", fake)
-    if "lms.quizzes" not in sys.modules:
-        monkeypatch.setitem(sys.modules, "lms.quizzes", types.ModuleType("lms.quizzes"))
-    monkeypatch.setattr(sys.modules["lms.quizzes"], "services", fake, raising=False)
+def test_no_score_without_a_final_exam(session: Any, make_user: Any, make_unit: Any, issued: Any) -> None:
     assert services.final_score(session, None) is None
     assert issued(make_user(unit=make_unit())).score is None
 

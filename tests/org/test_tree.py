@@ -4,8 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.auth.models import User
+from lms.auth.services import merge_units
 from lms.org.models import OrgUnit
-from lms.org.services import OrgError, merge_units, move_unit, subtree_units
+from lms.org.services import OrgError, move_unit, subtree_units
 
 
 def _chain(make_unit, depth):

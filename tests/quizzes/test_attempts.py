@@ -362,3 +362,6 @@ def test_final_score_for_certificates(session, course, final, start, learner):
     assert services.final_score(session, enrollment) is None
     pass_quiz(session, final, start, T0)
     assert services.final_score(session, enrollment) == 100.0
+    from lms.certificates.services import final_score as certificate_score
+
+    assert certificate_score(session, enrollment) == 100.0

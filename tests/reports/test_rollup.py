@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from lms.auth.models import Role
+from lms.core.timefmt import local_midnight
 from lms.db import utcnow
 from lms.learning.models import Enrollment
 from lms.reports.queries import Filters, unit_rows
@@ -111,3 +112,48 @@ def test_dashboard_page_shows_rows_charts_and_drill_down(session, tree, make_use
     assert "25%" in page
     people = client.get(f"/reports/units/{a.id}/people?year={YEAR}").get_data(as_text=True)
     assert "1 người" in people
+
+
+def test_chart_figures_and_achieved_counted_once_per_person_and_course(session, tree, make_user, make_course):
+    from lms.reports.queries import figures
+
+    root, a, a1, a2, b, course, hr = tree
+    other = make_course()
+    session.add(Target(year=YEAR, unit_id=a1.id, course_id=course.id, count=10))
+    online_and_class = make_user(unit=a1, it_qualification="bachelor")
+    class_only = make_user(unit=a2)
+    unplanned = make_user(unit=b)
+    gone = make_user(unit=a1, is_active=False)
+    # 00:30 on 1 March in Vietnam is still February in UTC: it counts in March.
+    early_march = local_midnight(dt.date(YEAR, 3, 1)) + dt.timedelta(minutes=30)
+    enrol(session, online_and_class, course, completed=early_march)
+    enrol(session, unplanned, other, completed=IN_YEAR)  # no quota for this course: not "achieved"
+    enrol(session, gone, course, completed=IN_YEAR)  # deactivated: in no figure
+    day = dt.date(YEAR, 4, 4)
+    cls = services.create_class(
+        session, course=course, unit=a, title="L", place="P", starts_on=day, ends_on=day + dt.timedelta(days=1),
+        trainer="", capacity=5, by=hr,
+    )  # fmt: skip
+    services.add_to_roster(session, cls, [online_and_class.id, class_only.id], by=hr)
+    services.record_attendance(session, cls, day, set(), by=hr)  # both present
+    services.record_attendance(session, cls, day + dt.timedelta(days=1), {online_and_class.id}, by=hr)
+
+    f = figures(session, root, Filters(YEAR))
+    rows = {r.name: r for r in f.rows}
+    # A: one person trained online and in class (counted once), one in class on two days (once).
+    assert rows["A"].achieved == 2
+    assert rows["B"].achieved == 0
+    assert rows["B"].completed == 1
+    assert f.months[2] == 1  # March
+    assert f.months[5] == 1  # June
+    assert sum(f.months) == 2
+    assert f.qualifications == {"bachelor": 1, "none": 2}
+    assert (f.remote_total, f.remote_reached) == (1, 1)  # A1 is remote and reached
+
+    # Filters narrow the figures the same way the rows are narrowed.
+    f = figures(session, root, Filters(YEAR, qualification="bachelor"))
+    assert {r.name: r.achieved for r in f.rows} == {"A": 1, "B": 0}
+    assert sum(f.months) == 1
+    f = figures(session, root, Filters(YEAR, remote_only=True))
+    assert {r.name: r.achieved for r in f.rows} == {"A": 1, "B": 0}
+    assert f.qualifications == {"bachelor": 1}
