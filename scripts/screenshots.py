@@ -34,8 +34,8 @@ def build(url: str, instance: str):
     from lms.catalog.models import Course
     from lms.core.migrate import alembic_config
     from lms.db import db
+    from lms.demo.province import build_province
     from lms.learning.services import complete_lesson, enroll_user
-    from lms.org.demo import build_province
     from lms.org.models import OrgUnit
     from lms.quizzes import services as quiz_services
     from lms.quizzes.models import Question, Quiz
@@ -47,9 +47,10 @@ def build(url: str, instance: str):
         build_province(s, learners_per_unit=1)
         s.commit()
         run_import([ROOT / "courses", ROOT / "courses" / "_example"], dry_run=False, echo=lambda _m: None)
-        for hook in app.extensions.get("lms.live_fixtures", []):
-            hook(s)
-            s.commit()
+        from lms.demo.training import build_training_demo
+
+        build_training_demo(s)
+        s.commit()
         unit = s.scalars(select(OrgUnit).where(OrgUnit.code == "QN-H01-X01")).one()
         user = create_user(
             s,

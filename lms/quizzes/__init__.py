@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
     from lms.core.permissions import Permission
-    from lms.learning.completion import register_module_check, register_requirement
+    from lms.learning.completion import NEXT_STEPS, register_module_check, register_requirement
     from lms.quizzes import cli, services, views
     from lms.quizzes.part import QuizzesPart
 
@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     register_part(QuizzesPart())
     register_requirement(services.quiz_requirements)
     register_module_check(services.module_quiz_check)
+    NEXT_STEPS.add(services.next_step)
     register_nav(_l("Quizzes"), "quizzes.index", Permission.LEARN)
     register_nav(_l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
     lms_cli.add_command(cli.quizzes_cli)

@@ -29,6 +29,7 @@ from lms.core.html import plain_text
 from lms.core.permissions import Permission, can, require
 from lms.db import db, utcnow
 from lms.extensions import limiter
+from lms.learning.models import Enrollment
 from lms.quizzes import services
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
@@ -77,10 +78,11 @@ def _pages(attempt: Attempt) -> list[list[dict[str, Any]]]:
 @bp.route("/")
 @require(Permission.LEARN)
 def index() -> str:
-    """Every published course's quizzes, with the learner's best result."""
+    """The quizzes of the courses the learner is enrolled in, with their best result."""
     quizzes = db.session.scalars(
         select(Quiz)
         .join(Course, Course.id == Quiz.course_id)
+        .join(Enrollment, (Enrollment.course_id == Course.id) & (Enrollment.user_id == current_user.id))
         .where(Quiz.active.is_(True), Course.status == CourseStatus.PUBLISHED)
         .order_by(Course.title)
     ).all()

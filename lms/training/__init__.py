@@ -43,3 +43,12 @@ def init_app(app: Flask) -> None:
     lms_cli.add_command(cli.people_cli)
     # The HR certificate list and ZIP export can be filtered by class.
     register_holder_filter("class", _l("Class"), services.class_members_matching)
+
+    @app.context_processor
+    def _my_classes() -> dict[str, object]:
+        """`my_classes(course)`: the signed-in learner's in-person classes of a course (course page)."""
+        from flask_login import current_user
+
+        from lms.db import db
+
+        return {"my_classes": lambda course: services.classes_of(db.session, current_user, course)}

@@ -117,8 +117,8 @@ def walk_learner(live_app: Any) -> str:
         quiz_services.submit_attempt(s, done)
         quiz_services.start_attempt(s, quiz, user, rng=rng)
         # The demo trainer authors the courses and has a draft open, so the editor pages are walked.
-        from lms.authoring.demo import demo_authors
         from lms.authoring.services import ensure_draft
+        from lms.demo.authoring import demo_authors
 
         demo_authors(s, "small")
         trainer = s.scalars(select(User).where(User.username == "giangvien")).one()
