@@ -46,9 +46,12 @@ certkeys: migrate
 i18n: install
 	$(BIN)/python scripts/i18n.py update
 
+# Guard rails (decision 1222): style, formatting, the one-way layering of lms/, and types.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

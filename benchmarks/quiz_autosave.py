@@ -25,7 +25,7 @@ from lms import create_app
 from lms.auth.models import User
 from lms.core.migrate import alembic_config
 from lms.db import db
-from lms.quizzes import services
+from lms.quizzes import attempts as quiz_attempts
 from tests.conftest import login, reset_database
 from tests.quizzes.conftest import answer_fields
 from tests.quizzes.helpers import load_fixture_course, quiz_by_key
@@ -67,9 +67,9 @@ def main() -> None:
             db.session.add(user)
             users.append(user)
         db.session.flush()
-        attempts = [services.start_attempt(db.session, quiz, u) for u in users]
+        attempts = [quiz_attempts.start_attempt(db.session, quiz, u) for u in users]
         db.session.commit()
-        snapshot = attempts[0].snapshot
+        snapshot = attempts[0].entries
         ids = [a.id for a in attempts]
         user_ids = [u.id for u in users]
 
@@ -85,7 +85,7 @@ def main() -> None:
         r = client.post(
             f"/quizzes/attempt/{ids[0]}/autosave",
             json={
-                "question": entry["question_id"],
+                "question": entry.question_id,
                 "seq": i + 1,
                 "base": i,
                 "fields": answer_fields(entry, correct=i % 2 == 0),
@@ -113,7 +113,7 @@ def main() -> None:
     for i, entry in enumerate(snapshot):
         client.post(
             f"/quizzes/attempt/{ids[1]}/autosave",
-            json={"question": entry["question_id"], "seq": i + 1, "base": i, "fields": answer_fields(entry)},
+            json={"question": entry.question_id, "seq": i + 1, "base": i, "fields": answer_fields(entry)},
         )
     counter.n = 0
     assert client.post(f"/quizzes/attempt/{ids[1]}/submit").status_code == 302

@@ -180,7 +180,8 @@ class Database:
 
     @property
     def engine(self) -> Engine:
-        return current_app.extensions["lms.db"].engine
+        holder: _EngineHolder = current_app.extensions["lms.db"]
+        return holder.engine
 
 
 class _EngineHolder:

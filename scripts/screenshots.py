@@ -37,7 +37,7 @@ def build(url: str, instance: str):
     from lms.demo.province import build_province
     from lms.learning.services import complete_lesson, enroll_user
     from lms.org.models import OrgUnit
-    from lms.quizzes import services as quiz_services
+    from lms.quizzes import attempts as quiz_services
     from lms.quizzes.models import Question, Quiz
 
     command.upgrade(alembic_config(url), "head")
@@ -70,7 +70,7 @@ def build(url: str, instance: str):
         # A seed whose draw puts the matching question first, so it is in the screenshot.
         for seed in range(200):
             attempt = quiz_services.start_attempt(s, quiz, user, rng=random.Random(seed))
-            first = s.get(Question, attempt.snapshot[0]["question_id"])
+            first = s.get(Question, attempt.entries[0].question_id)
             if first.kind == "matching" or seed == 199:
                 break
             s.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -24,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.auth import services as auth_services
 from lms.auth.models import ITQualification, Role, User
 from lms.org import services as org_services
-from lms.org.models import OrgUnit, UnitKind
+from lms.org.models import OrgUnit, UnitKind, path_within
 
 NO_UNIT = 0
 
@@ -63,13 +64,13 @@ def unit_choices(
     choices: list[tuple[int, str]] = [(NO_UNIT, str(blank))]
     rows = session.execute(stmt.order_by(OrgUnit.path)).all()
     for row in _tree_order(rows):
-        if exclude_subtree is not None and row.path.startswith(exclude_subtree.path):
+        if exclude_subtree is not None and path_within(row.path, exclude_subtree):
             continue
         choices.append((row.id, "\u00a0\u00a0" * row.depth + f"{row.name} ({row.code})"))
     return choices
 
 
-def _tree_order(rows: list[Any]) -> list[Any]:
+def _tree_order(rows: Sequence[Any]) -> list[Any]:
     """Depth-first order with siblings sorted by name (paths sort by id, not name)."""
     children: dict[int | None, list[Any]] = {}
     ids = {r.id for r in rows}

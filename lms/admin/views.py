@@ -28,12 +28,12 @@ from lms.admin.forms import (
     UserForm,
 )
 from lms.auth import services as auth_services
+from lms.auth.access import Access, Permission, access
 from lms.auth.models import Role, User
 from lms.core import audit
 from lms.core.mail import mail_configured, send_mail
 from lms.core.models import AuditEvent
 from lms.core.pagination import page_number, paginate
-from lms.core.permissions import Permission, require
 from lms.core.timefmt import local_midnight, to_local
 from lms.db import db
 from lms.org import services as org_services
@@ -62,7 +62,7 @@ def _unit_or_none(unit_id: int) -> OrgUnit | None:
 
 
 @bp.route("/")
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def index() -> str:
     counts = {
         "users": db.session.scalar(select(func.count(User.id)).where(User.is_active.is_(True))),
@@ -75,7 +75,7 @@ def index() -> str:
 
 
 @bp.route("/users")
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def users() -> str:
     form = UserFilterForm(db.session, formdata=request.args)
     stmt = select(User).options(joinedload(User.org_unit))
@@ -95,7 +95,7 @@ def users() -> str:
         if form.unit.data:
             root = db.session.get(OrgUnit, form.unit.data)
             if root is not None:
-                stmt = stmt.where(User.org_unit.has(OrgUnit.path.startswith(root.path, autoescape=True)))
+                stmt = stmt.where(User.org_unit.has(OrgUnit.within(root)))
         if form.status.data == "active":
             stmt = stmt.where(User.is_active.is_(True))
         elif form.status.data == "inactive":
@@ -107,7 +107,7 @@ def users() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_new() -> str | Response:
     form = UserForm(db.session)
     if request.method == "GET":
@@ -153,7 +153,7 @@ def _account_error_to_form(form: UserForm, exc: auth_services.AccountError) -> N
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_edit(user_id: int) -> str | Response:
     user = _get_or_404(User, user_id)
     form = UserForm(db.session, user=user, obj=user if request.method == "GET" else None)
@@ -188,7 +188,7 @@ def user_edit(user_id: int) -> str | Response:
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_deactivate(user_id: int) -> Response:
     user = _get_or_404(User, user_id)
     try:
@@ -202,7 +202,7 @@ def user_deactivate(user_id: int) -> Response:
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_reactivate(user_id: int) -> Response:
     user = _get_or_404(User, user_id)
     auth_services.reactivate_user(db.session, user, by=current_user)
@@ -212,7 +212,7 @@ def user_reactivate(user_id: int) -> Response:
 
 
 @bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
-@require(Permission.ADMIN_USERS)
+@access(Access.STAFF, Permission.ADMIN_USERS)
 def user_reset_link(user_id: int) -> str | Response:
     user = _get_or_404(User, user_id)
     if not user.is_active:
@@ -242,19 +242,21 @@ def user_reset_link(user_id: int) -> str | Response:
 
 
 @bp.route("/units")
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def units() -> str:
     show_all = request.args.get("show") == "all"
     stmt = select(OrgUnit)
     if not show_all:
         stmt = stmt.where(OrgUnit.is_active.is_(True))
     rows = db.session.scalars(stmt.order_by(OrgUnit.path)).all()
-    own = dict(
+    own: dict[int | None, int] = dict(
         db.session.execute(
             select(User.org_unit_id, func.count(User.id))
             .where(User.is_active.is_(True), User.org_unit_id.is_not(None))
             .group_by(User.org_unit_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     children: dict[int | None, list[OrgUnit]] = {}
     ids = {u.id for u in rows}
@@ -278,7 +280,7 @@ def units() -> str:
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_new() -> str | Response:
     form = NewUnitForm(db.session)
     if request.method == "GET":
@@ -302,9 +304,7 @@ def unit_new() -> str | Response:
 def _unit_page(unit: OrgUnit, form: UnitForm, move_form: MoveUnitForm, merge_form: MergeUnitForm) -> str:
     path = org_services.ancestors(db.session, unit)
     sub_units = db.session.scalar(
-        select(func.count(OrgUnit.id)).where(
-            OrgUnit.path.startswith(unit.path, autoescape=True), OrgUnit.id != unit.id
-        )
+        select(func.count(OrgUnit.id)).where(OrgUnit.within(unit), OrgUnit.id != unit.id)
     )
     return render_template(
         "admin/unit_edit.html",
@@ -320,7 +320,7 @@ def _unit_page(unit: OrgUnit, form: UnitForm, move_form: MoveUnitForm, merge_for
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_edit(unit_id: int) -> str | Response:
     unit = _get_or_404(OrgUnit, unit_id)
     form = UnitForm(db.session, unit=unit, obj=unit if request.method == "GET" else None)
@@ -343,7 +343,7 @@ def unit_edit(unit_id: int) -> str | Response:
 
 
 @bp.route("/units/<int:unit_id>/move", methods=["POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_move(unit_id: int) -> str | Response:
     unit = _get_or_404(OrgUnit, unit_id)
     move_form = MoveUnitForm(db.session, unit)
@@ -361,7 +361,7 @@ def unit_move(unit_id: int) -> str | Response:
 
 
 @bp.route("/units/<int:unit_id>/merge", methods=["POST"])
-@require(Permission.ADMIN_UNITS)
+@access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_merge(unit_id: int) -> str | Response:
     unit = _get_or_404(OrgUnit, unit_id)
     merge_form = MergeUnitForm(db.session, unit)
@@ -409,11 +409,11 @@ def unit_merge(unit_id: int) -> str | Response:
 
 
 @bp.route("/audit")
-@require(Permission.ADMIN_AUDIT)
+@access(Access.STAFF, Permission.ADMIN_AUDIT)
 def audit_log() -> str:
     known = set(db.session.scalars(select(AuditEvent.action).distinct()))
     actions = sorted(
-        ((a, str(audit.ACTION_LABELS.get(a, a))) for a in known | set(audit.ACTION_LABELS.keys())),
+        ((str(a), str(audit.ACTION_LABELS.get(a, a))) for a in known | set(audit.ACTION_LABELS.keys())),
         key=lambda pair: pair[1],
     )
     form = AuditFilterForm(actions, formdata=request.args)

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lms.auth import views
+    from lms.auth import access, views
     from lms.auth.models import User
     from lms.db import db
     from lms.extensions import login_manager
@@ -21,16 +21,8 @@ def init_app(app: Flask) -> None:
         return user
 
     app.register_blueprint(views.bp)
-    from lms.core.access import Access, declare_access
+    access.init_app(app)
 
-    declare_access(Access.PUBLIC, "auth.login", reason="the sign-in form")
-    declare_access(
-        Access.PUBLIC, "auth.set_language", reason="language switch on the login page; stores lang only"
-    )
-    declare_access(
-        Access.PUBLIC, "auth.reset_password", reason="one-time link handed to a user who cannot sign in"
-    )
-    declare_access(Access.SIGNED_IN, "auth.logout", "auth.account")
     from lms.auth import cli
     from lms.core.cli import lms_cli
 

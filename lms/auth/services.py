@@ -50,7 +50,7 @@ def verify_password(user: User | None, password: str) -> bool:
     """Check a password in constant work whether or not the user exists."""
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
-        ok = _hasher.verify(stored, password)
+        ok: bool = _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         ok = False
     return ok and user is not None and bool(user.password_hash)

@@ -16,10 +16,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from lms.auth import services
+from lms.auth.access import Access, access
 from lms.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, NewPasswordForm
 from lms.core import audit
 from lms.db import db
@@ -61,6 +62,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@access(Access.PUBLIC, reason="the sign-in form")
 @limiter.limit(_limit, methods=["POST"], deduct_when=_login_failed)
 @limiter.limit(_limit, methods=["POST"], key_func=_login_key, deduct_when=_login_failed)
 def login() -> str | Response:
@@ -81,6 +83,7 @@ def login() -> str | Response:
 
 
 @bp.route("/logout", methods=["POST"])
+@access(Access.SIGNED_IN)
 def logout() -> Response:
     if current_user.is_authenticated:
         audit.record(db.session, "logout", actor_id=current_user.id, subject=f"user:{current_user.id}")
@@ -95,7 +98,7 @@ def logout() -> Response:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
+@access(Access.SIGNED_IN)
 def account() -> str | Response:
     form = ChangePasswordForm()
     lang_form = LanguageForm(lang=current_user.locale)
@@ -117,6 +120,7 @@ def account() -> str | Response:
 
 
 @bp.route("/language", methods=["POST"])
+@access(Access.PUBLIC, reason="language switch on the login page; stores lang only")
 def set_language() -> Response:
     form = LanguageForm()
     lang = form.lang.data if form.validate_on_submit() else None
@@ -134,6 +138,7 @@ def _unknown_link(response: Response) -> bool:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC, reason="one-time link handed to a user who cannot sign in")
 @limiter.limit(_limit, deduct_when=_unknown_link)  # guessing links costs like guessing passwords
 def reset_password(token: str) -> str | Response:
     row = services.find_reset_token(db.session, token)

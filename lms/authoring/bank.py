@@ -24,8 +24,8 @@ from lms.authoring.models import CourseDraft, DraftModule, DraftQuestion, DraftQ
 from lms.catalog.parts import ImportErrors, ImportProblem
 from lms.core.text import fold
 from lms.db import utcnow
+from lms.quizzes import kinds
 
-KINDS = ("single", "multiple", "true_false", "short_text", "matching", "ordering")
 REVIEW_CHOICES = ("after_submit", "after_close", "never")
 DEFAULT_SETTINGS: dict[str, Any] = {
     "pass_mark": 70,
@@ -67,18 +67,16 @@ def validate_quiz(settings: dict[str, Any], questions: list[dict[str, Any]]) -> 
     return parse_quiz(settings, questions)[1]
 
 
-_QUESTION_DEFAULTS = {
-    "tags": [],
-    "points": 1,
-    "scoring": "partial",
-    "ignore_diacritics": True,
-    "case_sensitive": False,
-}
+_QUESTION_DEFAULTS: dict[str, Any] = {"tags": [], "points": 1}
 
 
 def canonical_question(data: dict[str, Any]) -> dict[str, Any]:
     """The question without keys that hold their default (as the exporter writes it)."""
-    return {k: v for k, v in data.items() if k not in _QUESTION_DEFAULTS or v != _QUESTION_DEFAULTS[k]}
+    try:
+        defaults = {**_QUESTION_DEFAULTS, **kinds.get(data.get("kind", "")).defaults}
+    except kinds.UnknownKindError:
+        defaults = _QUESTION_DEFAULTS
+    return {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}
 
 
 def quiz_for(draft: CourseDraft, module: DraftModule | None) -> DraftQuiz | None:

@@ -23,6 +23,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from lms.quizzes import kinds
+
 TOPIC_CHOICES = [
     ("digital-signature", _l("Digital signatures")),
     ("e-documents", _l("Electronic documents")),
@@ -122,33 +124,12 @@ class PublishForm(FlaskForm):
 
 # --- quizzes and the question bank ---------------------------------------------
 
-KIND_CHOICES = [
-    ("single", _l("Single choice")),
-    ("multiple", _l("Multiple choice")),
-    ("true_false", _l("True / false")),
-    ("short_text", _l("Short text answer")),
-    ("matching", _l("Matching pairs")),
-    ("ordering", _l("Ordering")),
-]
 REVIEW_CHOICES = [
     ("after_submit", _l("Right after submitting")),
     ("after_close", _l("After the quiz closes")),
     ("never", _l("Never")),
 ]
-OPTION_ROWS = 6
-PAIR_ROWS = 6
 POOL_ROWS = 4
-
-
-class OptionRow(Form):
-    text = StringField(_l("Option text"), validators=[Optional(), Length(max=2000)])
-    correct = BooleanField(_l("Correct"))
-    feedback = StringField(_l("Feedback when chosen"), validators=[Optional(), Length(max=2000)])
-
-
-class PairRow(Form):
-    left = StringField(_l("Left"), validators=[Optional(), Length(max=500)])
-    right = StringField(_l("Right"), validators=[Optional(), Length(max=500)])
 
 
 class PoolRow(Form):
@@ -156,13 +137,22 @@ class PoolRow(Form):
     draw = IntegerField(_l("Questions to draw"), validators=[Optional(), NumberRange(min=1, max=500)])
 
 
+def kind_choices() -> list[tuple[str, Any]]:
+    """(name, label) of every registered question kind."""
+    return [(kind.name, kind.label) for kind in kinds.all_kinds()]
+
+
 class NewQuestionForm(FlaskForm):
-    kind = SelectField(_l("Kind of question"), choices=KIND_CHOICES)
+    kind = SelectField(_l("Kind of question"))
     submit = SubmitField(_l("Add question"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices()
 
 
 class QuestionForm(FlaskForm):
-    """One form for every kind; the template shows the fields of the question's kind."""
+    """The fields every kind has; ``question_form(kind)`` adds the kind's own (``QuestionKind.form_fields``)."""
 
     key = StringField(
         _l("Question id (unique in the course; leave empty to generate)"),
@@ -180,72 +170,23 @@ class QuestionForm(FlaskForm):
     explanation = TextAreaField(
         _l("Explanation shown after answering (Markdown)"), validators=[DataRequired(), Length(max=10_000)]
     )
-    options = FieldList(FormField(OptionRow), min_entries=OPTION_ROWS)
-    scoring = SelectField(
-        _l("Scoring"),
-        choices=[("partial", _l("Partial credit")), ("all_or_nothing", _l("All or nothing"))],
-        default="partial",
-    )
-    answer = SelectField(
-        _l("Correct answer"), choices=[("true", _l("True")), ("false", _l("False"))], default="true"
-    )
-    feedback_true = StringField(_l("Feedback for “true”"), validators=[Optional(), Length(max=2000)])
-    feedback_false = StringField(_l("Feedback for “false”"), validators=[Optional(), Length(max=2000)])
-    answers = TextAreaField(_l("Accepted answers (one per line)"), validators=[Optional(), Length(max=5000)])
-    ignore_diacritics = BooleanField(_l("Accept answers without Vietnamese accents"), default=True)
-    case_sensitive = BooleanField(_l("Upper and lower case must match"))
-    pairs = FieldList(FormField(PairRow), min_entries=PAIR_ROWS)
-    items = TextAreaField(
-        _l("Items in the correct order (one per line)"), validators=[Optional(), Length(max=5000)]
-    )
     lock_version = HiddenField()
     submit = SubmitField(_l("Save question"))
 
-    def to_data(self, kind: str) -> dict[str, Any]:
+    kind: kinds.QuestionKind
+
+    def to_data(self) -> dict[str, Any]:
         """The question in the quiz-file format (empty rows dropped)."""
         points = float(self.points.data or 1)
-        data: dict[str, Any] = {
+        return {
             "id": (self.key.data or "").strip(),
-            "kind": kind,
+            "kind": self.kind.name,
             "tags": [t.strip() for t in (self.tags.data or "").split(",") if t.strip()],
             "points": int(points) if points.is_integer() else points,
             "prompt": (self.prompt.data or "").strip(),
             "explanation": (self.explanation.data or "").strip(),
+            **self.kind.from_form(self),
         }
-        if kind in ("single", "multiple"):
-            options = []
-            for row in self.options:
-                text = (row.form.text.data or "").strip()
-                if not text:
-                    continue
-                option: dict[str, Any] = {"text": text}
-                if row.form.correct.data:
-                    option["correct"] = True
-                if (row.form.feedback.data or "").strip():
-                    option["feedback"] = row.form.feedback.data.strip()
-                options.append(option)
-            data["options"] = options
-            if kind == "multiple":
-                data["scoring"] = self.scoring.data
-        elif kind == "true_false":
-            data["answer"] = self.answer.data == "true"
-            for name in ("feedback_true", "feedback_false"):
-                value = (getattr(self, name).data or "").strip()
-                if value:
-                    data[name] = value
-        elif kind == "short_text":
-            data["answers"] = [a.strip() for a in (self.answers.data or "").splitlines() if a.strip()]
-            data["ignore_diacritics"] = bool(self.ignore_diacritics.data)
-            data["case_sensitive"] = bool(self.case_sensitive.data)
-        elif kind == "matching":
-            data["pairs"] = [
-                {"left": (row.form.left.data or "").strip(), "right": (row.form.right.data or "").strip()}
-                for row in self.pairs
-                if (row.form.left.data or "").strip() or (row.form.right.data or "").strip()
-            ]
-        elif kind == "ordering":
-            data["items"] = [i.strip() for i in (self.items.data or "").splitlines() if i.strip()]
-        return data
 
     def fill(self, data: dict[str, Any]) -> None:
         """Show a stored question in the form."""
@@ -254,27 +195,13 @@ class QuestionForm(FlaskForm):
         self.points.data = data.get("points", 1)
         self.prompt.data = data.get("prompt", "")
         self.explanation.data = data.get("explanation", "")
-        for row, option in zip(self.options, data.get("options", []), strict=False):
-            row.form.text.data = option.get("text", "")
-            row.form.correct.data = bool(option.get("correct"))
-            row.form.feedback.data = option.get("feedback", "")
-        extra = len(data.get("options", [])) - len(self.options)
-        for option in data.get("options", [])[len(self.options) :] if extra > 0 else []:
-            self.options.append_entry({"text": option.get("text", ""), "correct": bool(option.get("correct")),
-                                       "feedback": option.get("feedback", "")})  # fmt: skip
-        self.scoring.data = data.get("scoring", "partial")
-        self.answer.data = "true" if data.get("answer", True) else "false"
-        self.feedback_true.data = data.get("feedback_true", "")
-        self.feedback_false.data = data.get("feedback_false", "")
-        self.answers.data = "\n".join(data.get("answers", []))
-        self.ignore_diacritics.data = data.get("ignore_diacritics", True)
-        self.case_sensitive.data = data.get("case_sensitive", False)
-        pairs = data.get("pairs", [])
-        for row, pair in zip(self.pairs, pairs, strict=False):
-            row.form.left.data, row.form.right.data = pair.get("left", ""), pair.get("right", "")
-        for pair in pairs[len(self.pairs) :]:
-            self.pairs.append_entry(pair)
-        self.items.data = "\n".join(data.get("items", []))
+        self.kind.to_form(self, data)
+
+
+def question_form(kind: kinds.QuestionKind, **kwargs: Any) -> QuestionForm:
+    """The editor form of a question of ``kind``: the common fields and the kind's own."""
+    form_class = type(f"{type(kind).__name__}Form", (QuestionForm,), {**kind.form_fields(), "kind": kind})
+    return form_class(**kwargs)
 
 
 class QuizSettingsForm(FlaskForm):

@@ -7,14 +7,16 @@ page and its submission see the same order without any attempt row.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from lms.authoring.bank import parse_quiz
 from lms.authoring.models import CourseDraft, DraftQuestion, DraftQuiz
 from lms.core.html import render_markdown
+from lms.quizzes import kinds
+from lms.quizzes.kinds import Getlist
+from lms.quizzes.models import SnapshotEntry
+from lms.quizzes.review import public_question, review_items
 
 
 @dataclass
@@ -32,11 +34,12 @@ class TrialResult:
 
 def _draw(draft: CourseDraft, quiz: DraftQuiz, rng: random.Random) -> list[DraftQuestion]:
     pools = quiz.settings.get("pools") or []
+    chosen: list[DraftQuestion] = []
     if not pools:
         chosen = list(quiz.questions)
     else:
         bank = sorted((q for qz in draft.quizzes for q in qz.questions), key=lambda q: q.key)
-        chosen, taken = [], set()
+        taken: set[int] = set()
         for pool in pools:
             candidates = [q for q in bank if pool["tag"] in q.data.get("tags", []) and q.id not in taken]
             picked = rng.sample(candidates, min(int(pool["draw"]), len(candidates)))
@@ -47,11 +50,8 @@ def _draw(draft: CourseDraft, quiz: DraftQuiz, rng: random.Random) -> list[Draft
     return chosen
 
 
-def trial_entries(draft: CourseDraft, quiz: DraftQuiz, seed: int) -> list[dict[str, Any]]:
+def trial_entries(draft: CourseDraft, quiz: DraftQuiz, seed: int) -> list[SnapshotEntry]:
     """Attempt-snapshot entries (the quiz engine's format) for the draft quiz."""
-    from lms.quizzes import services as quiz_services
-    from lms.quizzes.part import render_data
-
     rng = random.Random(seed)
     chosen = _draw(draft, quiz, rng)
     # The engine's parser normalises the source (defaults, NFC) exactly as on import.
@@ -62,47 +62,34 @@ def trial_entries(draft: CourseDraft, quiz: DraftQuiz, seed: int) -> list[dict[s
         spec = specs.get(q.key)
         if spec is None:
             continue
-        question = SimpleNamespace(
-            id=q.id,
-            key=q.key,
-            kind=spec.kind,
-            points=spec.points,
-            prompt_html=render_markdown(spec.prompt),
-            explanation_html=render_markdown(spec.explanation),
-            data=render_data(spec.kind, spec.data),
-        )
+        kind = kinds.get(spec.kind)
+        data = kind.render(spec.data)
         entries.append(
-            quiz_services.snapshot_entry(
-                question,  # type: ignore[arg-type]
-                rng,
-                shuffle_options=quiz.settings.get("shuffle_options", True),
+            SnapshotEntry(
+                question_id=q.id,
+                key=q.key,
+                kind=spec.kind,
+                points=spec.points,
+                prompt_html=render_markdown(spec.prompt),
+                explanation_html=render_markdown(spec.explanation),
+                data=data,
+                order=kind.display_order(
+                    data, rng, shuffle_options=quiz.settings.get("shuffle_options", True)
+                ),
             )
         )
     return entries
 
 
-def public_questions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from lms.quizzes import services as quiz_services
-
-    return [quiz_services.public_question(e, None) for e in entries]
+def public_questions(entries: list[SnapshotEntry]) -> list[dict[str, Any]]:
+    return [public_question(e, None) for e in entries]
 
 
-def grade_trial(
-    entries: list[dict[str, Any]], getlist: Callable[[str], list[str]], pass_mark: int
-) -> TrialResult:
-    """Grade the submitted form with the engine's graders; nothing is stored."""
-    from lms.quizzes import services as quiz_services
-
-    responses: dict[int, Any] = {}
-    errors: dict[int, str] = {}
-    for entry in entries:
-        try:
-            responses[entry["question_id"]] = quiz_services.response_from_fields(entry, getlist)
-        except quiz_services.BadAnswerError as exc:
-            errors[entry["question_id"]] = str(exc)
-            responses[entry["question_id"]] = None
-    items = quiz_services.review_items(SimpleNamespace(snapshot=entries), responses, reveal=True)  # type: ignore[arg-type]
+def grade_trial(entries: list[SnapshotEntry], getlist: Getlist, pass_mark: int) -> TrialResult:
+    """Grade the submitted form with the engine's kinds and graders; nothing is stored."""
+    responses, errors = kinds.read_page(entries, getlist)
+    items = review_items(entries, responses, reveal=True)
     earned = sum(item["score"] for item in items)
-    total = sum(e["points"] for e in entries)
+    total = sum(e.points for e in entries)
     percent = 100 * earned / total if total else 0
     return TrialResult(items, earned, total, percent >= pass_mark, errors)

@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -23,15 +23,16 @@ from flask import (
 )
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
 
+from lms.auth.access import Access, Permission, access
 from lms.auth.models import Role, User
 from lms.authoring import bank, publishing, services
 from lms.authoring.files import UnsafeZipError, ZipLimits
 from lms.authoring.forms import (
-    KIND_CHOICES,
     AuthorForm,
     CourseSettingsForm,
     LessonForm,
@@ -43,11 +44,14 @@ from lms.authoring.forms import (
     QuizSettingsForm,
     TitleForm,
     UploadZipForm,
+    kind_choices,
+    question_form,
 )
 from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
 from lms.catalog.models import Course, CourseAsset, CourseStatus
-from lms.core.permissions import Permission, require
 from lms.db import db
+from lms.quizzes import kinds
+from lms.quizzes.review import question_numbers
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring", template_folder="templates")
 
@@ -93,7 +97,7 @@ def _back_to_course(course: Course, anchor: str = "") -> Response:
 
 
 @bp.route("/")
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def index() -> str:
     courses = services.editable_courses(db.session, current_user)
     drafts = {
@@ -106,7 +110,7 @@ def index() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def new_course() -> str | Response:
     form = NewCourseForm()
     if form.validate_on_submit():
@@ -124,7 +128,7 @@ def new_course() -> str | Response:
 
 
 @bp.route("/<int:course_id>/", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_course(course_id: int) -> str | Response:
     course = _editable_course(course_id)
     draft = services.get_draft(db.session, course)
@@ -158,19 +162,22 @@ def edit_course(course_id: int) -> str | Response:
             db.session.commit()
             flash(_("Course settings saved in the draft."), "success")
             return _back_to_course(course)
-    return render_template(
-        "authoring/edit_course.html",
-        course=course,
-        draft=draft,
-        form=form,
-        conflict=conflict,
-        module_form=TitleForm(prefix="module"),
-        lesson_form=TitleForm(prefix="lesson"),
-        publish_form=PublishForm(),
-        problems=services.publish_problems(draft),
-        authors=services.course_authors(db.session, course),
-        author_form=AuthorForm(),
-    ), (409 if conflict else 200)
+    return make_response(
+        render_template(
+            "authoring/edit_course.html",
+            course=course,
+            draft=draft,
+            form=form,
+            conflict=conflict,
+            module_form=TitleForm(prefix="module"),
+            lesson_form=TitleForm(prefix="lesson"),
+            publish_form=PublishForm(),
+            problems=services.publish_problems(draft),
+            authors=services.course_authors(db.session, course),
+            author_form=AuthorForm(),
+        ),
+        409 if conflict else 200,
+    )
 
 
 def _int(value: Any) -> int:
@@ -195,7 +202,7 @@ def _conflict_message(exc: services.EditConflictError) -> str:
 
 
 @bp.post("/<int:course_id>/modules")
-@login_required
+@access(Access.STAFF)
 def add_module(course_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -210,7 +217,7 @@ def add_module(course_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_module(course_id: int, module_id: int) -> str | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -232,7 +239,7 @@ def edit_module(course_id: int, module_id: int) -> str | Response:
 
 
 @bp.post("/<int:course_id>/modules/<int:module_id>/move/<direction>")
-@login_required
+@access(Access.STAFF)
 def move_module(course_id: int, module_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
@@ -245,7 +252,7 @@ def move_module(course_id: int, module_id: int, direction: str) -> Response:
 
 
 @bp.post("/<int:course_id>/modules/<int:module_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_module(course_id: int, module_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -257,7 +264,7 @@ def delete_module(course_id: int, module_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/modules/<int:module_id>/lessons")
-@login_required
+@access(Access.STAFF)
 def add_lesson(course_id: int, module_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -273,7 +280,7 @@ def add_lesson(course_id: int, module_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/move/<direction>")
-@login_required
+@access(Access.STAFF)
 def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
@@ -286,7 +293,7 @@ def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
 
 
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_lesson(course_id: int, lesson_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -301,7 +308,7 @@ def delete_lesson(course_id: int, lesson_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -379,7 +386,7 @@ def _handle_upload(course: Course, form: LessonForm) -> int:
 
 
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/preview")
-@login_required
+@access(Access.STAFF)
 def preview_markdown(course_id: int, lesson_id: int) -> Response:
     """Live preview (JS): the posted Markdown rendered by the learners' renderer."""
     course = _editable_course(course_id)
@@ -389,7 +396,7 @@ def preview_markdown(course_id: int, lesson_id: int) -> Response:
 
 
 @bp.route("/assets/<int:course_id>/<path:path>")
-@login_required
+@access(Access.SIGNED_IN)  # like catalog.asset; a draft's images only to its authors (checked below)
 def asset(course_id: int, path: str) -> Response:
     """Serve a course image with its sniffed type; drafts' images only to their authors."""
     course = _course_or_404(course_id)
@@ -412,7 +419,7 @@ def asset(course_id: int, path: str) -> Response:
 
 @bp.route("/<int:course_id>/preview")
 @bp.route("/<int:course_id>/preview/<int:lesson_id>")
-@login_required
+@access(Access.STAFF)
 def preview(course_id: int, lesson_id: int | None = None) -> str | Response:
     course = _editable_course(course_id)
     draft = services.get_draft(db.session, course)
@@ -439,7 +446,7 @@ def preview(course_id: int, lesson_id: int | None = None) -> str | Response:
 
 
 @bp.post("/<int:course_id>/publish")
-@login_required
+@access(Access.STAFF)
 def publish(course_id: int) -> Response:
     course = _editable_course(course_id)
     form = PublishForm()
@@ -468,7 +475,7 @@ def publish(course_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/start")
-@login_required
+@access(Access.STAFF)
 def start_draft(course_id: int) -> Response:
     course = _editable_course(course_id)
     services.ensure_draft(db.session, course, by=current_user)
@@ -477,7 +484,7 @@ def start_draft(course_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/discard")
-@login_required
+@access(Access.STAFF)
 def discard(course_id: int) -> Response:
     course = _editable_course(course_id)
     services.discard_draft(db.session, course, by=current_user)
@@ -487,7 +494,7 @@ def discard(course_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/history")
-@login_required
+@access(Access.STAFF)
 def history(course_id: int) -> str:
     course = _editable_course(course_id)
     return render_template(
@@ -496,7 +503,7 @@ def history(course_id: int) -> str:
 
 
 @bp.post("/<int:course_id>/history/<int:number>/restore")
-@login_required
+@access(Access.STAFF)
 def restore(course_id: int, number: int) -> Response:
     course = _editable_course(course_id)
     try:
@@ -510,7 +517,7 @@ def restore(course_id: int, number: int) -> Response:
 
 
 @bp.post("/<int:course_id>/authors")
-@login_required
+@access(Access.STAFF)
 def add_author(course_id: int) -> Response:
     """Admins assign authors."""
     course = _course_or_404(course_id)
@@ -534,7 +541,7 @@ def add_author(course_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/authors/<int:user_id>/delete")
-@login_required
+@access(Access.STAFF)
 def remove_author(course_id: int, user_id: int) -> Response:
     course = _course_or_404(course_id)
     if not current_user.has_role(Role.ADMIN):
@@ -570,7 +577,7 @@ def _problem_messages(exc: bank.QuizValidationError) -> list[str]:
 
 
 @bp.route("/<int:course_id>/quizzes")
-@login_required
+@access(Access.STAFF)
 def quizzes(course_id: int) -> str | Response:
     course = _editable_course(course_id)
     draft = services.get_draft(db.session, course)
@@ -584,12 +591,12 @@ def quizzes(course_id: int) -> str | Response:
         pools=bank.pool_report(draft),
         tags=sorted(bank.tag_counts(draft).items()),
         new_question_form=NewQuestionForm(),
-        kinds={value: str(label) for value, label in KIND_CHOICES},
+        kinds={value: str(label) for value, label in kind_choices()},
     )
 
 
 @bp.post("/<int:course_id>/quizzes/add/<target>")
-@login_required
+@access(Access.STAFF)
 def add_quiz(course_id: int, target: str) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
@@ -601,7 +608,7 @@ def add_quiz(course_id: int, target: str) -> Response:
 
 
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -647,7 +654,7 @@ def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
 
 
 @bp.post("/<int:course_id>/quizzes/<int:quiz_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_quiz(course_id: int, quiz_id: int) -> Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -660,7 +667,6 @@ def delete_quiz(course_id: int, quiz_id: int) -> Response:
 def _render_question(
     course: Course,
     quiz: DraftQuiz,
-    kind: str,
     form: QuestionForm,
     question: DraftQuestion | None,
     problems: list[str],
@@ -670,8 +676,8 @@ def _render_question(
         "authoring/edit_question.html",
         course=course,
         quiz=quiz,
-        kind=kind,
-        kind_label=dict(KIND_CHOICES)[kind],
+        kind=form.kind,
+        kind_label=form.kind.label,
         form=form,
         question=question,
         problems=problems,
@@ -679,40 +685,38 @@ def _render_question(
 
 
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
     quiz = _quiz(draft, quiz_id)
-    kind = request.args.get("kind", "single")
-    if kind not in bank.KINDS:
+    try:
+        kind = kinds.get(request.args.get("kind", "single"))
+    except kinds.UnknownKindError:
         abort(404)
-    form = QuestionForm()
+    form = question_form(kind)
     if request.method == "GET":
         form.lock_version.data = "0"
     if form.validate_on_submit():
         try:
-            bank.save_question(
-                db.session, quiz, None, form.to_data(kind), expected_version=None, by=current_user
-            )
+            bank.save_question(db.session, quiz, None, form.to_data(), expected_version=None, by=current_user)
             db.session.commit()
         except bank.QuizValidationError as exc:
             db.session.rollback()
-            return _render_question(course, quiz, kind, form, None, _problem_messages(exc), 400)
+            return _render_question(course, quiz, form, None, _problem_messages(exc), 400)
         flash(_("Question saved in the draft."), "success")
         return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#quiz-{quiz.id}")
-    return _render_question(course, quiz, kind, form, None, [], 400 if request.method == "POST" else 200)
+    return _render_question(course, quiz, form, None, [], 400 if request.method == "POST" else 200)
 
 
 @bp.route("/<int:course_id>/questions/<int:question_id>", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
     question = _question(draft, question_id)
     quiz = question.quiz
-    kind = question.data["kind"]
-    form = QuestionForm()
+    form = question_form(kinds.get(question.data["kind"]))
     if request.method == "GET":
         form.fill(question.data)
         form.lock_version.data = str(question.lock_version)
@@ -722,7 +726,7 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
                 db.session,
                 quiz,
                 question,
-                form.to_data(kind),
+                form.to_data(),
                 expected_version=_int(form.lock_version.data),
                 by=current_user,
             )
@@ -735,19 +739,17 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
                     question.lock_version, question.updated_by, question.updated_at
                 )
             form.lock_version.data = str(exc.current_version)
-            return _render_question(
-                course, question.quiz, kind, form, question, [_conflict_message(exc)], 409
-            )
+            return _render_question(course, question.quiz, form, question, [_conflict_message(exc)], 409)
         except bank.QuizValidationError as exc:
             db.session.rollback()
-            return _render_question(course, quiz, kind, form, question, _problem_messages(exc), 400)
+            return _render_question(course, quiz, form, question, _problem_messages(exc), 400)
         flash(_("Question saved in the draft."), "success")
         return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
-    return _render_question(course, quiz, kind, form, question, [], 400 if request.method == "POST" else 200)
+    return _render_question(course, quiz, form, question, [], 400 if request.method == "POST" else 200)
 
 
 @bp.post("/<int:course_id>/questions/<int:question_id>/delete")
-@login_required
+@access(Access.STAFF)
 def delete_question(course_id: int, question_id: int) -> Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
@@ -760,7 +762,7 @@ def delete_question(course_id: int, question_id: int) -> Response:
 
 
 @bp.post("/<int:course_id>/questions/<int:question_id>/move/<direction>")
-@login_required
+@access(Access.STAFF)
 def move_question(course_id: int, question_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
@@ -773,7 +775,7 @@ def move_question(course_id: int, question_id: int, direction: str) -> Response:
 
 
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>/try", methods=["GET", "POST"])
-@login_required
+@access(Access.STAFF)
 def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
     """Take the draft quiz as a learner would; graded by the quiz engine, nothing recorded."""
     from lms.authoring import trial
@@ -790,7 +792,7 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
             course=course,
             quiz=quiz,
             result=result,
-            numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+            numbers=question_numbers(entries),
         ), 200
     seed = secrets.randbelow(2**31)
     entries = trial.trial_entries(draft, quiz, seed)
@@ -800,7 +802,7 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
         quiz=quiz,
         seed=seed,
         questions=trial.public_questions(entries),
-        numbers={e["question_id"]: i for i, e in enumerate(entries, start=1)},
+        numbers=question_numbers(entries),
         result=None,
     ), 200
 
@@ -815,7 +817,7 @@ def _zip_response(data: bytes, name: str) -> Response:
 
 
 @bp.route("/<int:course_id>/download")
-@login_required
+@access(Access.STAFF)
 def download(course_id: int) -> Response:
     """The published course as a ZIP (the exporter's folder)."""
     course = _editable_course(course_id)
@@ -825,7 +827,7 @@ def download(course_id: int) -> Response:
 
 
 @bp.route("/<int:course_id>/download-draft")
-@login_required
+@access(Access.STAFF)
 def download_draft(course_id: int) -> Response:
     """The draft as a ZIP in the same format (what the next publish imports)."""
     course = _editable_course(course_id)
@@ -834,7 +836,7 @@ def download_draft(course_id: int) -> Response:
 
 
 @bp.route("/upload", methods=["GET", "POST"])
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def upload() -> tuple[str, int] | Response:
     """Create or update a course from a ZIP: the same importer as the CLI."""
     form = UploadZipForm()

@@ -10,7 +10,3 @@ def init_app(app: Flask) -> None:
     lms_cli.add_command(cli.courses_cli)
 
     app.register_blueprint(views.bp)
-    from lms.core.access import Access, declare_access
-
-    # Lesson images need a session like the lessons they illustrate (not public).
-    declare_access(Access.SIGNED_IN, "catalog.index", "catalog.asset")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from lms.auth.access import Access, Permission, access, can
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
 from lms.catalog.parts import learner_progress
-from lms.core.permissions import Permission, can
 from lms.core.text import fold
 from lms.db import db
 
@@ -42,7 +42,7 @@ def localized(obj: object, field: str = "title") -> str:
 
 
 @bp.route("/")
-@login_required
+@access(Access.SIGNED_IN)
 def index() -> str:
     q = request.args.get("q", "").strip()[:200]
     topic = request.args.get("topic", "")
@@ -79,7 +79,7 @@ def index() -> str:
 
 
 @bp.route("/<slug>/assets/<path:path>")
-@login_required
+@access(Access.SIGNED_IN)  # lesson images need a session like the lessons they illustrate
 def asset(slug: str, path: str) -> Response:
     """A lesson image, with its own type, a strong ETag and long caching for versioned URLs."""
     row = db.session.execute(

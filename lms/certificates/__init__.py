@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from lms.auth.access import Permission
 from lms.core.nav import register_nav
-from lms.core.permissions import Permission
 
 
 def init_app(app: Flask) -> None:
@@ -16,29 +16,7 @@ def init_app(app: Flask) -> None:
     lms_cli.add_command(cli.certificates_cli)
 
     app.register_blueprint(views.bp)
-    from lms.core.access import Access, declare_access
 
-    declare_access(
-        Access.PUBLIC,
-        "certificates.verify",
-        "certificates.verify_start",
-        "certificates.verify_upload",
-        "certificates.api_certificate",
-        reason="anyone a certificate is shown to checks it (rate-limited per IP, every lookup audited)",
-    )
-    declare_access(Access.SIGNED_IN, "certificates.mine")
-    declare_access(Access.OWNER, "certificates.download")
-    declare_access(
-        Access.STAFF,
-        "certificates.index",
-        "certificates.detail",
-        "certificates.revoke",
-        "certificates.reissue",
-        "certificates.issue",
-        "certificates.export_zip",
-        "certificates.bulk_verify",
-        "certificates.expiring",
-    )
     hooks.connect()
     app.jinja_env.globals["earned_certificate"] = hooks.earned_certificate
     register_nav(_l("My certificates"), "certificates.mine", Permission.LEARN)

@@ -65,7 +65,7 @@ def issue_cmd(slug: str, unit_code: str | None, workers: int | None) -> None:
         from lms.auth.models import User
 
         stmt = stmt.join(User, User.id == Enrollment.user_id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
+        stmt = stmt.where(OrgUnit.within(unit))
     enrollments = db.session.scalars(stmt).all()
     created = 0
     with click.progressbar(enrollments, label="Issuing") as bar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import select
@@ -40,7 +41,7 @@ def send_expiry_reminders(session: Session, *, days: int) -> int:
         body = (
             f"Kính gửi {cert.holder_name},\n\n"
             f"Chứng chỉ {cert.display_code} của khoá học «{cert.course_title}» "
-            f"hết hạn ngày {to_local(cert.expires_at):%d/%m/%Y}. "
+            f"hết hạn ngày {to_local(cast(dt.datetime, cert.expires_at)):%d/%m/%Y}. "
             "Vui lòng đăng ký học lại để được cấp chứng chỉ mới.\n\n"
             f"Tra cứu: {verify_url(cert.code)}\n\n{config['ISSUER_NAME']}\n"
         )

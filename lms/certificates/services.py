@@ -12,10 +12,11 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from lms.certificates.models import (
 from lms.core.audit import record
 from lms.db import utcnow
 from lms.learning.models import Enrollment
-from lms.quizzes import services as quiz_services
+from lms.quizzes import rules as quiz_rules
 
 log = logging.getLogger(__name__)
 # The signature's /Reason names the code (see pdf.render_certificate_pdf).
@@ -54,14 +55,14 @@ def final_score(session: Session, enrollment: Enrollment | None) -> float | None
     """The final exam's score (0–100) printed on the certificate; None without a final exam."""
     if enrollment is None:
         return None
-    value = quiz_services.final_score(session, enrollment)
+    value = quiz_rules.final_score(session, enrollment)
     return None if value is None else float(value)
 
 
 def issuer_name() -> str:
     """The issuing body's name (services may run without an app context, e.g. in scripts)."""
     if has_app_context():
-        return current_app.config["ISSUER_NAME"]
+        return str(current_app.config["ISSUER_NAME"])
     from config import load_config
 
     return load_config().ISSUER_NAME
@@ -74,7 +75,7 @@ def _unique_code(session: Session) -> str:
             return code
 
 
-def _snapshot(session: Session, user: User, course: Course, *, completed_at: dt.datetime) -> dict:
+def _snapshot(session: Session, user: User, course: Course, *, completed_at: dt.datetime) -> dict[str, Any]:
     issued_at = utcnow()
     months = course.certificate_validity_months or 0
     return {
@@ -261,11 +262,14 @@ def render_certificate(session: Session, cert: Certificate) -> bool:
     pdf = render_certificate_pdf(cert)
     digest = hashlib.sha256(pdf).hexdigest()
     now = utcnow()
-    result = session.execute(
-        update(Certificate)
-        .where(Certificate.id == cert.id, Certificate.pdf_sha256.is_(None))
-        .values(pdf_sha256=digest, pdf_size=len(pdf), rendered_at=now)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Certificate)
+            .where(Certificate.id == cert.id, Certificate.pdf_sha256.is_(None))
+            .values(pdf_sha256=digest, pdf_size=len(pdf), rendered_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         session.refresh(cert)

@@ -23,10 +23,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from lms.auth.access import Access, Permission, access, can, filter_units_in_scope, unit_in_scope
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
 from lms.certificates import services
@@ -37,7 +38,6 @@ from lms.certificates.models import Certificate, CertificateFile, CertificateSta
 from lms.core.audit import record
 from lms.core.csvfile import csv_response
 from lms.core.pagination import page_number, paginate
-from lms.core.permissions import Permission, can, filter_units_in_scope, require, unit_in_scope
 from lms.core.timefmt import to_local
 from lms.db import db, utcnow
 from lms.extensions import limiter
@@ -45,6 +45,8 @@ from lms.org.models import OrgUnit
 
 # Public pages live at /verify/... and /api/v1/certificates/...; the rest under /certificates/.
 bp = Blueprint("certificates", __name__, template_folder="templates")
+
+VERIFY_REASON = "anyone a certificate is shown to checks it (rate-limited per IP, every lookup audited)"
 
 PAGE_SIZE = 50
 MAX_BULK_CODES = 2000
@@ -59,12 +61,13 @@ def _verify_limit() -> str:
 
 
 def _status_label(status: str) -> str:
-    return {
+    labels: dict[str, str] = {
         CertificateStatus.VALID: _("Valid"),
         CertificateStatus.REVOKED: _("Revoked"),
         CertificateStatus.EXPIRED: _("Expired"),
         CertificateStatus.SUPERSEDED: _("Superseded"),
-    }.get(status, status)
+    }
+    return labels.get(status, status)
 
 
 @dataclass
@@ -121,17 +124,24 @@ def verify(code: str) -> Any:
         cert=shown,
         status=shown.effective_status,
         status_label=_status_label(shown.effective_status),
-        successor=services.latest_in_chain(db.session, cert) if found and cert.superseded_by_id else None,
+        successor=services.latest_in_chain(db.session, cert)
+        if cert is not None and cert.superseded_by_id
+        else None,
     )
     if not found:
         abort(404)
     return html
 
 
-bp.add_url_rule("/verify/<path:code>", "verify", limiter.limit(_verify_limit)(verify))
+bp.add_url_rule(
+    "/verify/<path:code>",
+    "verify",
+    access(Access.PUBLIC, reason=VERIFY_REASON)(limiter.limit(_verify_limit)(verify)),
+)
 
 
 @bp.route("/verify", methods=["GET"])
+@access(Access.PUBLIC, reason=VERIFY_REASON)
 @limiter.limit(_verify_limit)
 def verify_start() -> Any:
     """Type a code, or upload a PDF."""
@@ -142,6 +152,7 @@ def verify_start() -> Any:
 
 
 @bp.route("/verify/upload", methods=["POST"])
+@access(Access.PUBLIC, reason=VERIFY_REASON)
 @limiter.limit(_verify_limit)
 def verify_upload() -> Any:
     form = UploadForm()
@@ -174,6 +185,7 @@ def verify_upload() -> Any:
 
 
 @bp.route("/api/v1/certificates/<path:code>")
+@access(Access.PUBLIC, reason=VERIFY_REASON)
 @limiter.limit(_verify_limit)
 def api_certificate(code: str) -> Any:
     """JSON for other systems: code, status, holder, course, issued_at, expires_at."""
@@ -210,7 +222,7 @@ def _api_payload(cert: Any) -> dict[str, Any]:
 
 
 @bp.route("/certificates/mine")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def mine() -> str:
     certs = db.session.scalars(
         select(Certificate)
@@ -229,7 +241,7 @@ def _can_manage(cert: Certificate) -> bool:
 
 
 @bp.route("/certificates/<int:cert_id>/pdf")
-@login_required
+@access(Access.OWNER)
 def download(cert_id: int) -> Any:
     """The signed PDF: for its holder, HR within scope, or admin."""
     cert = db.session.get(Certificate, cert_id) or abort(404)
@@ -284,7 +296,7 @@ def _filtered(stmt: Select[Any], f: dict[str, Any]) -> Select[Any]:
         unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == f["unit"]))
         if unit is None or not unit_in_scope(current_user, unit):
             abort(403)
-        sub = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+        sub = select(OrgUnit.id).where(OrgUnit.within(unit))
         stmt = stmt.where(Certificate.org_unit_id.in_(sub))
     if f["course"]:
         stmt = stmt.where(Certificate.course_id == f["course"])
@@ -317,7 +329,7 @@ def _courses() -> list[Course]:
 
 
 @bp.route("/certificates/")
-@require(Permission.MANAGE_CERTIFICATES)
+@access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def index() -> str:
     f = _filters()
     stmt = _filtered(select(Certificate), f).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
@@ -340,7 +352,7 @@ def _zip_ready(f: dict[str, Any]) -> bool:
 
 
 @bp.route("/certificates/<int:cert_id>")
-@require(Permission.MANAGE_CERTIFICATES)
+@access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def detail(cert_id: int) -> str:
     cert = db.session.get(Certificate, cert_id) or abort(404)
     if not _can_manage(cert):
@@ -365,7 +377,7 @@ def _detail(cert: Certificate, revoke_form: ReasonForm, reissue_form: ReissueFor
 
 
 @bp.route("/certificates/<int:cert_id>/revoke", methods=["POST"])
-@require(Permission.MANAGE_CERTIFICATES)
+@access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def revoke(cert_id: int) -> Any:
     cert = db.session.get(Certificate, cert_id) or abort(404)
     if not _can_manage(cert):
@@ -384,7 +396,7 @@ def revoke(cert_id: int) -> Any:
 
 
 @bp.route("/certificates/<int:cert_id>/reissue", methods=["POST"])
-@require(Permission.MANAGE_CERTIFICATES)
+@access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def reissue(cert_id: int) -> Any:
     cert = db.session.get(Certificate, cert_id) or abort(404)
     if not _can_manage(cert):
@@ -406,7 +418,7 @@ def reissue(cert_id: int) -> Any:
 
 
 @bp.route("/certificates/issue", methods=["GET", "POST"])
-@require(Permission.ISSUE_CERTIFICATES)
+@access(Access.STAFF, Permission.ISSUE_CERTIFICATES)
 def issue() -> Any:
     form = IssueForm(courses=_courses())
     if form.validate_on_submit():
@@ -469,7 +481,7 @@ def _zip_stream(ids: list[int]) -> Iterator[bytes]:
 
 
 @bp.route("/certificates/export.zip")
-@require(Permission.MANAGE_CERTIFICATES)
+@access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def export_zip() -> Any:
     """All rendered PDFs matching the list filters (unit subtree, course, …) as one streamed ZIP."""
     f = _filters()
@@ -489,7 +501,7 @@ def export_zip() -> Any:
 
 
 @bp.route("/certificates/bulk-verify", methods=["GET", "POST"])
-@require(Permission.MANAGE_CERTIFICATES)
+@access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def bulk_verify() -> Any:
     form = BulkVerifyForm()
     rows: list[tuple[str, Certificate | None]] | None = None
@@ -532,7 +544,7 @@ def _date(value: dt.datetime | None) -> str:
 
 
 @bp.route("/certificates/expiring")
-@require(Permission.MANAGE_CERTIFICATES)
+@access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def expiring() -> Any:
     """Valid certificates expiring in the next N days, in the officer's subtree."""
     days = max(1, min(request.args.get("days", 60, type=int), 3650))

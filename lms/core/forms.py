@@ -31,7 +31,7 @@ def _get_translations(self: Any, form: Any) -> BabelTranslations:
 
 
 def install_form_translations() -> None:
-    FlaskForm.Meta.get_translations = _get_translations  # type: ignore[method-assign]
+    FlaskForm.Meta.get_translations = _get_translations
 
 
 def _catalogue() -> None:  # pragma: no cover - never called; read by pybabel extract

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import url_for
-from flask_login import current_user
 
-from lms.core.permissions import Permission, can
 from lms.core.registry import Registry
 
 
@@ -16,20 +15,18 @@ from lms.core.registry import Registry
 class NavItem:
     label: Any  # a lazy_gettext string
     endpoint: str
-    permission: Permission
+    permission: Any  # what the viewer needs (a Permission); judged by the caller
 
 
 NAV: Registry[NavItem] = Registry("core.nav", "Menu entries: label, endpoint, permission needed to see it.")
 
 
-def register_nav(label: Any, endpoint: str, permission: Permission) -> None:
+def register_nav(label: Any, endpoint: str, permission: Any) -> None:
     NAV.add(NavItem(label, endpoint, permission), endpoint)
 
 
-def nav_items() -> list[dict[str, str]]:
-    """The menu entries the current user may see, in registration (``FEATURES``) order."""
+def nav_items(allowed: Callable[[Any], bool]) -> list[dict[str, str]]:
+    """The menu entries whose permission ``allowed`` grants, in registration (``FEATURES``) order."""
     return [
-        {"label": str(item.label), "url": url_for(item.endpoint)}
-        for item in NAV
-        if can(current_user, item.permission)
+        {"label": str(item.label), "url": url_for(item.endpoint)} for item in NAV if allowed(item.permission)
     ]

@@ -29,7 +29,7 @@ class Registry(Generic[T]):
     def __init__(self, name: str, doc: str) -> None:
         self.name = name
         self.doc = doc
-        self._items: dict[Hashable, T] = {}
+        self._items: dict[Any, T] = {}
         Registry.all[name] = self
 
     def add(self, item: T, key: Hashable | None = None) -> T:
@@ -58,7 +58,7 @@ class Registry(Generic[T]):
     def get(self, key: Hashable, default: T | None = None) -> T | None:
         return self._items.get(key, default)
 
-    def keys(self) -> list[Hashable]:
+    def keys(self) -> list[Any]:
         return list(self._items)
 
     def __iter__(self) -> Iterator[T]:

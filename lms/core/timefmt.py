@@ -50,7 +50,7 @@ def local_datetime(value: dt.datetime | None, fmt: str | None = None) -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return format_datetime(value, fmt or DATETIME_FORMATS.get(str(get_locale()), "medium"))
+    return str(format_datetime(value, fmt or DATETIME_FORMATS.get(str(get_locale()), "medium")))
 
 
 def local_date(value: dt.date | dt.datetime | None, fmt: str | None = None) -> str:
@@ -59,14 +59,14 @@ def local_date(value: dt.date | dt.datetime | None, fmt: str | None = None) -> s
         return ""
     if isinstance(value, dt.datetime):
         value = to_local(value)
-    return format_date(value, fmt or DATE_FORMATS.get(str(get_locale()), "medium"))
+    return str(format_date(value, fmt or DATE_FORMATS.get(str(get_locale()), "medium")))
 
 
 def number(value: float | int | None) -> str:
     """The ``number`` filter: a number in the UI language's format."""
     if value is None:
         return ""
-    return format_decimal(value)
+    return str(format_decimal(value))
 
 
 def init_filters(app: Flask) -> None:

@@ -46,11 +46,11 @@ def select_locale() -> str:
     if not has_request_context():  # CLI and background work (e.g. closing overdue quiz attempts)
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False):
-        return current_user.locale or "vi"
+        return str(current_user.locale or "vi")
     lang = session.get("lang")
-    if lang in current_app.config["LANGUAGES"]:
+    if isinstance(lang, str) and lang in current_app.config["LANGUAGES"]:
         return lang
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def init_web(app: Flask) -> None:
@@ -79,17 +79,6 @@ def init_web(app: Flask) -> None:
 
     install_form_translations()
     app.jinja_env.globals["get_locale"] = get_locale
-
-    @app.context_processor
-    def _inject() -> dict[str, Any]:
-        from lms.core.nav import nav_items
-        from lms.core.permissions import Permission, can
-
-        return {
-            "can": lambda perm: can(current_user, perm),
-            "Permission": Permission,
-            "nav_items": nav_items,
-        }
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

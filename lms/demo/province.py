@@ -1,4 +1,5 @@
-"""Demo province: units like the source province, demo learners and one account per role.
+"""Demo province: Quảng Ninh since 1/7/2025 (province → sở, ban, ngành and 54 xã, phường, đặc khu),
+demo learners and one account per role.
 
 Idempotent: units are matched by code and people by username, so running it
 again adds nothing. Deterministic (fixed random seed).
@@ -16,29 +17,38 @@ from lms.auth.services import hash_password
 from lms.org.models import OrgUnit, UnitKind
 from lms.org.services import create_unit
 
+# Quảng Ninh as it is since 1/7/2025: the province, its departments (sở, ban, ngành) and 54
+# commune-level units (30 phường, 22 xã, 2 đặc khu); the district level no longer exists. The
+# department list follows the 2025 restructuring of provincial departments (illustrative: check the
+# province's official list before relying on it). The 2019 source figures (14 district-level units,
+# 186 communes) are history and are not built.
 DEPARTMENTS = [
     "Văn phòng UBND tỉnh", "Sở Nội vụ", "Sở Tài chính", "Sở Khoa học và Công nghệ",
     "Sở Tư pháp", "Sở Xây dựng", "Sở Công Thương", "Sở Nông nghiệp và Môi trường",
-    "Sở Giáo dục và Đào tạo", "Sở Y tế", "Sở Văn hoá, Thể thao và Du lịch",
+    "Sở Giáo dục và Đào tạo", "Sở Y tế", "Sở Văn hóa, Thể thao và Du lịch",
     "Sở Dân tộc và Tôn giáo", "Sở Ngoại vụ", "Thanh tra tỉnh", "Ban Quản lý Khu kinh tế",
-    "Trung tâm Phục vụ hành chính công tỉnh", "Sở Kế hoạch và Đầu tư",
-    "Sở Giao thông vận tải", "Sở Lao động – Thương binh và Xã hội", "Ban Dân tộc",
+    "Trung tâm Phục vụ hành chính công tỉnh",
 ]  # fmt: skip
-# (name, kind of commune-level units, number of communes, remote)
-DISTRICTS = [
-    ("Thành phố Hạ Long", "Phường", 20, False), ("Thành phố Móng Cái", "Phường", 17, False),
-    ("Thành phố Cẩm Phả", "Phường", 16, False), ("Thành phố Uông Bí", "Phường", 10, False),
-    ("Thị xã Đông Triều", "Phường", 19, False), ("Thị xã Quảng Yên", "Phường", 19, False),
-    ("Huyện Vân Đồn", "Xã", 12, True), ("Huyện Tiên Yên", "Xã", 11, True),
-    ("Huyện Hải Hà", "Xã", 11, True), ("Huyện Đầm Hà", "Xã", 9, True),
-    ("Huyện Bình Liêu", "Xã", 7, True), ("Huyện Ba Chẽ", "Xã", 7, True),
-    ("Huyện Cô Tô", "Xã", 3, True), ("Huyện Hoành Bồ", "Xã", 25, True),
+# Commune-level units; a name marked "*" is remote (mountain, border or island commune).
+PHUONG = [
+    "Hà Tu", "Hà Lầm", "Cao Xanh", "Hồng Gai", "Bãi Cháy", "Hạ Long", "Tuần Châu", "Việt Hưng",
+    "Hoành Bồ", "Cẩm Phả", "Quang Hanh", "Cửa Ông", "Mông Dương", "Uông Bí", "Vàng Danh", "Yên Tử",
+    "Đông Triều", "Bình Khê", "Mạo Khê", "Hoàng Quế", "An Sinh", "Quảng Yên", "Đông Mai", "Hiệp Hòa",
+    "Hà An", "Liên Hòa", "Phong Cốc", "Móng Cái 1", "Móng Cái 2", "Móng Cái 3",
 ]  # fmt: skip
-COMMUNE_NAMES = [
-    "Hồng Hà", "Bãi Cháy", "Hà Khẩu", "Cao Xanh", "Hà Tu", "Hồng Gai", "Trần Hưng Đạo",
-    "Quang Trung", "Minh Thành", "Đồng Tâm", "Hải Lạng", "Đông Ngũ", "Vô Ngại", "Lục Hồn",
-    "Đồn Đạc", "Thanh Lâm", "Quảng Đức", "Đại Bình", "Bình Dân", "Hoà Bình", "Thống Nhất",
-    "Tân Dân", "Kỳ Thượng", "Sơn Dương", "Thanh Sơn", "Đông Xá", "Hạ Long", "Minh Châu",
+XA = [
+    "Quảng La", "Thống Nhất", "Hải Hòa", "Tiên Yên", "Điền Xá*", "Đông Ngũ", "Hải Lạng",
+    "Bình Liêu*", "Hoành Mô*", "Lục Hồn*", "Ba Chẽ*", "Kỳ Thượng*", "Lương Minh*", "Đầm Hà",
+    "Quảng Tân*", "Quảng Hà", "Đường Hoa", "Quảng Đức*", "Cái Chiên*", "Hải Sơn*", "Hải Ninh",
+    "Vĩnh Thực*",
+]  # fmt: skip
+DAC_KHU = ["Vân Đồn*", "Cô Tô*"]
+COMMUNE_LEVEL = [("QN-P", "phường", PHUONG), ("QN-X", "xã", XA), ("QN-DK", "đặc khu", DAC_KHU)]
+# The HR demo account's scope: one phường with the offices a commune-level People's Committee has.
+HR_UNIT = "QN-P06"  # UBND phường Hạ Long
+HR_OFFICES = [
+    "Văn phòng HĐND và UBND", "Phòng Kinh tế, Hạ tầng và Đô thị", "Phòng Văn hóa – Xã hội",
+    "Trung tâm Phục vụ hành chính công",
 ]  # fmt: skip
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương", "Lý"]
 MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Thu", "Ngọc", "Quang", "Thanh", "Hữu", "Phương"]
@@ -54,9 +64,9 @@ DEMO_PASSWORD_SUFFIX = "@2026"
 DEMO_ACCOUNTS = [
     # username, full name, roles, unit code, scope unit code
     ("quantri", "Quản trị hệ thống", {Role.ADMIN, Role.LEARNER}, "QN", None),
-    ("nhansu", "Phạm Thu Trang", {Role.HR, Role.LEARNER}, "QN-H01", "QN-H01"),
+    ("nhansu", "Phạm Thu Trang", {Role.HR, Role.LEARNER}, f"{HR_UNIT}-01", HR_UNIT),
     ("giangvien", "Lê Minh Tuấn", {Role.TRAINER, Role.LEARNER}, "QN-S04", None),
-    ("hocvien", "Nguyễn Thị Hương", {Role.LEARNER}, "QN-H01-X01", None),
+    ("hocvien", "Nguyễn Thị Hương", {Role.LEARNER}, f"{HR_UNIT}-04", None),
 ]
 
 
@@ -80,19 +90,14 @@ def build_province(session: Session, *, learners_per_unit: int = 2) -> dict[str,
     root = unit("QN", "UBND tỉnh Quảng Ninh", UnitKind.PROVINCE, None)
     for i, name in enumerate(DEPARTMENTS, 1):
         unit(f"QN-S{i:02d}", name, UnitKind.DEPARTMENT, root)
-    for d, (name, prefix, count, remote) in enumerate(DISTRICTS, 1):
-        district = unit(f"QN-H{d:02d}", "UBND " + name, UnitKind.DISTRICT, root, remote)
-        for c in range(1, count + 1):
-            base = COMMUNE_NAMES[(d * 7 + c) % len(COMMUNE_NAMES)]
-            # In remote districts the higher-numbered communes are mountain/island communes.
-            is_remote = remote and c > count // 2
-            unit(
-                f"QN-H{d:02d}-X{c:02d}",
-                f"UBND {prefix} {base} ({name.split(' ', 1)[1]})",
-                UnitKind.COMMUNE,
-                district,
-                is_remote,
-            )
+    for prefix, word, names in COMMUNE_LEVEL:
+        for i, raw in enumerate(names, 1):
+            name = raw.rstrip("*")
+            unit(f"{prefix}{i:02d}", f"UBND {word} {name}", UnitKind.COMMUNE, root, raw.endswith("*"))
+    hr_unit = existing[HR_UNIT]
+    place = hr_unit.name.removeprefix("UBND ")
+    for i, office in enumerate(HR_OFFICES, 1):
+        unit(f"{HR_UNIT}-{i:02d}", f"{office} {place}", UnitKind.OFFICE, hr_unit, hr_unit.is_remote)
     session.flush()
 
     usernames = set(session.scalars(select(User.username)))

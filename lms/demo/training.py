@@ -1,4 +1,4 @@
-"""Demo training data: a plan for the HR demo district (QN-H01), and the large benchmark scale.
+"""Demo training data: a plan for the HR demo unit (UBND phường Hạ Long), and the large benchmark scale.
 
 Both are idempotent. The large scale uses bulk INSERTs (session.execute(insert(...), rows)).
 """
@@ -14,18 +14,18 @@ from sqlalchemy.orm import Session
 from lms.auth.models import ITQualification, Role, User, UserRole
 from lms.catalog.models import Course, CourseStatus
 from lms.db import utcnow
-from lms.demo.province import FAMILY, GIVEN, JOB_TITLES, MIDDLE
+from lms.demo.province import FAMILY, GIVEN, HR_UNIT, JOB_TITLES, MIDDLE
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.org.models import OrgUnit, UnitKind
 from lms.org.services import create_unit
 from lms.training import services
 from lms.training.models import Attendance, ClassMember, ClassUnit, Target, TrainingClass
 
-DEMO_CLASS_TITLE = "Lớp tập huấn chữ ký số – TP Hạ Long (đợt 1)"
+DEMO_CLASS_TITLE = "Lớp tập huấn chữ ký số – phường Hạ Long (đợt 1)"
 DEMO_COURSES = [
     # slug, title, require_attendance
     ("tap-huan-chu-ky-so", "Tập huấn sử dụng chữ ký số (lớp tập trung)", True),
-    ("tap-huan-dich-vu-cong", "Tập huấn dịch vụ công trực tuyến mức độ 4 (lớp tập trung)", True),
+    ("tap-huan-dich-vu-cong", "Tập huấn dịch vụ công trực tuyến toàn trình (lớp tập trung)", True),
     ("tap-huan-van-ban-dien-tu", "Tập huấn trao đổi văn bản điện tử (lớp tập trung)", True),
     ("tap-huan-an-toan-thong-tin", "Tập huấn an toàn thông tin cơ bản (lớp tập trung)", True),
 ]
@@ -60,25 +60,25 @@ def demo_courses(session: Session, n: int = 2) -> list[Course]:
 
 
 def build_training_demo(session: Session, *, roster_size: int = 30) -> str:
-    """Assignments, targets, a class with attendance and some progress for QN-H01 (idempotent)."""
+    """Assignments, targets, a class with attendance and some progress for the HR unit (idempotent)."""
     if session.scalar(select(func.count()).where(TrainingClass.title == DEMO_CLASS_TITLE)):
         return ""
-    district = session.scalars(select(OrgUnit).where(OrgUnit.code == "QN-H01")).first()
+    scope = session.scalars(select(OrgUnit).where(OrgUnit.code == HR_UNIT)).first()
     hr = session.scalars(select(User).where(User.username == "nhansu")).first()
-    if district is None or hr is None:
+    if scope is None or hr is None:
         return ""
     courses = demo_courses(session, 2)
     year = dt.date.today().year
     now = utcnow()
-    communes = list(
-        session.scalars(select(OrgUnit).where(OrgUnit.parent_id == district.id).order_by(OrgUnit.code))
+    offices = list(
+        session.scalars(select(OrgUnit).where(OrgUnit.parent_id == scope.id).order_by(OrgUnit.code))
     )
-    # Enough people in the district for a full class.
+    # Enough people in the phường for a full class.
     people = list(
         session.scalars(
             select(User)
             .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(OrgUnit.path.startswith(district.path), User.is_active.is_(True))
+            .where(OrgUnit.within(scope), User.is_active.is_(True))
             .order_by(User.id)
         )
     )
@@ -86,10 +86,10 @@ def build_training_demo(session: Session, *, roster_size: int = 30) -> str:
     n = 0
     while len(people) < roster_size + 5:
         n += 1
-        unit = communes[n % len(communes)] if communes else district
+        unit = offices[n % len(offices)] if offices else scope
         user = User(
-            username=f"hv.h01.{n:02d}",
-            email=f"hv.h01.{n:02d}@quangninh.gov.vn",
+            username=f"hv.{HR_UNIT.lower()}.{n:02d}",
+            email=f"hv.{HR_UNIT.lower()}.{n:02d}@quangninh.gov.vn",
             full_name=f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
             org_unit_id=unit.id,
             job_title=rng.choice(JOB_TITLES),
@@ -105,8 +105,8 @@ def build_training_demo(session: Session, *, roster_size: int = 30) -> str:
         course=signature,
         year=year,
         due_at=now + dt.timedelta(days=45),
-        unit=district,
-        owner=district,
+        unit=scope,
+        owner=scope,
         by=hr,
     )
     services.create_assignment(
@@ -114,16 +114,16 @@ def build_training_demo(session: Session, *, roster_size: int = 30) -> str:
         course=services_course,
         year=year,
         due_at=now - dt.timedelta(days=10),
-        unit=district,
+        unit=scope,
         job_title="Công chức một cửa",
-        owner=district,
+        owner=scope,
         by=hr,
     )
-    services.set_target(session, year=year, unit=district, course=signature, count=10, by=hr)
-    for i, commune in enumerate(communes):
-        services.set_target(session, year=year, unit=commune, course=signature, count=2 + i % 2, by=hr)
+    services.set_target(session, year=year, unit=scope, course=signature, count=10, by=hr)
+    for i, office in enumerate(offices):
+        services.set_target(session, year=year, unit=office, course=signature, count=2 + i % 2, by=hr)
         if i % 3 == 0:
-            services.set_target(session, year=year, unit=commune, course=services_course, count=1, by=hr)
+            services.set_target(session, year=year, unit=office, course=services_course, count=1, by=hr)
     # Some online progress: a few completions spread over the year's past months.
     for i, e in enumerate(
         session.scalars(select(Enrollment).where(Enrollment.course_id == services_course.id))
@@ -138,21 +138,21 @@ def build_training_demo(session: Session, *, roster_size: int = 30) -> str:
     cls = services.create_class(
         session,
         course=signature,
-        unit=district,
+        unit=scope,
         title=DEMO_CLASS_TITLE,
-        place="Hội trường UBND TP Hạ Long",
+        place=f"Hội trường {scope.name}",
         starts_on=start,
         ends_on=start + dt.timedelta(days=1),
         trainer="ThS. Lê Minh Tuấn",
         capacity=roster_size,
-        invited=[district],
+        invited=[scope],
         by=hr,
     )
     roster = [p.id for p in people if p.username not in {"nhansu"}][:roster_size]
     services.add_to_roster(session, cls, roster, by=hr)
     services.record_attendance(session, cls, start, set(roster[::7]), by=hr)
     session.flush()
-    return f"training demo: class, assignments and targets for {district.name}"
+    return f"training demo: class, assignments and targets for {scope.name}"
 
 
 # --- large scale -------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def build_large(
         create_unit(
             session,
             code=code,
-            name=f"Phòng chuyên môn {i} ({parent.name})",
+            name=f"Phòng chuyên môn {i} – {parent.name}",
             kind=UnitKind.OFFICE,
             parent=parent,
             is_remote=parent.is_remote,
@@ -328,7 +328,7 @@ def _large_classes(
 
 
 def build_training(session: Session, scale: str) -> str:
-    """The training plan of the demo district; with ``scale="large"`` the benchmark data too."""
+    """The training plan of the demo phường; with ``scale="large"`` the benchmark data too."""
     messages = [build_training_demo(session)]
     if scale == "large":
         messages.append(build_large(session))

@@ -10,14 +10,3 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     course_changed.connect(services.on_course_changed)
     register_progress_provider(services.enrollments_by_course)
-    from lms.core.access import Access, declare_access
-
-    declare_access(
-        Access.SIGNED_IN,
-        "learning.dashboard",
-        "learning.course",
-        "learning.enrol",
-        "learning.resume",
-        "learning.lesson",
-        "learning.complete",
-    )

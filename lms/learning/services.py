@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, select, update
@@ -20,7 +21,12 @@ from lms.learning.models import Enrollment, EnrollmentSource, LessonProgress
 
 
 def enroll_user(
-    session: Session, user: User, course: Course, *, source: str = EnrollmentSource.SELF, due_at=None
+    session: Session,
+    user: User,
+    course: Course,
+    *,
+    source: str = EnrollmentSource.SELF,
+    due_at: dt.datetime | None = None,
 ) -> Enrollment:
     """Enrol user in course (idempotent); an assignment may set or tighten the due date."""
     enrollment = session.scalars(
@@ -173,7 +179,7 @@ def refresh_course_enrollments(session: Session, course: Course) -> int:
     updates = [{"eid": eid, "p": percent_of(done, total or 0)} for eid, done in done_rows]
     if updates:
         session.connection().execute(
-            update(Enrollment.__table__)
+            update(Enrollment.__table__)  # type: ignore[arg-type]  # a Table, typed as FromClause
             .where(Enrollment.__table__.c.id == bindparam("eid"))
             .values(progress_percent=bindparam("p")),
             updates,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
+from lms.auth.access import Access, Permission, access, can
 from lms.catalog.models import Course, CourseStatus, CourseVersion, Lesson
-from lms.core.permissions import Permission, can, require
 from lms.db import db
 from lms.learning import services
 from lms.learning.completion import next_step_after_module
@@ -21,7 +21,7 @@ bp = Blueprint("learning", __name__, template_folder="templates")
 
 
 @bp.route("/")
-@login_required
+@access(Access.SIGNED_IN)
 def dashboard() -> str:
     rows = services.dashboard_rows(db.session, current_user)
     return render_template("learning/dashboard.html", rows=rows)
@@ -42,7 +42,7 @@ def _load_course(slug: str) -> Course:
 
 
 @bp.route("/courses/<slug>")
-@login_required
+@access(Access.SIGNED_IN)
 def course(slug: str) -> str:
     course = _load_course(slug)
     enrollment = services.enrollment_for(db.session, current_user, course)
@@ -68,7 +68,7 @@ def course(slug: str) -> str:
 
 
 @bp.route("/courses/<slug>/enrol", methods=["POST"])
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def enrol(slug: str) -> Response:
     course = _load_course(slug)
     if course.status != CourseStatus.PUBLISHED:
@@ -86,7 +86,7 @@ def enrol(slug: str) -> Response:
 
 
 @bp.route("/courses/<slug>/continue")
-@login_required
+@access(Access.SIGNED_IN)
 def resume(slug: str) -> Response:
     course = _load_course(slug)
     enrollment = services.enrollment_for(db.session, current_user, course)
@@ -113,7 +113,7 @@ def _lesson_context(slug: str, module_key: str, lesson_key: str) -> tuple:
 
 
 @bp.route("/courses/<slug>/learn/<module_key>/<lesson_key>")
-@login_required
+@access(Access.SIGNED_IN)
 def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
     course, enrollment, outline, item = _lesson_context(slug, module_key, lesson_key)
     preview = enrollment is None and can(current_user, Permission.AUTHOR_COURSES)
@@ -157,7 +157,7 @@ def _remember_lesson(enrollment: Enrollment, lesson_id: int) -> None:
 
 
 @bp.route("/courses/<slug>/learn/<module_key>/<lesson_key>/complete", methods=["POST"])
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def complete(slug: str, module_key: str, lesson_key: str) -> Response:
     _course, enrollment, outline, item = _lesson_context(slug, module_key, lesson_key)
     if enrollment is None:
@@ -165,7 +165,7 @@ def complete(slug: str, module_key: str, lesson_key: str) -> Response:
     if item.locked:
         flash(outline.module_of(item).lock_reason, "warning")
         return redirect(url_for("learning.course", slug=slug))
-    lesson = db.session.get(Lesson, item.id)
+    lesson = db.session.get_one(Lesson, item.id)
     was_complete = enrollment.is_complete
     services.complete_lesson(db.session, enrollment, lesson)
     db.session.commit()

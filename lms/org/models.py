@@ -8,8 +8,10 @@ the depth.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, created_at, intpk
@@ -44,10 +46,31 @@ class OrgUnit(Base):
     def __repr__(self) -> str:
         return f"<OrgUnit {self.code} {self.path}>"
 
-    def is_within(self, other: OrgUnit) -> bool:
-        """True if this unit is other or one of its descendants."""
-        return self.path.startswith(other.path)
+    @hybrid_method
+    def within(self, root: Any) -> bool:
+        """True if this unit is root or one of its descendants (root: a unit or its path).
+
+        On the class it is the SQL filter: ``select(OrgUnit).where(OrgUnit.within(root))``,
+        also for an alias or against another row's path column (``d.within(c.path)``).
+        """
+        return path_within(self.path, root)
+
+    @within.inplace.expression  # type: ignore[attr-defined]  # mypy sees the hybrid through __get__ here
+    @classmethod
+    def _within_expression(cls, root: Any) -> ColumnElement[bool]:
+        return path_within(cls.path, root)
 
     @property
     def ancestor_ids(self) -> list[int]:
         return [int(p) for p in self.path.strip("/").split("/") if p]
+
+
+def path_within(path: Any, root: Any) -> Any:
+    """The one subtree test: ``path`` (a string or a path column) lies under ``root``.
+
+    ``root`` is an OrgUnit, a path string, or a path column. Two strings are compared in
+    Python; otherwise it is SQL ``path LIKE root || '%'``. Paths hold only ids and slashes,
+    so there is no LIKE wildcard to escape.
+    """
+    root_path = root.path if isinstance(root, OrgUnit) else root
+    return path.startswith(root_path)

@@ -78,7 +78,7 @@ def subtree_units(root: OrgUnit | None) -> Select[tuple[OrgUnit]]:
     """SELECT of the units in root's subtree (the whole tree when root is None)."""
     stmt = select(OrgUnit)
     if root is not None:
-        stmt = stmt.where(OrgUnit.path.startswith(root.path, autoescape=True))
+        stmt = stmt.where(OrgUnit.within(root))
     return stmt.order_by(OrgUnit.path)
 
 
@@ -96,7 +96,7 @@ def move_unit(
     session: Session, unit: OrgUnit, new_parent: OrgUnit | None, *, by: Actor | None = None
 ) -> None:
     """Re-parent a unit and its whole subtree with one UPDATE."""
-    if new_parent is not None and new_parent.path.startswith(unit.path):
+    if new_parent is not None and new_parent.within(unit):
         raise OrgError("cannot move a unit under itself or one of its sub-units")
     old_path = unit.path
     new_path = (new_parent.path if new_parent else "/") + f"{unit.id}/"
@@ -106,7 +106,7 @@ def move_unit(
     session.flush()
     session.execute(
         update(OrgUnit)
-        .where(OrgUnit.path.startswith(old_path, autoescape=True))
+        .where(OrgUnit.within(old_path))
         .values(
             path=new_path + func.substr(OrgUnit.path, len(old_path) + 1),
             depth=OrgUnit.depth + depth_delta,
@@ -127,7 +127,7 @@ def move_unit(
 
 def check_merge(source: OrgUnit, target: OrgUnit) -> None:
     """Raise OrgError unless source may be merged into target."""
-    if source.id == target.id or target.path.startswith(source.path):
+    if source.id == target.id or target.within(source):
         raise OrgError("cannot merge a unit into itself or one of its sub-units")
 
 

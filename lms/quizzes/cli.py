@@ -9,7 +9,8 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.db import db
-from lms.quizzes import services
+from lms.quizzes.attempts import close_overdue as close_overdue_attempts
+from lms.quizzes.attempts import regrade_question
 from lms.quizzes.models import Question, Quiz
 
 quizzes_cli = AppGroup("quizzes", help="Quiz attempts and grading.")
@@ -18,7 +19,7 @@ quizzes_cli = AppGroup("quizzes", help="Quiz attempts and grading.")
 @quizzes_cli.command("close-overdue")
 def close_overdue() -> None:
     """Close and grade every attempt past its deadline (plus grace)."""
-    closed = services.close_overdue(db.session)
+    closed = close_overdue_attempts(db.session)
     db.session.commit()
     click.echo(f"closed {closed} overdue attempts")
 
@@ -45,7 +46,7 @@ def regrade(
         quiz = session.scalars(select(Quiz).where(Quiz.course_id == course.id, Quiz.key == quiz_key)).first()
         if quiz is None:
             raise click.ClickException(f"no quiz {quiz_key!r} in {course_slug}")
-        drawn = {e["question_id"] for a in session.scalars(quiz.attempts.select()) for e in a.snapshot}
+        drawn = {e.question_id for a in session.scalars(quiz.attempts.select()) for e in a.entries}
         stmt = stmt.where(Question.id.in_(drawn | {q.id for q in quiz.questions}))
     else:
         raise click.UsageError("give --question or --quiz")
@@ -54,6 +55,6 @@ def regrade(
     if not questions:
         raise click.ClickException("no matching questions")
     for question in questions:
-        n = services.regrade_question(session, question, by=by)
+        n = regrade_question(session, question, by=by)
         click.echo(f"{question.key}: {n} attempts regraded")
     session.commit()

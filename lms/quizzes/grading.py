@@ -1,9 +1,10 @@
-"""Question kinds: pure grader functions keyed by kind. The only place scores are computed.
+"""Pure graders, one per built-in kind. The only place scores are computed.
 
 Each grader takes the question's ``data`` (its answer key, as stored on the
 question or in an attempt's snapshot) and a learner's response in original
 indices, and returns the fraction of the question's points earned (0.0–1.0).
-``clean_response`` validates and normalises a response before it is stored.
+The kind classes (``lms.quizzes.kinds``) call them; ``score`` turns the
+fraction into points. Nothing here touches the database.
 
 Responses by kind:
   single      option index or None
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,14 +37,14 @@ class Score:
         return self.fraction >= 1.0
 
 
-def _single(data: dict[str, Any], response: Any) -> float:
+def single(data: dict[str, Any], response: Any) -> float:
     if response is None:
         return 0.0
     options = data["options"]
     return 1.0 if 0 <= response < len(options) and options[response]["correct"] else 0.0
 
 
-def _multiple(data: dict[str, Any], response: Any) -> float:
+def multiple(data: dict[str, Any], response: Any) -> float:
     chosen = set(response or [])
     correct = {i for i, o in enumerate(data["options"]) if o["correct"]}
     if not correct:
@@ -56,7 +56,7 @@ def _multiple(data: dict[str, Any], response: Any) -> float:
     return max(0.0, (right - wrong) / len(correct))
 
 
-def _true_false(data: dict[str, Any], response: Any) -> float:
+def true_false(data: dict[str, Any], response: Any) -> float:
     return 1.0 if response is not None and bool(response) == bool(data["answer"]) else 0.0
 
 
@@ -93,7 +93,7 @@ def _strip_marks(text: str) -> str:
     return unicodedata.normalize("NFC", bare).replace("đ", "d").replace("Đ", "D")
 
 
-def _short_text(data: dict[str, Any], response: Any) -> float:
+def short_text(data: dict[str, Any], response: Any) -> float:
     if not isinstance(response, str) or not response.strip():
         return 0.0
     opts = {
@@ -104,88 +104,18 @@ def _short_text(data: dict[str, Any], response: Any) -> float:
     return 1.0 if any(given == normalise_short_text(a, **opts) for a in data["answers"]) else 0.0
 
 
-def _matching(data: dict[str, Any], response: Any) -> float:
+def matching(data: dict[str, Any], response: Any) -> float:
     pairs = data["pairs"]
     chosen = list(response or [])
     right = sum(1 for i in range(len(pairs)) if i < len(chosen) and chosen[i] == i)
     return right / len(pairs) if pairs else 0.0
 
 
-def _ordering(data: dict[str, Any], response: Any) -> float:
+def ordering(data: dict[str, Any], response: Any) -> float:
     return 1.0 if list(response or []) == list(range(len(data["items"]))) else 0.0
 
 
-GRADERS: dict[str, Callable[[dict[str, Any], Any], float]] = {
-    "single": _single,
-    "multiple": _multiple,
-    "true_false": _true_false,
-    "short_text": _short_text,
-    "matching": _matching,
-    "ordering": _ordering,
-}
-KINDS = tuple(GRADERS)
-
-
-def grade(kind: str, data: dict[str, Any], response: Any, points: float) -> Score:
-    """Grade one response; unknown kinds raise KeyError (never silently zero)."""
-    fraction = min(1.0, max(0.0, GRADERS[kind](data, response)))
+def score(fraction: float, points: float) -> Score:
+    """A grader's fraction (clamped to 0–1) as a Score of ``points``."""
+    fraction = min(1.0, max(0.0, fraction))
     return Score(fraction, round(fraction * points, 4))
-
-
-def option_count(kind: str, data: dict[str, Any]) -> int:
-    """How many displayable choices a question has (options, pairs or items)."""
-    if kind in ("single", "multiple"):
-        return len(data["options"])
-    if kind == "matching":
-        return len(data["pairs"])
-    if kind == "ordering":
-        return len(data["items"])
-    return 0
-
-
-def clean_response(kind: str, data: dict[str, Any], response: Any) -> Any:
-    """Validate a response in original indices; raise ValueError if malformed."""
-    n = option_count(kind, data)
-
-    def index(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
-            raise ValueError("bad index")
-        return value
-
-    if kind == "single":
-        return None if response is None else index(response)
-    if kind == "multiple":
-        if not isinstance(response, list):
-            raise ValueError("list expected")
-        return sorted({index(v) for v in response})
-    if kind == "true_false":
-        if response is not None and not isinstance(response, bool):
-            raise ValueError("boolean expected")
-        return response
-    if kind == "short_text":
-        if not isinstance(response, str) or len(response) > 500:
-            raise ValueError("text expected")
-        return response
-    if kind == "matching":
-        if not isinstance(response, list) or len(response) != n:
-            raise ValueError("one choice per pair expected")
-        return [None if v is None else index(v) for v in response]
-    if kind == "ordering":
-        if response is None:
-            return None
-        if not isinstance(response, list) or sorted(index(v) for v in response) != list(range(n)):
-            raise ValueError("a permutation expected")
-        return list(response)
-    raise ValueError("unknown kind")
-
-
-def is_answered(kind: str, response: Any) -> bool:
-    if response is None:
-        return False
-    if kind == "multiple":
-        return bool(response)
-    if kind == "short_text":
-        return bool(str(response).strip())
-    if kind == "matching":
-        return any(v is not None for v in response)
-    return True

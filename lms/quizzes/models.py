@@ -8,7 +8,9 @@ never alter an attempt in progress; only an explicit regrade rewrites the key.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -95,6 +97,37 @@ class Question(Base):
         return f"<Question {self.key} {self.kind}>"
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotEntry:
+    """What an attempt keeps of one drawn question (stored as JSON in ``Attempt.snapshot``).
+
+    ``data`` is the question's kind-specific content and answer key at the time
+    (see ``lms.quizzes.kinds``); ``order`` maps display positions to original
+    option/item indices (empty when the kind shows nothing in an order).
+    """
+
+    question_id: int
+    key: str
+    kind: str
+    points: float
+    prompt_html: str
+    explanation_html: str
+    data: dict[str, Any]
+    order: list[int]
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> SnapshotEntry:
+        return cls(**value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def field_name(self, index: int | None = None) -> str:
+        """The name of the answer's form field (``q12``) or of its part ``index`` (``q12_3``)."""
+        base = f"q{self.question_id}"
+        return base if index is None else f"{base}_{index}"
+
+
 class Attempt(Base):
     __tablename__ = "quiz_attempts"
     __table_args__ = (UniqueConstraint("quiz_id", "user_id", "number"),)
@@ -110,9 +143,7 @@ class Attempt(Base):
     closed_by: Mapped[str] = mapped_column(String(20), default="")
     # Highest answer sequence number accepted (stale saves get 409).
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    # [{"question_id", "key", "kind", "points", "prompt_html", "explanation_html",
-    #   "data", "order"}] in display order; "order" maps display positions to
-    #   original option/item indices.
+    # SnapshotEntry.to_json() of each drawn question, in display order; read it as ``entries``.
     snapshot: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float, default=0.0)
@@ -128,6 +159,11 @@ class Attempt(Base):
     @property
     def is_open(self) -> bool:
         return self.submitted_at is None
+
+    @property
+    def entries(self) -> list[SnapshotEntry]:
+        """The drawn questions, typed, in display order."""
+        return [SnapshotEntry.from_json(e) for e in self.snapshot]
 
     def __repr__(self) -> str:
         return f"<Attempt {self.id} quiz={self.quiz_id} user={self.user_id} #{self.number}>"

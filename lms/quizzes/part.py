@@ -8,7 +8,7 @@ back so that parse(export(load(parse(x)))) == parse(x).
 from __future__ import annotations
 
 import datetime as dt
-import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,13 @@ from sqlalchemy.orm import Session
 from lms.catalog.exporter import child_path
 from lms.catalog.models import Course, Module
 from lms.catalog.parts import ImportErrors
-from lms.core.html import render_markdown
-from lms.core.text import nfc
-from lms.quizzes.grading import KINDS
+from lms.quizzes import kinds
 from lms.quizzes.models import Question, Quiz, Review
+from lms.quizzes.source import ID_RE, Checker, Loader, render_text
 
 QUIZ_FILE = "quiz.yaml"
 FINAL_FILE = "final_exam.yaml"
 FINAL_KEY = "final"
-ID_RE = re.compile(r"^[a-z0-9-]+$")
 
 QUIZ_DEFAULTS: dict[str, Any] = {
     "max_attempts": 0,
@@ -43,40 +41,6 @@ QUIZ_DEFAULTS: dict[str, Any] = {
 }
 QUIZ_KEYS = {"title", "pass_mark", "questions", *QUIZ_DEFAULTS}
 COMMON_KEYS = {"id", "kind", "tags", "points", "prompt", "explanation"}
-KIND_KEYS = {
-    "single": {"options"},
-    "multiple": {"options", "scoring"},
-    "true_false": {"answer", "feedback_true", "feedback_false"},
-    "short_text": {"answers", "ignore_diacritics", "case_sensitive"},
-    "matching": {"pairs"},
-    "ordering": {"items"},
-}
-
-
-class _LineDict(dict):
-    """A mapping that remembers the line of each key (1-based)."""
-
-    line: int = 0
-    lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    result = _LineDict()
-    result.line = node.start_mark.line + 1
-    result.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[str(key)] = key_node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 @dataclass
@@ -109,69 +73,16 @@ class ParsedQuizzes:
         return bool(self.quizzes)
 
 
-class _Checker:
-    def __init__(self, errors: ImportErrors, file: str) -> None:
-        self.errors = errors
-        self.file = file
-        self.ok = True
-
-    def error(self, node: Any, key: str | None, path: str, message: str) -> None:
-        line = None
-        if isinstance(node, _LineDict):
-            line = node.lines.get(key, node.line) if key else node.line
-        self.errors.add(self.file, line, path, message)
-        self.ok = False
-
-    def keys(self, node: Any, path: str, allowed: set[str], required: set[str]) -> bool:
-        if not isinstance(node, dict):
-            self.error(node, None, path, "must be a mapping")
-            return False
-        for key in node:
-            if key not in allowed:
-                self.error(node, str(key), f"{path}.{key}" if path else str(key), "unknown key")
-        for key in sorted(required - set(node)):
-            self.error(node, None, f"{path}.{key}" if path else key, "missing key")
-        return True
-
-    def text(self, node: dict, key: str, path: str, *, required: bool = True) -> str:
-        value = node.get(key)
-        if value is None:
-            return ""
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.error(node, key, path, "must be non-empty text")
-            return ""
-        return nfc(value.strip())
-
-    def boolean(self, node: dict, key: str, path: str, default: bool) -> bool:
-        value = node.get(key, default)
-        if not isinstance(value, bool):
-            self.error(node, key, path, "must be true or false")
-            return default
-        return value
-
-    def integer(self, node: dict, key: str, path: str, default: int, lo: int, hi: int | None = None) -> int:
-        value = node.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < lo
-            or (hi is not None and value > hi)
-        ):
-            bound = f"{lo}–{hi}" if hi is not None else f">= {lo}"
-            self.error(node, key, path, f"must be an integer {bound}")
-            return default
-        return value
-
-
-def _parse_question(ch: _Checker, node: Any, path: str) -> QuestionSpec | None:
+def _parse_question(ch: Checker, node: Any, path: str) -> QuestionSpec | None:
     if not isinstance(node, dict):
         ch.error(node, None, path, "must be a mapping")
         return None
-    kind = node.get("kind")
-    if kind not in KINDS:
-        ch.error(node, "kind", f"{path}.kind", f"must be one of {', '.join(KINDS)}")
+    name = node.get("kind")
+    if not isinstance(name, str) or name not in kinds.names():
+        ch.error(node, "kind", f"{path}.kind", f"must be one of {', '.join(kinds.names())}")
         return None
-    ch.keys(node, path, COMMON_KEYS | KIND_KEYS[kind], {"id", "kind", "prompt", "explanation"})
+    kind = kinds.get(name)
+    ch.keys(node, path, COMMON_KEYS | kind.source_keys, {"id", "kind", "prompt", "explanation"})
     key = node.get("id")
     if not isinstance(key, str) or not ID_RE.match(key):
         ch.error(node, "id", f"{path}.id", "must match [a-z0-9-]+")
@@ -186,139 +97,53 @@ def _parse_question(ch: _Checker, node: Any, path: str) -> QuestionSpec | None:
         points = 1
     prompt = ch.text(node, "prompt", f"{path}.prompt")
     explanation = ch.text(node, "explanation", f"{path}.explanation")
-    data: dict[str, Any] = {}
-    if kind in ("single", "multiple"):
-        options = node.get("options")
-        if not isinstance(options, list) or len(options) < 2:
-            ch.error(node, "options", f"{path}.options", "must list at least 2 options")
-            options = []
-        parsed = []
-        for i, opt in enumerate(options):
-            opath = f"{path}.options[{i}]"
-            if not ch.keys(opt, opath, {"text", "correct", "feedback"}, {"text"}):
-                continue
-            parsed.append(
-                {
-                    "text": ch.text(opt, "text", f"{opath}.text"),
-                    "correct": ch.boolean(opt, "correct", f"{opath}.correct", False),
-                    "feedback": ch.text(opt, "feedback", f"{opath}.feedback", required=False),
-                }
-            )
-        n_correct = sum(o["correct"] for o in parsed)
-        if options and kind == "single" and n_correct != 1:
-            ch.error(
-                node,
-                "options",
-                f"{path}.options",
-                "a single-choice question needs exactly one correct option",
-            )
-        if options and kind == "multiple" and n_correct < 1:
-            ch.error(node, "options", f"{path}.options", "needs at least one correct option")
-        data["options"] = parsed
-        if kind == "multiple":
-            scoring = node.get("scoring", "partial")
-            if scoring not in ("partial", "all_or_nothing"):
-                ch.error(node, "scoring", f"{path}.scoring", "must be partial or all_or_nothing")
-            data["scoring"] = scoring
-    elif kind == "true_false":
-        answer = node.get("answer")
-        if not isinstance(answer, bool):
-            ch.error(node, "answer", f"{path}.answer", "must be true or false")
-        data["answer"] = bool(answer)
-        data["feedback_true"] = ch.text(node, "feedback_true", f"{path}.feedback_true", required=False)
-        data["feedback_false"] = ch.text(node, "feedback_false", f"{path}.feedback_false", required=False)
-    elif kind == "short_text":
-        answers = node.get("answers")
-        if (
-            not isinstance(answers, list)
-            or not answers
-            or not all(isinstance(a, str) and a.strip() for a in answers)
-        ):
-            ch.error(node, "answers", f"{path}.answers", "must list at least one accepted answer")
-            answers = []
-        data["answers"] = [nfc(str(a).strip()) for a in answers]
-        data["ignore_diacritics"] = ch.boolean(node, "ignore_diacritics", f"{path}.ignore_diacritics", True)
-        data["case_sensitive"] = ch.boolean(node, "case_sensitive", f"{path}.case_sensitive", False)
-    elif kind == "matching":
-        pairs = node.get("pairs")
-        if not isinstance(pairs, list) or len(pairs) < 2:
-            ch.error(node, "pairs", f"{path}.pairs", "must list at least 2 pairs")
-            pairs = []
-        parsed = []
-        for i, pair in enumerate(pairs):
-            ppath = f"{path}.pairs[{i}]"
-            if ch.keys(pair, ppath, {"left", "right"}, {"left", "right"}):
-                parsed.append(
-                    {
-                        "left": ch.text(pair, "left", f"{ppath}.left"),
-                        "right": ch.text(pair, "right", f"{ppath}.right"),
-                    }
-                )
-        if len({p["right"] for p in parsed}) != len(parsed):
-            ch.error(node, "pairs", f"{path}.pairs", "right sides must be different from each other")
-        data["pairs"] = parsed
-    elif kind == "ordering":
-        items = node.get("items")
-        if (
-            not isinstance(items, list)
-            or len(items) < 3
-            or not all(isinstance(i, str) and i.strip() for i in items)
-        ):
-            ch.error(node, "items", f"{path}.items", "must list at least 3 items (text) in the correct order")
-            items = []
-        data["items"] = [nfc(str(i).strip()) for i in items]
-    return QuestionSpec(key, kind, list(tags), float(points), prompt, explanation, data)
+    data = kind.parse(ch, node, path)
+    return QuestionSpec(key, kind.name, list(tags), float(points), prompt, explanation, data)
 
 
-def parse_quiz_file(path: Path, rel: str, key: str, errors: ImportErrors) -> QuizSpec | None:
-    """Parse one quiz file; problems go to errors."""
-    ch = _Checker(errors, rel)
-    try:
-        node = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506  (SafeLoader subclass)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        errors.add(rel, line + 1 if line is not None else None, "", f"not valid YAML: {exc}")
+def _parse_closes_at(ch: Checker, node: dict[str, Any]) -> dt.datetime | None:
+    closes_at = node.get("closes_at")
+    if closes_at is None:
         return None
-    if not ch.keys(node, "", QUIZ_KEYS, {"title", "pass_mark"}):
+    if isinstance(closes_at, str):
+        try:
+            closes_at = dt.datetime.fromisoformat(closes_at)
+        except ValueError:
+            closes_at = None
+    if not isinstance(closes_at, dt.datetime) or closes_at.tzinfo is None:
+        ch.error(
+            node,
+            "closes_at",
+            "closes_at",
+            "must be a date and time with a UTC offset, e.g. 2026-12-31T17:00:00+07:00",
+        )
         return None
-    settings: dict[str, Any] = {}
-    title = ch.text(node, "title", "title")
-    pass_mark = ch.integer(node, "pass_mark", "pass_mark", 70, 0, 100)
-    settings["max_attempts"] = ch.integer(node, "max_attempts", "max_attempts", 0, 0)
-    settings["time_limit_minutes"] = ch.integer(
-        node, "time_limit_minutes", "time_limit_minutes", 0, 0, 24 * 60
-    )
-    settings["questions_per_page"] = ch.integer(node, "questions_per_page", "questions_per_page", 0, 0)
+    return closes_at.astimezone(dt.UTC)
+
+
+def _parse_settings(ch: Checker, node: dict[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "max_attempts": ch.integer(node, "max_attempts", "max_attempts", 0, 0),
+        "time_limit_minutes": ch.integer(node, "time_limit_minutes", "time_limit_minutes", 0, 0, 24 * 60),
+        "questions_per_page": ch.integer(node, "questions_per_page", "questions_per_page", 0, 0),
+    }
     for flag in ("shuffle_questions", "shuffle_options", "required"):
         settings[flag] = ch.boolean(node, flag, flag, QUIZ_DEFAULTS[flag])
     review = node.get("review", Review.AFTER_SUBMIT.value)
     if review not in {r.value for r in Review}:
         ch.error(node, "review", "review", "must be after_submit, after_close or never")
     settings["review"] = review
-    closes_at = node.get("closes_at")
-    if closes_at is not None:
-        if isinstance(closes_at, str):
-            try:
-                closes_at = dt.datetime.fromisoformat(closes_at)
-            except ValueError:
-                closes_at = None
-        if not isinstance(closes_at, dt.datetime) or closes_at.tzinfo is None:
-            ch.error(
-                node,
-                "closes_at",
-                "closes_at",
-                "must be a date and time with a UTC offset, e.g. 2026-12-31T17:00:00+07:00",
-            )
-            closes_at = None
-        else:
-            closes_at = closes_at.astimezone(dt.UTC)
-    settings["closes_at"] = closes_at
+    settings["closes_at"] = _parse_closes_at(ch, node)
+    return settings
+
+
+def _parse_pools(ch: Checker, node: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int | None]]:
     pools = node.get("pools", [])
-    parsed_pools = []
-    pool_lines: list[int | None] = []
+    parsed: list[dict[str, Any]] = []
+    lines: list[int | None] = []
     if not isinstance(pools, list):
         ch.error(node, "pools", "pools", "must be a list")
-        pools = []
+        return parsed, lines
     for i, pool in enumerate(pools):
         ppath = f"pools[{i}]"
         if not ch.keys(pool, ppath, {"tag", "draw"}, {"tag", "draw"}):
@@ -326,9 +151,26 @@ def parse_quiz_file(path: Path, rel: str, key: str, errors: ImportErrors) -> Qui
         tag = pool.get("tag")
         if not isinstance(tag, str) or not ID_RE.match(tag):
             ch.error(pool, "tag", f"{ppath}.tag", "must match [a-z0-9-]+")
-        parsed_pools.append({"tag": tag, "draw": ch.integer(pool, "draw", f"{ppath}.draw", 1, 1)})
-        pool_lines.append(getattr(pool, "line", None))
-    settings["pools"] = parsed_pools
+        parsed.append({"tag": tag, "draw": ch.integer(pool, "draw", f"{ppath}.draw", 1, 1)})
+        lines.append(getattr(pool, "line", None))
+    return parsed, lines
+
+
+def parse_quiz_file(path: Path, rel: str, key: str, errors: ImportErrors) -> QuizSpec | None:
+    """Parse one quiz file; problems go to errors."""
+    ch = Checker(errors, rel)
+    try:
+        node = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)  # noqa: S506  (SafeLoader subclass)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        errors.add(rel, line + 1 if line is not None else None, "", f"not valid YAML: {exc}")
+        return None
+    if not ch.keys(node, "", QUIZ_KEYS, {"title", "pass_mark"}):
+        return None
+    title = ch.text(node, "title", "title")
+    pass_mark = ch.integer(node, "pass_mark", "pass_mark", 70, 0, 100)
+    settings = _parse_settings(ch, node)
+    settings["pools"], pool_lines = _parse_pools(ch, node)
     questions = node.get("questions", [])
     if not isinstance(questions, list):
         ch.error(node, "questions", "questions", "must be a list")
@@ -338,7 +180,7 @@ def parse_quiz_file(path: Path, rel: str, key: str, errors: ImportErrors) -> Qui
         for i, node_q in enumerate(questions)
         if (s := _parse_question(ch, node_q, f"questions[{i}]")) is not None
     ]
-    if not specs and not parsed_pools:
+    if not specs and not settings["pools"]:
         ch.error(node, None, "questions", "a quiz needs questions or pools")
     return QuizSpec(key, rel, title, pass_mark, settings, specs, pool_lines)
 
@@ -425,63 +267,14 @@ class QuizzesPart:
         questions = {
             q.key: q for q in session.scalars(select(Question).where(Question.course_id == course.id))
         }
-        seen_quizzes: set[str] = set()
-        seen_questions: set[str] = set()
         for spec in parsed.quizzes:
-            quiz = quizzes.get(spec.key)
-            if quiz is None:
-                quiz = Quiz(course_id=course.id, key=spec.key)
-                session.add(quiz)
-                notes.append(f"quiz {spec.key}: added")
             module = modules.get(spec.key) if spec.key != FINAL_KEY else None
-            values = {
-                "module_id": module.id if module is not None else None,
-                "title": spec.title,
-                "pass_mark": spec.pass_mark,
-                "active": True,
-                **spec.settings,
-            }
-            if quiz.id is not None and any(getattr(quiz, k) != v for k, v in values.items()):
-                notes.append(f"quiz {spec.key}: settings changed")
-            for k, v in values.items():
-                setattr(quiz, k, v)
-            session.flush()
-            seen_quizzes.add(spec.key)
+            quiz = _load_quiz(session, course, quizzes.get(spec.key), spec, module, notes)
             for position, qs in enumerate(spec.questions):
-                question = questions.get(qs.key)
-                if question is None:
-                    question = Question(course_id=course.id, key=qs.key)
-                    session.add(question)
-                    notes.append(f"question {qs.key}: added")
-                new = {
-                    "quiz_id": quiz.id,
-                    "position": position,
-                    "kind": qs.kind,
-                    "points": qs.points,
-                    "tags": qs.tags,
-                    "prompt": qs.prompt,
-                    "prompt_html": render_text(qs.prompt),
-                    "explanation": qs.explanation,
-                    "explanation_html": render_text(qs.explanation),
-                    "data": render_data(qs.kind, qs.data),
-                    "active": True,
-                }
-                if question.id is not None and any(
-                    getattr(question, k) != new[k]
-                    for k in ("kind", "points", "tags", "prompt", "explanation", "data")
-                ):
-                    notes.append(f"question {qs.key}: changed")
-                for k, v in new.items():
-                    setattr(question, k, v)
-                seen_questions.add(qs.key)
-        for key, quiz in quizzes.items():
-            if key not in seen_quizzes and quiz.active:
-                quiz.active = False
-                notes.append(f"quiz {key}: removed")
-        for key, question in questions.items():
-            if key not in seen_questions and question.active:
-                question.active = False
-                notes.append(f"question {key}: removed")
+                _load_question(session, course, quiz, questions.get(qs.key), qs, position, notes)
+        _retire(quizzes, {spec.key for spec in parsed.quizzes}, "quiz", notes)
+        seen = {qs.key for spec in parsed.quizzes for qs in spec.questions}
+        _retire(questions, seen, "question", notes)
         session.flush()
         return notes
 
@@ -499,39 +292,73 @@ class QuizzesPart:
             path.write_text(dump_quiz(session, quiz), encoding="utf-8")
 
 
-def _absolute_only(url: str) -> str | None:
-    """Quiz text may link to the web; relative links and images are not served for quizzes."""
-    return url if url.startswith(("https://", "http://", "mailto:")) else None
+def _load_quiz(
+    session: Session,
+    course: Course,
+    quiz: Quiz | None,
+    spec: QuizSpec,
+    module: Module | None,
+    notes: list[str],
+) -> Quiz:
+    if quiz is None:
+        quiz = Quiz(course_id=course.id, key=spec.key)
+        session.add(quiz)
+        notes.append(f"quiz {spec.key}: added")
+    values = {
+        "module_id": module.id if module is not None else None,
+        "title": spec.title,
+        "pass_mark": spec.pass_mark,
+        "active": True,
+        **spec.settings,
+    }
+    if quiz.id is not None and any(getattr(quiz, k) != v for k, v in values.items()):
+        notes.append(f"quiz {spec.key}: settings changed")
+    for k, v in values.items():
+        setattr(quiz, k, v)
+    session.flush()
+    return quiz
 
 
-def render_text(text: str, *, inline: bool = False) -> str:
-    """Markdown → sanitised HTML for quiz text (lms.core.html does the sanitising)."""
-    return render_markdown(text, inline=inline, rewrite_url=_absolute_only) if text else ""
+def _load_question(
+    session: Session,
+    course: Course,
+    quiz: Quiz,
+    question: Question | None,
+    qs: QuestionSpec,
+    position: int,
+    notes: list[str],
+) -> None:
+    if question is None:
+        question = Question(course_id=course.id, key=qs.key)
+        session.add(question)
+        notes.append(f"question {qs.key}: added")
+    new = {
+        "quiz_id": quiz.id,
+        "position": position,
+        "kind": qs.kind,
+        "points": qs.points,
+        "tags": qs.tags,
+        "prompt": qs.prompt,
+        "prompt_html": render_text(qs.prompt),
+        "explanation": qs.explanation,
+        "explanation_html": render_text(qs.explanation),
+        "data": kinds.get(qs.kind).render(qs.data),
+        "active": True,
+    }
+    if question.id is not None and any(
+        getattr(question, k) != new[k] for k in ("kind", "points", "tags", "prompt", "explanation", "data")
+    ):
+        notes.append(f"question {qs.key}: changed")
+    for k, v in new.items():
+        setattr(question, k, v)
 
 
-def render_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Add sanitised HTML beside the Markdown source of every displayable text."""
-    out = dict(data)
-
-    def inline(text: str) -> str:
-        return render_text(text, inline=True)
-
-    if kind in ("single", "multiple"):
-        out["options"] = [
-            {**o, "html": inline(o["text"]), "feedback_html": inline(o["feedback"])} for o in data["options"]
-        ]
-    elif kind == "true_false":
-        out["feedback_true_html"] = inline(data["feedback_true"])
-        out["feedback_false_html"] = inline(data["feedback_false"])
-    elif kind == "matching":
-        out["pairs"] = [
-            {**p, "left_html": inline(p["left"]), "right_html": inline(p["right"])} for p in data["pairs"]
-        ]
-    elif kind == "ordering":
-        out["items_html"] = [inline(i) for i in data["items"]]
-    elif kind == "short_text":
-        out["answers"] = list(data["answers"])
-    return out
+def _retire(rows: Mapping[str, Quiz | Question], seen: set[str], what: str, notes: list[str]) -> None:
+    """Deactivate what the files no longer have (kept for attempts and statistics)."""
+    for key, row in rows.items():
+        if key not in seen and row.active:
+            row.active = False
+            notes.append(f"{what} {key}: removed")
 
 
 def _question_source(q: Question) -> dict[str, Any]:
@@ -542,34 +369,7 @@ def _question_source(q: Question) -> dict[str, Any]:
         node["points"] = int(q.points) if float(q.points).is_integer() else q.points
     node["prompt"] = q.prompt
     node["explanation"] = q.explanation
-    d = q.data
-    if q.kind in ("single", "multiple"):
-        options = []
-        for o in d["options"]:
-            opt: dict[str, Any] = {"text": o["text"]}
-            if o["correct"]:
-                opt["correct"] = True
-            if o["feedback"]:
-                opt["feedback"] = o["feedback"]
-            options.append(opt)
-        node["options"] = options
-        if q.kind == "multiple" and d.get("scoring", "partial") != "partial":
-            node["scoring"] = d["scoring"]
-    elif q.kind == "true_false":
-        node["answer"] = d["answer"]
-        for k in ("feedback_true", "feedback_false"):
-            if d.get(k):
-                node[k] = d[k]
-    elif q.kind == "short_text":
-        node["answers"] = list(d["answers"])
-        if not d.get("ignore_diacritics", True):
-            node["ignore_diacritics"] = False
-        if d.get("case_sensitive", False):
-            node["case_sensitive"] = True
-    elif q.kind == "matching":
-        node["pairs"] = [{"left": p["left"], "right": p["right"]} for p in d["pairs"]]
-    elif q.kind == "ordering":
-        node["items"] = list(d["items"])
+    node.update(kinds.get(q.kind).source(q.data))
     return node
 
 

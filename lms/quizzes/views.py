@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -20,18 +19,53 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
+from lms.auth.access import Access, Permission, access, can
 from lms.auth.models import User
 from lms.catalog.authors import can_manage, managed_course_ids
 from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
-from lms.core.permissions import Permission, can, require
 from lms.db import db, utcnow
 from lms.extensions import limiter
 from lms.learning.models import Enrollment
-from lms.quizzes import services
+from lms.quizzes import kinds
+from lms.quizzes.attempts import (
+    attempts_left,
+    best_attempt,
+    close_if_overdue,
+    close_overdue,
+    entry,
+    pages,
+    regrade_question,
+    save_answer,
+    save_page,
+    start_attempt,
+    stored_responses,
+    submit_attempt,
+    user_attempts,
+)
+from lms.quizzes.errors import (
+    AttemptClosedError,
+    BadAnswerError,
+    NoAttemptsLeftError,
+    PrerequisitesMissingError,
+    QuizClosedError,
+    StaleSaveError,
+)
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.quizzes.review import (
+    answered_count,
+    may_review,
+    public_question,
+    question_numbers,
+    review_items,
+    unanswered_numbers,
+)
+from lms.quizzes.rules import course_quizzes as quizzes_of
+from lms.quizzes.rules import lock_reason
+from lms.quizzes.stats import attempt_counts, question_stats
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates")
 
@@ -70,13 +104,8 @@ def _managed_quiz(quiz_id: int) -> Quiz:
     return quiz
 
 
-def _pages(attempt: Attempt) -> list[list[dict[str, Any]]]:
-    per_page = attempt.quiz.questions_per_page or len(attempt.snapshot) or 1
-    return [attempt.snapshot[i : i + per_page] for i in range(0, len(attempt.snapshot), per_page)] or [[]]
-
-
 @bp.route("/")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def index() -> str:
     """The quizzes of the courses the learner is enrolled in, with their best result."""
     quizzes = db.session.scalars(
@@ -90,18 +119,18 @@ def index() -> str:
     for quiz in quizzes:
         by_course.setdefault(quiz.course, [])
     for course in by_course:
-        by_course[course] = services.course_quizzes(db.session, course)
+        by_course[course] = quizzes_of(db.session, course)
     results = _best_by_quiz([q.id for q in quizzes])
     return render_template("quizzes/index.html", by_course=by_course, results=results)
 
 
 @bp.route("/course/<int:course_id>")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def course_quizzes(course_id: int) -> str:
     course = db.session.get(Course, course_id)
     if course is None or not _visible(course):
         abort(404)
-    quizzes = services.course_quizzes(db.session, course)
+    quizzes = quizzes_of(db.session, course)
     results = _best_by_quiz([q.id for q in quizzes])
     return render_template("quizzes/course.html", course=course, quizzes=quizzes, results=results)
 
@@ -122,24 +151,24 @@ def _best_by_quiz(quiz_ids: list[int]) -> dict[int, Attempt]:
 
 
 @bp.route("/<int:quiz_id>")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def intro(quiz_id: int) -> str:
     quiz = _load_quiz(quiz_id)
-    closed = services.close_overdue(db.session, user_id=current_user.id, quiz_id=quiz.id)
+    closed = close_overdue(db.session, user_id=current_user.id, quiz_id=quiz.id)
     if closed:
         db.session.commit()
-    attempts = services.user_attempts(db.session, quiz, current_user)
+    attempts = user_attempts(db.session, quiz, current_user)
     open_attempt = next((a for a in attempts if a.is_open), None)
     return render_template(
         "quizzes/intro.html",
         quiz=quiz,
         attempts=attempts,
         open_attempt=open_attempt,
-        left=services.attempts_left(quiz, attempts),
-        best=services.best_attempt(attempts),
+        left=attempts_left(quiz, attempts),
+        best=best_attempt(attempts),
         question_count=_question_count(quiz),
         now=utcnow(),
-        locked=None if open_attempt else services.lock_reason(db.session, quiz, current_user),
+        locked=None if open_attempt else lock_reason(db.session, quiz, current_user),
     )
 
 
@@ -150,22 +179,22 @@ def _question_count(quiz: Quiz) -> int:
 
 
 @bp.post("/<int:quiz_id>/start")
-@require(Permission.LEARN)
+@access(Access.SIGNED_IN, Permission.LEARN)
 def start(quiz_id: int) -> Response:
     quiz = _load_quiz(quiz_id)
-    reason = services.lock_reason(db.session, quiz, current_user)
-    if reason and not any(a.is_open for a in services.user_attempts(db.session, quiz, current_user)):
+    reason = lock_reason(db.session, quiz, current_user)
+    if reason and not any(a.is_open for a in user_attempts(db.session, quiz, current_user)):
         flash(reason, "error")
         return redirect(url_for(".intro", quiz_id=quiz.id))
     try:
-        attempt = services.start_attempt(db.session, quiz, current_user)
-    except services.NoAttemptsLeftError:
+        attempt = start_attempt(db.session, quiz, current_user)
+    except NoAttemptsLeftError:
         flash(_("You have used all your attempts for this quiz."), "error")
         return redirect(url_for(".intro", quiz_id=quiz.id))
-    except services.QuizClosedError:
+    except QuizClosedError:
         flash(_("This quiz is closed."), "error")
         return redirect(url_for(".intro", quiz_id=quiz.id))
-    except services.PrerequisitesMissingError:
+    except PrerequisitesMissingError:
         flash(_("Complete the prerequisite courses before taking this quiz."), "error")
         return redirect(url_for(".intro", quiz_id=quiz.id))
     db.session.commit()
@@ -180,10 +209,10 @@ def _closed_redirect(attempt: Attempt) -> Response:
 
 
 @bp.route("/attempt/<int:attempt_id>")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def take(attempt_id: int) -> Response | str:
     attempt = _load_attempt(attempt_id)
-    if services.close_if_overdue(db.session, attempt):
+    if close_if_overdue(db.session, attempt):
         db.session.commit()
         return _closed_redirect(attempt)
     if not attempt.is_open:
@@ -194,30 +223,25 @@ def take(attempt_id: int) -> Response | str:
 def _render_take(
     attempt: Attempt, page: int, *, errors: dict[int, str] | None = None, status: int = 200
 ) -> Any:
-    pages = _pages(attempt)
-    page = min(max(page, 1), len(pages))
-    responses = services.stored_responses(db.session, attempt)
-    questions = [services.public_question(e, responses.get(e["question_id"])) for e in pages[page - 1]]
-    answered = sum(
-        1
-        for e in attempt.snapshot
-        if services.grading.is_answered(e["kind"], responses.get(e["question_id"]))
-    )
+    entries = attempt.entries
+    paged = pages(attempt)
+    page = min(max(page, 1), len(paged))
+    responses = stored_responses(db.session, attempt)
+    questions = [public_question(e, responses.get(e.question_id)) for e in paged[page - 1]]
     now = utcnow()
     remaining = None
     if attempt.deadline_at is not None:
         remaining = max(0, math.ceil((attempt.deadline_at - now).total_seconds()))
-    numbers = {e["question_id"]: i + 1 for i, e in enumerate(attempt.snapshot)}
     body = render_template(
         "quizzes/take.html",
         attempt=attempt,
         quiz=attempt.quiz,
         questions=questions,
-        numbers=numbers,
+        numbers=question_numbers(entries),
         page=page,
-        page_count=len(pages),
-        answered=answered,
-        total=len(attempt.snapshot),
+        page_count=len(paged),
+        answered=answered_count(entries, responses),
+        total=len(entries),
         remaining=remaining,
         now=now,
         errors=errors or {},
@@ -226,27 +250,25 @@ def _render_take(
 
 
 @bp.post("/attempt/<int:attempt_id>/save")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def save(attempt_id: int) -> Any:
     """The no-JS path: save every question of the page, then move (next / previous / finish)."""
     attempt = _load_attempt(attempt_id)
     page = request.form.get("page", 1, type=int)
-    pages = _pages(attempt)
-    page = min(max(page, 1), len(pages))
-    ids = [e["question_id"] for e in pages[page - 1]]
+    paged = pages(attempt)
+    page = min(max(page, 1), len(paged))
+    responses, errors = kinds.read_page(paged[page - 1], request.form.getlist)
     try:
-        result = services.save_page(
-            db.session, attempt, ids, request.form.getlist, request.form.get("base_seq", 0, type=int)
-        )
-    except services.AttemptClosedError:
+        save_page(db.session, attempt, responses, request.form.get("base_seq", 0, type=int))
+    except AttemptClosedError:
         db.session.commit()
         return _closed_redirect(attempt)
-    except services.StaleSaveError:
+    except StaleSaveError:
         db.session.rollback()
         return render_template("quizzes/stale.html", attempt=attempt, page=page), 409
     db.session.commit()
-    if result.errors:
-        messages = {qid: _("Give each item a different position.") for qid in result.errors}
+    if errors:
+        messages = {qid: _("Give each item a different position.") for qid in errors}
         return _render_take(attempt, page, errors=messages, status=422)
     action = request.form.get("action", "next")
     if action == "finish":
@@ -258,11 +280,11 @@ def save(attempt_id: int) -> Any:
     elif action.startswith("page-"):
         page = int(action[5:]) if action[5:].isdigit() else page
     flash(_("Your answers are saved."), "success")
-    return redirect(url_for(".take", attempt_id=attempt.id, page=min(max(page, 1), len(pages))))
+    return redirect(url_for(".take", attempt_id=attempt.id, page=min(max(page, 1), len(paged))))
 
 
 @bp.post("/attempt/<int:attempt_id>/autosave")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 @limiter.limit("120 per minute", key_func=lambda: f"quiz-autosave:{current_user.get_id()}")
 def autosave(attempt_id: int) -> tuple[Response, int]:
     """JS autosave of one question: {"question": id, "seq": n, "base": last acked seq, "fields": {name: [values]}}."""
@@ -278,79 +300,85 @@ def autosave(attempt_id: int) -> tuple[Response, int]:
     except (KeyError, TypeError, ValueError):
         return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
     try:
-        stored = services.save_answer(db.session, attempt, question_id, fields, seq, base=base)
-    except services.StaleSaveError as exc:
+        answered = entry(attempt, question_id)
+        response = kinds.get(answered.kind).read(
+            answered, lambda name: [str(v) for v in fields.get(name, [])]
+        )
+    except BadAnswerError:
+        if close_if_overdue(db.session, attempt) or not attempt.is_open:
+            db.session.commit()
+            return _autosave_closed(attempt)
+        return jsonify(error="bad_answer", message=_("The answer could not be read.")), 400
+    try:
+        stored = save_answer(db.session, attempt, question_id, response, seq, base=base)
+    except StaleSaveError as exc:
         db.session.rollback()
         return jsonify(
             error="stale",
             last_seq=exc.last_seq,
             message=_("Newer answers were saved from another window or device. Reload the page to see them."),
         ), 409
-    except services.AttemptClosedError:
+    except AttemptClosedError:
         db.session.commit()
-        return jsonify(
-            error="closed",
-            message=_("This attempt is closed."),
-            result_url=url_for(".result", attempt_id=attempt.id),
-        ), 410
-    except services.BadAnswerError:
-        db.session.rollback()
-        return jsonify(error="bad_answer", message=_("The answer could not be read.")), 400
+        return _autosave_closed(attempt)
     db.session.commit()
     return jsonify(ok=True, seq=stored), 200
 
 
+def _autosave_closed(attempt: Attempt) -> tuple[Response, int]:
+    return jsonify(
+        error="closed",
+        message=_("This attempt is closed."),
+        result_url=url_for(".result", attempt_id=attempt.id),
+    ), 410
+
+
 @bp.route("/attempt/<int:attempt_id>/submit")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def confirm(attempt_id: int) -> Any:
     attempt = _load_attempt(attempt_id)
-    if services.close_if_overdue(db.session, attempt):
+    if close_if_overdue(db.session, attempt):
         db.session.commit()
         return _closed_redirect(attempt)
     if not attempt.is_open:
         return redirect(url_for(".result", attempt_id=attempt.id))
-    responses = services.stored_responses(db.session, attempt)
-    unanswered = [
-        i + 1
-        for i, e in enumerate(attempt.snapshot)
-        if not services.grading.is_answered(e["kind"], responses.get(e["question_id"]))
-    ]
+    responses = stored_responses(db.session, attempt)
+    unanswered = unanswered_numbers(attempt.entries, responses)
     return render_template(
         "quizzes/confirm.html",
         attempt=attempt,
         quiz=attempt.quiz,
         unanswered=unanswered,
-        pages=_pages(attempt),
     )
 
 
 @bp.post("/attempt/<int:attempt_id>/submit")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def submit(attempt_id: int) -> Response:
     attempt = _load_attempt(attempt_id)
-    services.submit_attempt(db.session, attempt)
+    submit_attempt(db.session, attempt)
     db.session.commit()
     return redirect(url_for(".result", attempt_id=attempt.id))
 
 
 @bp.route("/attempt/<int:attempt_id>/result")
-@require(Permission.LEARN)
+@access(Access.OWNER, Permission.LEARN)
 def result(attempt_id: int) -> Any:
     attempt = _load_attempt(attempt_id)
-    if services.close_if_overdue(db.session, attempt):
+    if close_if_overdue(db.session, attempt):
         db.session.commit()
     if attempt.is_open:
         return redirect(url_for(".take", attempt_id=attempt.id))
     quiz = attempt.quiz
-    attempts = services.user_attempts(db.session, quiz, current_user)
-    reveal = services.may_review(quiz, attempt, attempts)
+    attempts = user_attempts(db.session, quiz, current_user)
+    reveal = may_review(quiz, attempt, attempts)
     show_marks = quiz.review != "never"
     items = (
-        services.review_items(attempt, services.stored_responses(db.session, attempt), reveal=reveal)
+        review_items(attempt.entries, stored_responses(db.session, attempt), reveal=reveal)
         if show_marks
         else []
     )
-    numbers = {e["question_id"]: i + 1 for i, e in enumerate(attempt.snapshot)}
+    numbers = question_numbers(attempt.entries)
     return render_template(
         "quizzes/result.html",
         attempt=attempt,
@@ -359,7 +387,7 @@ def result(attempt_id: int) -> Any:
         items=items,
         reveal=reveal,
         numbers=numbers,
-        left=services.attempts_left(quiz, attempts),
+        left=attempts_left(quiz, attempts),
     )
 
 
@@ -367,7 +395,7 @@ def result(attempt_id: int) -> Any:
 
 
 @bp.route("/manage")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def manage() -> str:
     """Quizzes of the courses the trainer authors (every course for admins)."""
     quizzes = db.session.scalars(
@@ -376,24 +404,24 @@ def manage() -> str:
         .where(Quiz.active.is_(True), Quiz.course_id.in_(managed_course_ids(db.session, current_user)))
         .order_by(Course.title, Quiz.key)
     ).all()
-    counts = {q.id: services.attempt_counts(db.session, q) for q in quizzes}
+    counts = {q.id: attempt_counts(db.session, q) for q in quizzes}
     return render_template("quizzes/manage.html", quizzes=quizzes, counts=counts)
 
 
 @bp.route("/<int:quiz_id>/stats")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def stats(quiz_id: int) -> str:
     quiz = _managed_quiz(quiz_id)
     return render_template(
         "quizzes/stats.html",
         quiz=quiz,
-        stats=services.question_stats(db.session, quiz),
-        counts=services.attempt_counts(db.session, quiz),
+        stats=question_stats(db.session, quiz),
+        counts=attempt_counts(db.session, quiz),
     )
 
 
 @bp.route("/<int:quiz_id>/attempts")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def attempts(quiz_id: int) -> str:
     """Every attempt of a quiz, newest first (support: "my answers disappeared")."""
     quiz = _managed_quiz(quiz_id)
@@ -413,7 +441,7 @@ def attempts(quiz_id: int) -> str:
 
 
 @bp.route("/attempt/<int:attempt_id>/inspect")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def inspect(attempt_id: int) -> str:
     """A trainer's view of one attempt: each saved answer with its time and sequence number."""
     attempt = db.session.get(Attempt, attempt_id)
@@ -423,8 +451,9 @@ def inspect(attempt_id: int) -> str:
     answers = {
         a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
     }
-    items = services.review_items(attempt, {q: a.response for q, a in answers.items()}, reveal=True)
-    numbers = {e["question_id"]: i + 1 for i, e in enumerate(attempt.snapshot)}
+    entries = attempt.entries
+    items = review_items(entries, {q: a.response for q, a in answers.items()}, reveal=True)
+    numbers = question_numbers(entries)
     return render_template(
         "quizzes/inspect.html",
         attempt=attempt,
@@ -437,7 +466,7 @@ def inspect(attempt_id: int) -> str:
 
 
 @bp.route("/<int:quiz_id>/stats.csv")
-@require(Permission.VIEW_QUESTION_STATS)
+@access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def stats_csv(quiz_id: int) -> Response:
     quiz = _managed_quiz(quiz_id)
     header = [
@@ -450,8 +479,8 @@ def stats_csv(quiz_id: int) -> Response:
         "choices (* = correct)",
         "pairs / positions right (right/answered)",
     ]
-    rows = [header]
-    for s in services.question_stats(db.session, quiz):
+    rows: list[list[Any]] = [header]
+    for s in question_stats(db.session, quiz):
         choices = "; ".join(f"{'*' if key else ''}{plain_text(html)}: {n}" for html, n, key in s.choices)
         parts = "; ".join(
             (
@@ -478,13 +507,13 @@ def stats_csv(quiz_id: int) -> Response:
 
 
 @bp.post("/question/<int:question_id>/regrade")
-@require(Permission.AUTHOR_COURSES)
+@access(Access.STAFF, Permission.AUTHOR_COURSES)
 def regrade(question_id: int) -> Response:
     question = db.session.get(Question, question_id)
     if question is None:
         abort(404)
-    _check_manager(db.session.get(Course, question.course_id))
-    count = services.regrade_question(db.session, question, by=current_user)
+    _check_manager(db.session.get_one(Course, question.course_id))
+    count = regrade_question(db.session, question, by=current_user)
     db.session.commit()
     flash(_("%(n)d attempts were regraded.", n=count), "success")
     quiz_id = request.form.get("quiz_id", type=int) or question.quiz_id

@@ -6,6 +6,8 @@ Every bar carries a <title> and a printed value, and the chart has a text label.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from markupsafe import Markup, escape
 
 COLOURS = ["#0b4f8a", "#1d7a38", "#9a5b00", "#b3261e", "#6b4fa0"]
@@ -22,7 +24,7 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
 
 
 def bar_chart(
-    items: list[tuple[str, float]], *, label: str, suffix: str = "", max_value: float | None = None
+    items: Sequence[tuple[str, float]], *, label: str, suffix: str = "", max_value: float | None = None
 ) -> Markup:
     """Horizontal bars, one per (name, value)."""
     row_h, label_w, bar_w, width = 22, 190, 230, 480
@@ -44,7 +46,7 @@ def bar_chart(
     return _svg(width, max(len(items), 1) * row_h + 8, label, body)
 
 
-def column_chart(labels: list[str], series: list[tuple[str, list[float]]], *, label: str) -> Markup:
+def column_chart(labels: list[str], series: Sequence[tuple[str, Sequence[float]]], *, label: str) -> Markup:
     """Vertical columns: one group per label, one column per series, with a legend."""
     width, height, left, bottom, top_pad = 480, 220, 36, 40, 24
     plot_h = height - bottom - top_pad

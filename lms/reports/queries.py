@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, extract, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.auth.models import User
@@ -109,7 +109,7 @@ def _subtree(session: Session, root: OrgUnit) -> list[_Unit]:
         OrgUnit.is_active,
         OrgUnit.parent_id,
         OrgUnit.path,
-    ).where(OrgUnit.path.startswith(root.path))
+    ).where(OrgUnit.within(root))
     return [_Unit(*r) for r in session.execute(stmt)]
 
 
@@ -170,7 +170,7 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
         if unit_id in row_of and (not filters.qualification or qual == filters.qualification):
             rows[row_of[unit_id]].staff += n
 
-    people = [User.is_active.is_(True), User.org_unit_id.in_(counted)]
+    people: list[ColumnElement[bool]] = [User.is_active.is_(True), User.org_unit_id.in_(counted)]
     if filters.qualification:
         people.append(User.it_qualification == filters.qualification)
     now = utcnow()
@@ -315,7 +315,7 @@ def _remote_coverage(session: Session, root: OrgUnit, filters: Filters) -> tuple
         present = present.where(TrainingClass.course_id == filters.course_id)
     total, covered = session.execute(
         select(func.count(), func.count().filter(or_(completed.exists(), present.exists()))).where(
-            OrgUnit.path.startswith(root.path), OrgUnit.is_remote.is_(True), OrgUnit.is_active.is_(True)
+            OrgUnit.within(root), OrgUnit.is_remote.is_(True), OrgUnit.is_active.is_(True)
         )
     ).one()
     return int(total), int(covered)
@@ -327,8 +327,8 @@ def classes_by_year(
     """(year, classes, present attendances) organised in root's subtree, for the last few years."""
     first = last_year - years + 1
     cls_year = extract("year", TrainingClass.starts_on)
-    in_scope = TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root.path)))
-    classes = dict(
+    in_scope = TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.within(root)))
+    classes: dict[int, int] = dict(
         session.execute(
             select(cls_year, func.count())
             .where(
@@ -337,10 +337,12 @@ def classes_by_year(
                 TrainingClass.starts_on < dt.date(last_year + 1, 1, 1),
             )
             .group_by(cls_year)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     att_year = extract("year", Attendance.session_date)
-    attendances = dict(
+    attendances: dict[int, int] = dict(
         session.execute(
             select(att_year, func.count())
             .join(TrainingClass, TrainingClass.id == Attendance.class_id)
@@ -351,7 +353,9 @@ def classes_by_year(
                 Attendance.session_date < dt.date(last_year + 1, 1, 1),
             )
             .group_by(att_year)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return [
         (y, int(classes.get(y, 0) or 0), int(attendances.get(y, 0) or 0)) for y in range(first, last_year + 1)
@@ -369,7 +373,7 @@ def people_page(
     base = (
         select(User.id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(unit.path))
+        .where(User.is_active.is_(True), OrgUnit.within(unit))
     )
     if filters.remote_only:
         base = base.where(OrgUnit.is_remote.is_(True))
@@ -444,7 +448,7 @@ def people_detail_rows(session: Session, root: OrgUnit, filters: Filters):
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .outerjoin(Enrollment, enr)
         .outerjoin(Course, Course.id == Enrollment.course_id)
-        .where(User.is_active.is_(True), OrgUnit.path.startswith(root.path))
+        .where(User.is_active.is_(True), OrgUnit.within(root))
         .order_by(OrgUnit.path, User.full_name, User.id, Course.title)
     )
     if filters.remote_only:
@@ -471,7 +475,7 @@ def attendance_rows(session: Session, root: OrgUnit, filters: Filters):
         .join(User, User.id == Attendance.user_id)
         .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
-            TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root.path))),
+            TrainingClass.unit_id.in_(select(OrgUnit.id).where(OrgUnit.within(root))),
             Attendance.session_date >= dt.date(filters.year, 1, 1),
             Attendance.session_date < dt.date(filters.year + 1, 1, 1),
         )
@@ -528,7 +532,7 @@ def certificate_rows(session: Session, root: OrgUnit, filters: Filters):
         .join(User, User.id == Certificate.user_id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
-            OrgUnit.path.startswith(root.path),
+            OrgUnit.within(root),
             Certificate.issued_at >= filters.start,
             Certificate.issued_at < filters.end,
         )

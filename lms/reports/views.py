@@ -11,8 +11,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from lms.auth.access import Access, Permission, access, check_unit_scope
 from lms.auth.models import ITQualification, User
-from lms.core.permissions import Permission, check_unit_scope, require
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
@@ -72,18 +72,18 @@ def load_unit(unit_id: int) -> OrgUnit:
 
 
 def breadcrumbs(unit: OrgUnit, root: OrgUnit) -> list[OrgUnit]:
-    trail = [u for u in ancestors(db.session, unit) if u.path.startswith(root.path)]
+    trail = [u for u in ancestors(db.session, unit) if u.within(root)]
     return [*trail, unit]
 
 
 @bp.route("/")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def dashboard() -> str:
     return unit_report(officer_root().id)
 
 
 @bp.route("/units/<int:unit_id>")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_report(unit_id: int) -> str:
     root = officer_root()
     unit = load_unit(unit_id)
@@ -144,7 +144,7 @@ def unit_report(unit_id: int) -> str:
 
 
 @bp.route("/units/<int:unit_id>/people")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_people(unit_id: int) -> str:
     root = officer_root()
     unit = load_unit(unit_id)
@@ -170,7 +170,7 @@ def unit_people(unit_id: int) -> str:
 
 
 @bp.route("/people/<int:user_id>")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def person(user_id: int) -> str:
     officer_root()
     user = db.session.get(User, user_id) or abort(404)
@@ -199,7 +199,7 @@ EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
 
 
 @bp.route("/units/<int:unit_id>/export/<kind>.<fmt>")
-@require(Permission.VIEW_REPORTS)
+@access(Access.STAFF, Permission.VIEW_REPORTS)
 def export(unit_id: int, kind: str, fmt: str) -> Response:
     officer_root()
     unit = load_unit(unit_id)

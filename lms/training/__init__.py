@@ -5,35 +5,16 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
+    from lms.auth.access import Permission
     from lms.auth.signals import user_unit_changed
     from lms.certificates.hooks import register_holder_filter
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.core.permissions import Permission
     from lms.learning.completion import register_requirement
     from lms.training import cli, services, views
 
     app.register_blueprint(views.bp)
-    from lms.core.access import Access, declare_access
 
-    declare_access(Access.SIGNED_IN, "training.my_assignments")
-    declare_access(
-        Access.STAFF,
-        "training.assignments",
-        "training.close_assignment",
-        "training.targets",
-        "training.classes",
-        "training.new_class",
-        "training.class_detail",
-        "training.add_invited",
-        "training.remove_member",
-        "training.attendance",
-        "training.import_attendance",
-        "training.imports",
-        "training.import_job",
-        "training.import_step",
-        "training.import_commit",
-    )
     user_unit_changed.connect(services.on_user_unit_changed)
     register_requirement(services.attendance_requirement)
     register_nav(_l("Assigned training"), "training.my_assignments", Permission.LEARN)

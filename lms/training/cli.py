@@ -41,7 +41,7 @@ def import_people(
         ).first()
     if actor is None:
         raise click.ClickException("no importing account (create an admin or pass --by)")
-    from lms.core.permissions import scope_unit
+    from lms.auth.access import scope_unit
 
     with file.open("rb") as f:
         job = importer.start_import(

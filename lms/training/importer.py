@@ -18,18 +18,18 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from flask_babel import lazy_gettext as _l
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import delete, exists, func, insert, or_, select, union, update
+from sqlalchemy import CompoundSelect, CursorResult, delete, exists, func, insert, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import ITQualification, Role, User, UserRole
 from lms.core import audit
 from lms.core.text import fold, normalise_spaces
 from lms.db import utcnow
-from lms.org.models import OrgUnit, UnitKind
+from lms.org.models import OrgUnit, UnitKind, path_within
 from lms.org.services import create_unit, move_unit
 from lms.training.models import ImportIssue, ImportJob, ImportKind, ImportRow, ImportStatus
 
@@ -258,7 +258,7 @@ def start_import(
             issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
         else:
             fields, _unknown = _map_header(header, kind)
-            for name in REQUIRED[kind]:
+            for name in REQUIRED[ImportKind(kind)]:
                 if name not in fields:
                     issues.append({"row_no": 1, "column": name, "code": "missing_column", "value": name})
             if kind == ImportKind.PEOPLE and "email" not in fields and "username" not in fields:
@@ -442,7 +442,7 @@ def _validate_people(
         if p["unit_code"] and unit is None:
             issues.add(n, "unit_code", "unknown_unit", p["unit_code"].upper())
             p["ok"] = False
-        elif unit is not None and scope is not None and not unit.path.startswith(scope.path):
+        elif unit is not None and scope is not None and not unit.within(scope):
             issues.add(n, "unit_code", "unit_out_of_scope", unit.code)
             p["ok"] = False
         dup = seen.get("u:" + p["username"]) or (seen.get("e:" + p["email"]) if p["email"] else None)
@@ -458,7 +458,7 @@ def _validate_people(
         if by_email and by_name and by_email[0] != by_name[0]:
             issues.add(n, "email", "email_taken", p["email"])
             p["ok"] = False
-        if match and scope is not None and not match[1].startswith(scope.path):
+        if match and scope is not None and not path_within(match[1], scope):
             issues.add(n, "email" if p["email"] else "username", "person_out_of_scope")
             p["ok"] = False
         if p["username"]:
@@ -494,8 +494,10 @@ def _validate_units(
         codes.add(_clean(r["c"].get("parent_code")).lower())
     codes.discard("")
     units = _units_by_code(session, codes)
-    earlier = dict(
-        session.execute(select(ImportRow.key, ImportRow.row_no).where(ImportRow.job_id == job.id)).all()
+    earlier: dict[str, int] = dict(
+        session.execute(select(ImportRow.key, ImportRow.row_no).where(ImportRow.job_id == job.id))
+        .tuples()
+        .all()
     )
     staged = []
     for r in rows:
@@ -538,7 +540,7 @@ def _validate_units(
         if (
             existing is not None
             and scope is not None
-            and (not existing.path.startswith(scope.path) or existing.id == scope.id)
+            and (not existing.within(scope) or existing.id == scope.id)
         ):
             issues.add(n, "code", "unit_out_of_scope", existing.code)
             ok = False
@@ -546,13 +548,13 @@ def _validate_units(
         if parent_code and parent is None and parent_code.lower() not in earlier:
             issues.add(n, "parent_code", "unknown_parent", parent_code)
             ok = False
-        if parent is not None and scope is not None and not parent.path.startswith(scope.path):
+        if parent is not None and scope is not None and not parent.within(scope):
             issues.add(n, "parent_code", "parent_out_of_scope", parent.code)
             ok = False
         if not parent_code and scope is not None:
             issues.add(n, "parent_code", "required")
             ok = False
-        if existing is not None and parent is not None and parent.path.startswith(existing.path):
+        if existing is not None and parent is not None and parent.within(existing):
             issues.add(n, "parent_code", "cycle")
             ok = False
         if key:
@@ -587,7 +589,7 @@ def commit_import(
     if job.status != ImportStatus.READY:
         raise ValueError("only a validated import without errors can be committed")
     if job.kind == ImportKind.PEOPLE:
-        summary = _commit_people(session, job, by, progress)
+        summary: dict[str, Any] = _commit_people(session, job, by, progress)
     else:
         summary = _commit_units(session, job, by, progress)
     job.status = ImportStatus.DONE
@@ -670,7 +672,7 @@ def _commit_people(
             updated += len(old)
         if progress:
             progress(len(chunk))
-    imported = union(
+    imported: CompoundSelect[Any] = union(
         select(ImportRow.user_id).where(ImportRow.job_id == job.id, ImportRow.user_id.is_not(None)),
         select(User.id).where(
             User.username.in_(
@@ -684,22 +686,25 @@ def _commit_people(
         scope = session.get(OrgUnit, job.scope_unit_id) if job.scope_unit_id else None
         in_scope = select(OrgUnit.id)
         if scope is not None:
-            in_scope = in_scope.where(OrgUnit.path.startswith(scope.path, autoescape=True))
+            in_scope = in_scope.where(OrgUnit.within(scope))
         staff = select(UserRole.user_id).where(
             UserRole.role.in_([Role.ADMIN.value, Role.HR.value, Role.TRAINER.value])
         )
         deactivated = (
-            session.execute(
-                update(User)
-                .where(
-                    User.is_active.is_(True),
-                    User.org_unit_id.in_(in_scope),
-                    User.id.not_in(imported_ids),
-                    User.id.not_in(staff),
-                    User.id != by.id,
-                )
-                .values(is_active=False, session_version=User.session_version + 1)
-                .execution_options(synchronize_session=False)
+            cast(
+                CursorResult[Any],
+                session.execute(
+                    update(User)
+                    .where(
+                        User.is_active.is_(True),
+                        User.org_unit_id.in_(in_scope),
+                        User.id.not_in(imported_ids),
+                        User.id.not_in(staff),
+                        User.id != by.id,
+                    )
+                    .values(is_active=False, session_version=User.session_version + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             or 0
         )

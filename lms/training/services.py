@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import User
@@ -19,7 +19,7 @@ from lms.db import utcnow
 from lms.learning.completion import Requirement
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.learning.services import enroll_user, refresh_enrollment
-from lms.org.models import OrgUnit
+from lms.org.models import OrgUnit, path_within
 from lms.training.models import (
     Assignment,
     AssignmentMember,
@@ -38,14 +38,14 @@ class TrainingError(ValueError):
 # --- assignments -------------------------------------------------------------------------
 
 
-def _assignment_people(assignment: Assignment):
+def _assignment_people(assignment: Assignment) -> Select[tuple[int]]:
     """SELECT of the ids of the active people an assignment covers."""
     if assignment.unit_id is not None:
         unit_path = select(OrgUnit.path).where(OrgUnit.id == assignment.unit_id).scalar_subquery()
         stmt = (
             select(User.id)
             .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(User.is_active.is_(True), OrgUnit.path.startswith(unit_path))
+            .where(User.is_active.is_(True), OrgUnit.within(unit_path))
         )
         if assignment.job_title:
             stmt = stmt.where(func.lower(User.job_title) == assignment.job_title.lower())
@@ -158,7 +158,7 @@ def open_assignments_for(session: Session, user: User) -> list[Assignment]:
         .where(
             Assignment.closed_at.is_(None),
             or_(Assignment.due_at.is_(None), Assignment.due_at > now),
-            unit_path.startswith(OrgUnit.path),
+            path_within(unit_path, OrgUnit.path),
             or_(
                 Assignment.job_title == "", func.lower(Assignment.job_title) == (user.job_title or "").lower()
             ),
@@ -179,7 +179,7 @@ def give_open_assignments(session: Session, user: User) -> int:
     return count
 
 
-def give_open_assignments_bulk(session: Session, user_ids_select) -> None:
+def give_open_assignments_bulk(session: Session, user_ids_select: Select[tuple[int]]) -> None:
     """Set-based variant for imports: every open unit assignment, for the selected people."""
     now = utcnow()
     for assignment in session.scalars(
@@ -295,7 +295,7 @@ def add_to_roster(session: Session, cls: TrainingClass, user_ids: Iterable[int],
         raise TrainingError("the class is full")
     if new:
         session.execute(insert(ClassMember), [{"class_id": cls.id, "user_id": uid} for uid in new])
-        course = session.get(Course, cls.course_id)
+        course = session.get_one(Course, cls.course_id)
         for user in session.scalars(select(User).where(User.id.in_(new))):
             enroll_user(session, user, course, source=EnrollmentSource.ASSIGNED)
         audit.record(session, "class_roster_added", actor_id=by.id, subject=f"class:{cls.id}", added=len(new))
@@ -303,7 +303,7 @@ def add_to_roster(session: Session, cls: TrainingClass, user_ids: Iterable[int],
     return len(new)
 
 
-def invited_people(cls: TrainingClass):
+def invited_people(cls: TrainingClass) -> Select[tuple[User]]:
     """SELECT of active people in the invited units' subtrees who are not on the roster yet."""
     invited_paths = (
         select(OrgUnit.path)
@@ -316,7 +316,7 @@ def invited_people(cls: TrainingClass):
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(
             User.is_active.is_(True),
-            exists().where(OrgUnit.path.startswith(inv.c.path)),
+            exists().where(OrgUnit.within(inv.c.path)),
             User.id.not_in(select(ClassMember.user_id).where(ClassMember.class_id == cls.id)),
         )
         .order_by(OrgUnit.path, User.full_name)
@@ -411,7 +411,7 @@ def attendance_requirement(session: Session, enrollment: Enrollment) -> Requirem
     from flask_babel import lazy_gettext as _l
 
     # A lazy string: rendered in the reader's language, and safe outside a request (CLI, demo data).
-    return Requirement("attendance", _l("Attended the in-person class"), bool(attended))  # type: ignore[arg-type]
+    return Requirement("attendance", _l("Attended the in-person class"), bool(attended))
 
 
 def attendance_sheet(
@@ -514,7 +514,7 @@ def _parse_date(value: str) -> dt.date | None:
 
 def scope_unit_or_none(user: User) -> OrgUnit | None:
     """The officer's subtree root; None for an administrator (the whole province)."""
-    from lms.core.permissions import scope_unit
+    from lms.auth.access import scope_unit
 
     return scope_unit(user)
 
@@ -530,7 +530,7 @@ def scope_root(session: Session, user: User) -> OrgUnit | None:
     return user.scope_unit
 
 
-def class_members_matching(session: Session, value: str):
+def class_members_matching(session: Session, value: str) -> Select[tuple[int]]:
     """SELECT of user ids on the roster of the class with that id, or of classes whose title contains value."""
     stmt = select(ClassMember.user_id).join(TrainingClass, TrainingClass.id == ClassMember.class_id)
     if value.isdigit():

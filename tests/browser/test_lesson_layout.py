@@ -67,7 +67,7 @@ def test_printout_names_the_course_and_drops_navigation(page, live_server):
     page.emulate_media(media="print")
     try:
         assert page.locator(".print-only").is_visible()
-        assert "Dịch vụ công trực tuyến mức độ 3, 4" in page.locator(".print-only").inner_text()
+        assert "Dịch vụ công trực tuyến toàn trình và một phần" in page.locator(".print-only").inner_text()
         for hidden in ("nav.toc", ".lesson-nav", "header.site-header"):
             assert not page.locator(hidden).is_visible(), hidden
         assert page.locator(".admonition-title").first.is_visible()

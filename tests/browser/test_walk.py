@@ -89,7 +89,7 @@ def walk_learner(live_app: Any) -> str:
     from lms.catalog.models import Course
     from lms.learning.services import complete_lesson, enroll_user
     from lms.org.models import OrgUnit
-    from lms.quizzes import services as quiz_services
+    from lms.quizzes import attempts as quiz_services
     from lms.quizzes.models import Quiz
 
     with live_app.app_context():

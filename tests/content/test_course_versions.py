@@ -19,10 +19,10 @@ from sqlalchemy import select
 from lms.catalog.models import Course
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.learning.services import complete_lesson, enroll_user
-from lms.quizzes import services as quizzes
+from lms.quizzes import attempts as quizzes
 from lms.quizzes.models import Quiz
 from tests.catalog.helpers import import_dir
-from tests.quizzes.conftest import answer_fields
+from tests.quizzes.conftest import answer_fields, save_fields
 
 SLUG = "dich-vu-cong-truc-tuyen"
 V1 = Path(__file__).parent / "fixtures" / "v1"
@@ -36,10 +36,8 @@ def lessons(course):
 
 def pass_quiz(session, quiz, user):
     attempt = quizzes.start_attempt(session, quiz, user, now=T0, rng=random.Random(3))
-    for i, entry in enumerate(attempt.snapshot):
-        quizzes.save_answer(
-            session, attempt, entry["question_id"], answer_fields(entry), i + 1, base=i, now=T0
-        )
+    for i, entry in enumerate(attempt.entries):
+        save_fields(session, attempt, entry.question_id, answer_fields(entry), i + 1, base=i, now=T0)
     quizzes.submit_attempt(session, attempt, now=T0)
     assert attempt.passed
 

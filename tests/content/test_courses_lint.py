@@ -283,6 +283,35 @@ def test_every_pool_has_enough_questions(course):
             assert len(tagged) >= pool["draw"], f"{f}: pool {pool['tag']}"
 
 
+@pytest.mark.parametrize("course", REAL_COURSES, ids=lambda p: p.name)
+def test_final_exam_draws_only_its_own_questions_and_reviews_after_close(course):
+    """Module quizzes show answers after submit; the final exam must not re-serve those questions.
+
+    Every final-exam pool draws from questions defined in final_exam.yaml only (at least as many
+    as it draws), no module question carries an exam tag, and the exam itself shows answers only
+    once the learner has used every attempt (docs/decisions/1502-content-final-exam-own-questions.md).
+    """
+    exam = yaml.safe_load((course / "final_exam.yaml").read_text(encoding="utf-8"))
+    own = exam.get("questions") or []
+    module_questions = [q for f in quiz_files(course) if f.name != "final_exam.yaml" for q in questions_in(f)]
+    assert exam.get("review") == "after_close"
+    for pool in exam["pools"]:
+        assert len([q for q in own if pool["tag"] in q["tags"]]) >= pool["draw"], pool
+        assert not [q["id"] for q in module_questions if pool["tag"] in (q.get("tags") or [])], pool
+
+
+def questions_in(f: Path) -> list[dict]:
+    return yaml.safe_load(f.read_text(encoding="utf-8")).get("questions") or []
+
+
+def test_titles_and_headings_use_an_en_dash():
+    for course in REAL_COURSES:
+        for lesson in lessons(course):
+            for line in lesson.read_text(encoding="utf-8").splitlines():
+                if line.startswith(("title:", "#")):
+                    assert " - " not in line, f"{lesson}: {line}"
+
+
 def test_real_courses_import_without_errors(app):
     """The importer (with every registered part, e.g. quizzes) accepts every course as written."""
     runner = app.test_cli_runner()

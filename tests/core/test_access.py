@@ -1,8 +1,8 @@
 """Access control from the outside: every route, real objects, three kinds of visitor.
 
-The classification lives in ``lms.core.access`` (each feature declares its
-endpoints in ``init_app``). This walk fails for a route nobody classified, so
-routes added later are checked as soon as they land. A URL argument this test
+Each view states its level with ``@access(Access.X, Permission.Y)`` from
+``lms.auth.access`` (the same decorator enforces it). This walk fails for a route
+nobody classified, so routes added later are checked as soon as they land. A URL argument this test
 cannot fill yet fails too: add a real object for it to ``world`` below.
 """
 
@@ -23,11 +23,11 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from lms.auth import services as auth_services
+from lms.auth.access import Access, Permission, access, access_map, access_of, declare
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson
 from lms.certificates.models import Certificate
-from lms.core.access import ACCESS, Access, access_of, declare_access
 from lms.db import utcnow
-from lms.quizzes import services as quiz_services
+from lms.quizzes import attempts as quiz_attempts
 from lms.quizzes.models import Question
 from lms.training import importer as training_importer
 from lms.training import services as training_services
@@ -69,7 +69,7 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
     )
     session.flush()
     quiz = quiz_by_key(session, course, module.key)
-    attempt = quiz_services.start_attempt(session, quiz, owner)
+    attempt = quiz_attempts.start_attempt(session, quiz, owner)
     now = utcnow()
     cert = Certificate(
         code="ACCESSWALK00000001",
@@ -165,14 +165,23 @@ def is_login_redirect(resp: Any) -> bool:
 
 
 def test_every_endpoint_is_classified(app: Flask) -> None:
-    unclassified = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(ACCESS))
+    unclassified = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(access_map(app)))
     assert not unclassified, (
-        f"declare who may reach {unclassified} with lms.core.access.declare_access() in the feature's init_app"
+        f"state who may reach {unclassified} with @access(Access.X, ...) from lms.auth.access under @bp.route"
     )
 
 
+def test_an_undecorated_view_is_unclassified(app: Flask) -> None:
+    """The classification is read from the views themselves: a new bare view is caught."""
+    fresh = Flask(__name__)
+    fresh.add_url_rule("/bare", "bare", lambda: "x")
+    fresh.add_url_rule("/ok", "ok", access(Access.SIGNED_IN)(lambda: "x"))
+    assert set(access_map(fresh)) == {"ok"}
+
+
 def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
-    public = {e for e, (level, _) in ACCESS.items() if level is Access.PUBLIC}
+    registry = access_map(app)
+    public = {e for e, declared in registry.items() if declared.level is Access.PUBLIC}
     assert public == {
         "static",
         "healthz",
@@ -183,16 +192,19 @@ def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
         "certificates.verify_start",
         "certificates.verify_upload",
         "certificates.api_certificate",
-    }, "a new public endpoint: add it here on purpose, with its reason in declare_access()"
-    assert all(ACCESS[e][1].strip() for e in public)
+    }, "a new public endpoint: add it here on purpose, with its reason in @access(..., reason=)"
+    assert all(registry[e].reason.strip() for e in public)
 
 
-def test_declarations_need_a_reason_for_public_and_cannot_flip() -> None:
+def test_declarations_need_a_reason_for_public_and_cannot_flip(app: Flask) -> None:
     with pytest.raises(ValueError, match="reason"):
-        declare_access(Access.PUBLIC, "x.y")
+        access(Access.PUBLIC)
+    with pytest.raises(ValueError, match="reason"):
+        access(Access.PUBLIC, Permission.LEARN, reason="public pages ask for nothing")
     with pytest.raises(ValueError, match="already declared"):
-        declare_access(Access.PUBLIC, "admin.users", reason="no")
-    assert access_of("admin.users") is Access.STAFF
+        declare(app, Access.SIGNED_IN, "static")
+    assert access_of("admin.users", app) is Access.STAFF
+    assert access_map(app)["admin.users"].permission is Permission.ADMIN_USERS
 
 
 def walk(app: Flask, world: World, user: Any, levels: set[Access], methods: tuple[str, ...] = METHODS) -> Any:
@@ -201,7 +213,7 @@ def walk(app: Flask, world: World, user: Any, levels: set[Access], methods: tupl
     if user is not None:
         login(client, user)
     for rule, method in routes(app):
-        level = access_of(rule.endpoint)
+        level = access_of(rule.endpoint, app)
         if level in levels and method in methods:
             url = build(app, rule, method, world.args)
             yield method, url, level, call(client, method, url)

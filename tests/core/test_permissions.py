@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.core.permissions import Permission, can, filter_units_in_scope, has_scope, unit_in_scope
+from lms.auth.access import Permission, can, filter_units_in_scope, has_scope, unit_in_scope
 from lms.org.models import OrgUnit
 
 

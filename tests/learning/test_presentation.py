@@ -85,8 +85,11 @@ def test_lesson_and_course_pages_have_a_labelled_breadcrumb(real_courses, make_u
     page = client.get(LESSON).get_data(as_text=True)
     crumb = page.split('<nav class="breadcrumbs no-print" aria-label="Đường dẫn điều hướng"><ol>', 1)[1]
     crumb = crumb.split("</ol></nav>", 1)[0]
-    assert '<a href="/courses/dich-vu-cong-truc-tuyen">Dịch vụ công trực tuyến mức độ 3, 4</a>' in crumb
-    assert "<li>Dịch vụ công trực tuyến và các mức độ</li>" in crumb
+    assert (
+        '<a href="/courses/dich-vu-cong-truc-tuyen">Dịch vụ công trực tuyến toàn trình và một phần (trước đây mức độ 3, 4)</a>'
+        in crumb
+    )
+    assert "<li>Dịch vụ công trực tuyến toàn trình, một phần và cách gọi cũ</li>" in crumb
     page = client.get("/courses/dich-vu-cong-truc-tuyen").get_data(as_text=True)
     assert '<nav class="breadcrumbs" aria-label="Đường dẫn điều hướng"><ol><li><a href="/courses/">' in page
 
@@ -96,7 +99,7 @@ def test_vietnamese_lesson_text_is_marked_as_vietnamese_in_the_english_interface
 ):
     page = login_as(make_user(Role.TRAINER, locale="en")).get(LESSON).get_data(as_text=True)
     assert '<html lang="en">' in page
-    assert '<h1 lang="vi">Bốn mức độ dịch vụ công trực tuyến' in page
+    assert '<h1 lang="vi">Bốn mức độ trước đây' in page
     assert '<div class="lesson-body" lang="vi">' in page
     page = login_as(make_user(Role.TRAINER)).get(LESSON).get_data(as_text=True)
     assert '<div class="lesson-body">' in page

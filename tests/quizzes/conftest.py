@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
 import pytest
 
 from lms.core.text import fold
-from lms.quizzes import services
+from lms.quizzes import attempts, kinds
+from lms.quizzes.models import Attempt, SnapshotEntry
 from tests.quizzes.helpers import load_fixture_course, quiz_by_key
 
 
@@ -39,14 +41,14 @@ def learner(make_user: Any) -> Any:
 def start(session: Any, learner: Any) -> Any:
     def do(quiz: Any, user: Any = None, **kw: Any) -> Any:
         kw.setdefault("rng", random.Random(7))
-        return services.start_attempt(session, quiz, user or learner, **kw)
+        return attempts.start_attempt(session, quiz, user or learner, **kw)
 
     return do
 
 
-def answer_fields(entry: dict[str, Any], *, correct: bool = True) -> dict[str, list[str]]:
+def answer_fields(entry: SnapshotEntry, *, correct: bool = True) -> dict[str, list[str]]:
     """Form fields (display positions) that answer a snapshot entry right (or wrong)."""
-    kind, order, data, name = entry["kind"], entry["order"], entry["data"], f"q{entry['question_id']}"
+    kind, order, data, name = entry.kind, entry.order, entry.data, f"q{entry.question_id}"
     if kind in ("single", "multiple"):
         wanted = [i for i, o in enumerate(data["options"]) if o["correct"] == correct]
         if kind == "single":
@@ -66,6 +68,22 @@ def answer_fields(entry: dict[str, Any], *, correct: bool = True) -> dict[str, l
             ranks = [len(order) - r + 1 for r in ranks]
         return {f"{name}_{pos}": [str(r)] for pos, r in enumerate(ranks)}
     raise AssertionError(kind)
+
+
+def save_fields(
+    session: Any,
+    attempt: Attempt,
+    question_id: int,
+    fields: dict[str, list[str]],
+    seq: int,
+    *,
+    base: int,
+    now: dt.datetime | None = None,
+) -> int:
+    """Autosave one question's form fields as the autosave view does: its kind reads them, then save."""
+    entry = attempts.entry(attempt, question_id)
+    response = kinds.get(entry.kind).read(entry, lambda name: fields.get(name, []))
+    return attempts.save_answer(session, attempt, question_id, response, seq, base=base, now=now)
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.db import make_engine
-from lms.quizzes import services
+from lms.quizzes import attempts, errors
 from lms.quizzes.models import Answer, Attempt, Quiz
-from tests.quizzes.conftest import answer_fields
+from tests.quizzes.conftest import answer_fields, save_fields
 from tests.quizzes.helpers import load_fixture_course
 
 THREADS = 10
@@ -80,11 +80,9 @@ def race(db: dict[str, Any], work: Callable[[Session], Any]) -> list[Any]:
 def start_committed(db: dict[str, Any]) -> Attempt:
     with db["app"].app_context(), db["factory"]() as session:
         quiz = session.get(Quiz, db["quiz"])
-        attempt = services.start_attempt(session, quiz, session.get(User, db["user"]), rng=random.Random(3))
-        for seq, entry in enumerate(attempt.snapshot, 1):
-            services.save_answer(
-                session, attempt, entry["question_id"], answer_fields(entry), seq, base=seq - 1
-            )
+        attempt = attempts.start_attempt(session, quiz, session.get(User, db["user"]), rng=random.Random(3))
+        for seq, entry in enumerate(attempt.entries, 1):
+            save_fields(session, attempt, entry.question_id, answer_fields(entry), seq, base=seq - 1)
         session.commit()
         return attempt
 
@@ -94,7 +92,7 @@ def test_ten_concurrent_submits_grade_once(committed_db):
 
     def submit(session: Session) -> tuple[bool, float | None]:
         attempt = session.get(Attempt, attempt_id)
-        closed_here = services.submit_attempt(session, attempt)
+        closed_here = attempts.submit_attempt(session, attempt)
         return closed_here, attempt.score
 
     results = race(committed_db, submit)
@@ -112,17 +110,17 @@ def test_ten_concurrent_submits_grade_once(committed_db):
 
 def test_ten_concurrent_saves_with_one_seq_store_one_answer(committed_db):
     attempt = start_committed(committed_db)
-    entry = next(e for e in attempt.snapshot if e["kind"] == "short_text")
+    entry = next(e for e in attempt.entries if e.kind == "short_text")
     next_seq = attempt.last_seq + 1
 
     def save(i: int) -> Callable[[Session], int]:
         def work(session: Session) -> int:
             a = session.get(Attempt, attempt.id)
-            return services.save_answer(
+            return save_fields(
                 session,
                 a,
-                entry["question_id"],
-                {f"q{entry['question_id']}": [f"tab {i}"]},
+                entry.question_id,
+                {f"q{entry.question_id}": [f"tab {i}"]},
                 next_seq,
                 base=next_seq - 1,
             )
@@ -139,12 +137,12 @@ def test_ten_concurrent_saves_with_one_seq_store_one_answer(committed_db):
 
     results = race(committed_db, work)
     accepted = [r for r in results if r == next_seq]
-    refused = [r for r in results if isinstance(r, services.StaleSaveError)]
+    refused = [r for r in results if isinstance(r, errors.StaleSaveError)]
     assert len(accepted) == 1
     assert len(refused) == THREADS - 1
     with committed_db["factory"]() as session:
         answer = session.scalars(
-            select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == entry["question_id"])
+            select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == entry.question_id)
         ).one()
         assert answer.seq == next_seq
         assert answer.response.startswith("tab ")
@@ -153,7 +151,7 @@ def test_ten_concurrent_saves_with_one_seq_store_one_answer(committed_db):
 def test_ten_concurrent_starts_make_one_attempt(committed_db):
     def start(session: Session) -> int:
         quiz = session.get(Quiz, committed_db["quiz"])
-        return services.start_attempt(session, quiz, session.get(User, committed_db["user"])).id
+        return attempts.start_attempt(session, quiz, session.get(User, committed_db["user"])).id
 
     results = race(committed_db, start)
     assert not [r for r in results if isinstance(r, Exception)], results

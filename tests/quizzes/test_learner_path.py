@@ -14,8 +14,9 @@ from lms.catalog.models import Course, CourseStatus
 from lms.catalog.parts import ImportErrors
 from lms.learning.models import Enrollment
 from lms.learning.services import complete_lesson, enroll_user
-from lms.quizzes import services
+from lms.quizzes.attempts import user_attempts
 from lms.quizzes.models import Attempt, Quiz
+from lms.quizzes.rules import lock_reason
 from tests.quizzes.conftest import answer_fields, study_course
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "courses" / "_example" / "vi-du"
@@ -82,14 +83,14 @@ def test_final_exam_opens_when_every_module_is_complete(session, login_as, learn
     html = client.get(f"/quizzes/{final.id}").get_data(as_text=True)
     assert "Bài thi cuối khoá mở khi mọi mô-đun đã hoàn thành" in html
     client.post(f"/quizzes/{final.id}/start")
-    assert services.user_attempts(session, final, learner) == []
+    assert user_attempts(session, final, learner) == []
     study_course(session, learner, course, pass_module_quizzes=True)
     client.get(f"/quizzes/{final.id}")  # shows (and clears) the flash of the refused start
     html = client.get(f"/quizzes/{final.id}").get_data(as_text=True)
     assert "mở khi mọi mô-đun" not in html
     assert f'action="/quizzes/{final.id}/start"' in html
     assert client.post(f"/quizzes/{final.id}/start").status_code == 302
-    assert len(services.user_attempts(session, final, learner)) == 1
+    assert len(user_attempts(session, final, learner)) == 1
 
 
 def test_final_exam_is_open_from_the_start_when_the_course_asks_for_nothing_else(
@@ -98,7 +99,7 @@ def test_final_exam_is_open_from_the_start_when_the_course_asks_for_nothing_else
     course.require_lessons = False
     course.require_quizzes = False
     enroll_user(session, learner, course)
-    assert services.lock_reason(session, final, learner) is None
+    assert lock_reason(session, final, learner) is None
 
 
 def test_result_page_leads_back_to_the_course(session, login_as, learner, course, m1):
@@ -106,11 +107,10 @@ def test_result_page_leads_back_to_the_course(session, login_as, learner, course
     client = login_as(learner)
     client.post(f"/quizzes/{m1.id}/start")
     attempt = session.scalars(select(Attempt).where(Attempt.user_id == learner.id)).one()
-    for e in attempt.snapshot:
-        fields = answer_fields(e)
+    for seq, e in enumerate(attempt.entries, 1):
         client.post(
             f"/quizzes/attempt/{attempt.id}/autosave",
-            json={"question": e["question_id"], "seq": 1, "base": 0, "fields": fields},
+            json={"question": e.question_id, "seq": seq, "base": seq - 1, "fields": answer_fields(e)},
         )
     client.post(f"/quizzes/attempt/{attempt.id}/submit")
     html = client.get(f"/quizzes/attempt/{attempt.id}/result").get_data(as_text=True)

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.catalog.parts import ImportErrors, registered_parts
+from lms.quizzes.attempts import start_attempt
 from lms.quizzes.models import Question, Quiz
 from lms.quizzes.part import QuizzesPart
-from lms.quizzes.services import start_attempt
 from tests.quizzes.helpers import FIXTURES, import_quizzes, load_fixture_course, make_course, quiz_by_key
 
 
@@ -105,7 +105,7 @@ def test_reimport_updates_in_place_and_keeps_attempt_snapshot(session, make_user
     m1 = quiz_by_key(session, course, "01-tong-quan")
     q_ids = {q.key: q.id for q in m1.questions}
     attempt = start_attempt(session, m1, make_user())
-    old_entry = next(e for e in attempt.snapshot if e["key"] == "hash-1")
+    old_entry = next(e for e in attempt.entries if e.key == "hash-1")
 
     path = folder / "01-tong-quan" / "quiz.yaml"
     text = path.read_text(encoding="utf-8").replace("Hàm băm dùng để làm gì", "Hàm băm (hash) dùng để làm gì")
@@ -123,9 +123,9 @@ def test_reimport_updates_in_place_and_keeps_attempt_snapshot(session, make_user
     assert {q.key: q.id for q in m1.questions} == q_ids  # updated in place
     assert "(hash)" in m1.questions[0].prompt
     session.refresh(attempt)
-    entry = next(e for e in attempt.snapshot if e["key"] == "hash-1")
+    entry = next(e for e in attempt.entries if e.key == "hash-1")
     assert entry == old_entry  # the attempt in progress is untouched
-    assert entry["data"]["options"][0]["correct"] is True
+    assert entry.data["options"][0]["correct"] is True
 
 
 def test_removed_question_is_retired_not_deleted(session, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.quizzes.models import Attempt
-from tests.quizzes.conftest import answer_fields, study_course
+from tests.quizzes.conftest import answer_fields, save_fields, study_course
 
 # Explanations, option feedback and accepted short answers of the fixture carry these markers;
 # an answer key would show up as a "correct" key or attribute.
@@ -74,12 +74,12 @@ def test_no_js_flow_and_no_leaks_before_submit(session, login_as, learner, m1):
     assert r.status_code == 302
     attempt = current_attempt(session, m1, learner)
     get(r.location)
-    entries = attempt.snapshot
+    entries = attempt.entries
     # autosave one, then save the whole page without JS
     r = post(
         f"/quizzes/attempt/{attempt.id}/autosave",
         json={
-            "question": entries[0]["question_id"],
+            "question": entries[0].question_id,
             "seq": 1,
             "base": 0,
             "fields": answer_fields(entries[0]),
@@ -136,29 +136,29 @@ def test_paged_quiz_moves_between_pages(session, login_as, learner, m2):
     client = login_as(learner)
     client.post(f"/quizzes/{m2.id}/start")
     attempt = current_attempt(session, m2, learner)
-    first = attempt.snapshot[0]
+    first = attempt.entries[0]
     r = client.post(f"/quizzes/attempt/{attempt.id}/save", data=post_fields(attempt, [first], action="next"))
     assert r.location.endswith("page=2")
     html = client.get(r.location).get_data(as_text=True)
-    assert f'id="question-{attempt.snapshot[1]["question_id"]}"' in html
-    assert f'id="question-{first["question_id"]}"' not in html
+    assert f'id="question-{attempt.entries[1].question_id}"' in html
+    assert f'id="question-{first.question_id}"' not in html
 
 
 def test_stale_tab_gets_409(session, login_as, learner, m1):
     client = login_as(learner)
     client.post(f"/quizzes/{m1.id}/start")
     attempt = current_attempt(session, m1, learner)
-    e = attempt.snapshot[0]
+    e = attempt.entries[0]
     url = f"/quizzes/attempt/{attempt.id}/autosave"
     assert (
         client.post(
-            url, json={"question": e["question_id"], "seq": 5, "base": 0, "fields": answer_fields(e)}
+            url, json={"question": e.question_id, "seq": 5, "base": 0, "fields": answer_fields(e)}
         ).status_code
         == 200
     )
     r = client.post(
         url,
-        json={"question": e["question_id"], "seq": 6, "base": 0, "fields": answer_fields(e, correct=False)},
+        json={"question": e.question_id, "seq": 6, "base": 0, "fields": answer_fields(e, correct=False)},
     )
     assert r.status_code == 409
     assert r.get_json()["error"] == "stale"
@@ -175,10 +175,10 @@ def test_autosave_after_submit_is_refused(session, login_as, learner, m1):
     client.post(f"/quizzes/{m1.id}/start")
     attempt = current_attempt(session, m1, learner)
     client.post(f"/quizzes/attempt/{attempt.id}/submit")
-    e = attempt.snapshot[0]
+    e = attempt.entries[0]
     r = client.post(
         f"/quizzes/attempt/{attempt.id}/autosave",
-        json={"question": e["question_id"], "seq": 9, "base": 0, "fields": answer_fields(e)},
+        json={"question": e.question_id, "seq": 9, "base": 0, "fields": answer_fields(e)},
     )
     assert r.status_code == 410
     assert r.get_json()["result_url"].endswith("/result")
@@ -205,14 +205,14 @@ def test_other_learners_attempts_are_hidden(session, login_as, make_user, learne
     client.post(f"/quizzes/{m1.id}/start")
     attempt = current_attempt(session, m1, learner)
     client = login_as(make_user())
-    e = attempt.snapshot[0]
+    e = attempt.entries[0]
     assert client.get(f"/quizzes/attempt/{attempt.id}").status_code == 404
     assert client.get(f"/quizzes/attempt/{attempt.id}/result").status_code == 404
     assert client.post(f"/quizzes/attempt/{attempt.id}/submit").status_code == 404
     assert (
         client.post(
             f"/quizzes/attempt/{attempt.id}/autosave",
-            json={"question": e["question_id"], "seq": 1, "base": 0, "fields": {}},
+            json={"question": e.question_id, "seq": 1, "base": 0, "fields": {}},
         ).status_code
         == 404
     )
@@ -237,9 +237,9 @@ def test_draft_course_quiz_is_404_for_learners(session, login_as, learner, cours
 def test_trainer_pages_are_for_the_course_authors_and_admins(
     session, login_as, make_user, author, learner, m1, role, status
 ):
-    from lms.quizzes import services
+    from lms.quizzes import attempts
 
-    attempt = services.start_attempt(session, m1, learner)
+    attempt = attempts.start_attempt(session, m1, learner)
     user = author if role == "author" else make_user(role)
     client = login_as(user)
     assert client.get(f"/quizzes/{m1.id}/stats").status_code == status
@@ -259,16 +259,14 @@ def test_trainer_pages_are_for_the_course_authors_and_admins(
 
 
 def test_statistics_page_csv_and_regrade_button(session, login_as, make_user, author, m1):
-    from lms.quizzes import services
+    from lms.quizzes import attempts
 
     for correct in (True, True, False):
         user = make_user()
-        attempt = services.start_attempt(session, m1, user)
-        for seq, e in enumerate(attempt.snapshot, 1):
-            services.save_answer(
-                session, attempt, e["question_id"], answer_fields(e, correct=correct), seq, base=seq - 1
-            )
-        services.submit_attempt(session, attempt)
+        attempt = attempts.start_attempt(session, m1, user)
+        for seq, e in enumerate(attempt.entries, 1):
+            save_fields(session, attempt, e.question_id, answer_fields(e, correct=correct), seq, base=seq - 1)
+        attempts.submit_attempt(session, attempt)
     client = login_as(author)
     html = client.get(f"/quizzes/{m1.id}/stats").get_data(as_text=True)
     assert "hash-1" in html
@@ -300,10 +298,10 @@ def test_statements_per_request_are_constant(session, login_as, make_user, cours
         client = login_as(user)
         client.post(f"/quizzes/{quiz.id}/start")
         attempt = current_attempt(session, quiz, user)
-        for seq, e in enumerate(attempt.snapshot, 1):
+        for seq, e in enumerate(attempt.entries, 1):
             # Wrong answers on the final: passing it would complete the course (certificate hooks).
             fields = answer_fields(e, correct=quiz is not final)
-            payload = {"question": e["question_id"], "seq": seq, "base": seq - 1, "fields": fields}
+            payload = {"question": e.question_id, "seq": seq, "base": seq - 1, "fields": fields}
             with count_queries() as q:
                 assert client.post(f"/quizzes/attempt/{attempt.id}/autosave", json=payload).status_code == 200
             saves.append(q.count)
@@ -334,14 +332,14 @@ def test_no_response_of_an_attempt_leaks_the_key(session, login_as, learner, cou
     keep(client.get("/quizzes/"))
     keep(client.post(f"/quizzes/{quiz.id}/start"))
     attempt = current_attempt(session, quiz, learner)
-    per_page = quiz.questions_per_page or len(attempt.snapshot)
-    pages = [attempt.snapshot[i : i + per_page] for i in range(0, len(attempt.snapshot), per_page)]
+    per_page = quiz.questions_per_page or len(attempt.entries)
+    pages = [attempt.entries[i : i + per_page] for i in range(0, len(attempt.entries), per_page)]
     seq = 0
     for number, entries in enumerate(pages, 1):
         keep(client.get(f"/quizzes/attempt/{attempt.id}?page={number}"))
         for e in entries:
             seq += 1
-            payload = {"question": e["question_id"], "seq": seq, "base": seq - 1, "fields": answer_fields(e)}
+            payload = {"question": e.question_id, "seq": seq, "base": seq - 1, "fields": answer_fields(e)}
             keep(client.post(f"/quizzes/attempt/{attempt.id}/autosave", json=payload))
         data = post_fields(
             attempt, entries, correct=False, page=str(number), action="next", base_seq=str(seq)
@@ -361,11 +359,11 @@ def test_no_response_of_an_attempt_leaks_the_key(session, login_as, learner, cou
 
 
 def test_authors_can_inspect_attempts_with_save_times(session, login_as, author, learner, m1):
-    from lms.quizzes import services
+    from lms.quizzes import attempts
 
-    attempt = services.start_attempt(session, m1, learner)
-    e = attempt.snapshot[0]
-    services.save_answer(session, attempt, e["question_id"], answer_fields(e), 1, base=0)
+    attempt = attempts.start_attempt(session, m1, learner)
+    e = attempt.entries[0]
+    save_fields(session, attempt, e.question_id, answer_fields(e), 1, base=0)
     trainer = login_as(author)
     listing = trainer.get(f"/quizzes/{m1.id}/attempts").get_data(as_text=True)
     assert learner.full_name in listing
@@ -398,28 +396,28 @@ def test_statistics_csv_cannot_carry_a_formula(session, login_as, author, m1):
 def test_matching_pairs_and_ordering_positions_right_on_page_and_csv(
     session, login_as, make_user, author, m1
 ):
-    from lms.quizzes import services
+    from lms.quizzes import attempts, stats
 
     for correct in (True, False, None):  # None: submits without answering
-        attempt = services.start_attempt(session, m1, make_user())
+        attempt = attempts.start_attempt(session, m1, make_user())
         saves = 0
-        for e in attempt.snapshot:
-            if correct is not None and e["kind"] in ("matching", "ordering"):
+        for e in attempt.entries:
+            if correct is not None and e.kind in ("matching", "ordering"):
                 fields = answer_fields(e, correct=correct)
-                services.save_answer(session, attempt, e["question_id"], fields, saves + 1, base=saves)
+                save_fields(session, attempt, e.question_id, fields, saves + 1, base=saves)
                 saves += 1
-        services.submit_attempt(session, attempt)
-    stats = {s.key: s for s in services.question_stats(session, m1)}
+        attempts.submit_attempt(session, attempt)
+    by_key = {s.key: s for s in stats.question_stats(session, m1)}
     # wrong matching swaps both pairs; wrong ordering reverses 3 items, so the middle stays right
-    assert stats["match-1"].part_kind == "pair"
-    assert [(p.position, p.right, p.answered) for p in stats["match-1"].parts] == [(1, 1, 2), (2, 1, 2)]
-    assert stats["order-1"].part_kind == "position"
-    assert [(p.position, p.right, p.answered) for p in stats["order-1"].parts] == [
+    assert by_key["match-1"].part_kind == "pair"
+    assert [(p.position, p.right, p.answered) for p in by_key["match-1"].parts] == [(1, 1, 2), (2, 1, 2)]
+    assert by_key["order-1"].part_kind == "position"
+    assert [(p.position, p.right, p.answered) for p in by_key["order-1"].parts] == [
         (1, 1, 2),
         (2, 2, 2),
         (3, 1, 2),
     ]
-    assert all(not s.parts for s in stats.values() if s.kind not in ("matching", "ordering"))
+    assert all(not s.parts for s in by_key.values() if s.kind not in ("matching", "ordering"))
 
     client = login_as(author)
     html = client.get(f"/quizzes/{m1.id}/stats").get_data(as_text=True)

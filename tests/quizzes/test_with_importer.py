@@ -12,9 +12,9 @@ from lms.catalog.models import Course
 from lms.catalog.parts import ImportErrors
 from lms.learning.models import Enrollment
 from lms.learning.services import complete_lesson, course_outline, enroll_user
-from lms.quizzes import services
+from lms.quizzes import attempts, rules
 from lms.quizzes.models import Question, Quiz
-from tests.quizzes.conftest import answer_fields
+from tests.quizzes.conftest import answer_fields, save_fields
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "courses" / "_example" / "vi-du"
 
@@ -67,7 +67,7 @@ def test_course_page_links_the_quizzes_for_enrolled_learners(session, example, l
     assert f'/quizzes/{quizzes["02-tiep-theo"].id}"' not in html
     module_quiz = quizzes["02-tiep-theo"]
     client.post(f"/quizzes/{module_quiz.id}/start")
-    assert services.user_attempts(session, module_quiz, learner) == []
+    assert attempts.user_attempts(session, module_quiz, learner) == []
     enrollment = session.scalars(select(Enrollment).where(Enrollment.user_id == learner.id)).one()
     for lesson in example.modules[0].lessons:
         complete_lesson(session, enrollment, lesson)
@@ -75,7 +75,7 @@ def test_course_page_links_the_quizzes_for_enrolled_learners(session, example, l
     assert f"/quizzes/{module_quiz.id}" in html
     # The module is open, but its quiz waits for the module's own lessons (decision 1602).
     client.post(f"/quizzes/{module_quiz.id}/start")
-    assert services.user_attempts(session, module_quiz, learner) == []
+    assert attempts.user_attempts(session, module_quiz, learner) == []
     assert "Finish the lessons of the module" in client.get(f"/quizzes/{module_quiz.id}").get_data(
         as_text=True
     ) or (
@@ -84,7 +84,7 @@ def test_course_page_links_the_quizzes_for_enrolled_learners(session, example, l
     for lesson in example.modules[1].lessons:
         complete_lesson(session, enrollment, lesson)
     assert client.post(f"/quizzes/{module_quiz.id}/start").status_code == 302
-    assert len(services.user_attempts(session, module_quiz, learner)) == 1
+    assert len(attempts.user_attempts(session, module_quiz, learner)) == 1
 
 
 def test_module_quiz_gates_the_next_module_and_completion(session, example, learner, start):
@@ -94,16 +94,14 @@ def test_module_quiz_gates_the_next_module_and_completion(session, example, lear
         for lesson in module.lessons:
             complete_lesson(session, enrollment, lesson)
     module_quiz = quizzes["02-tiep-theo"]
-    assert services.module_quiz_check(session, enrollment) == {module_quiz.module_id: False}
+    assert rules.module_quiz_check(session, enrollment) == {module_quiz.module_id: False}
     outline = course_outline(session, example, learner, enrollment)
     assert next(m for m in outline.modules if m.id == module_quiz.module_id).extra_pending
     for quiz in (module_quiz, quizzes["final"]):
         attempt = start(quiz)
-        for seq, entry in enumerate(attempt.snapshot, 1):
-            services.save_answer(
-                session, attempt, entry["question_id"], answer_fields(entry), seq, base=seq - 1
-            )
-        services.submit_attempt(session, attempt)
+        for seq, entry in enumerate(attempt.entries, 1):
+            save_fields(session, attempt, entry.question_id, answer_fields(entry), seq, base=seq - 1)
+        attempts.submit_attempt(session, attempt)
         assert attempt.passed
-    assert services.module_quiz_check(session, enrollment) == {module_quiz.module_id: True}
+    assert rules.module_quiz_check(session, enrollment) == {module_quiz.module_id: True}
     assert enrollment.completed_at is not None

@@ -1,0 +1,208 @@
+"""What quizzes contribute to a course: its quiz list and links, completion, module gates, the final score.
+
+Read-only: these functions answer questions for other features (course pages,
+``lms.learning.completion``, certificates) and never write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.auth.models import User
+from lms.catalog.models import Course, Module
+from lms.learning.completion import Requirement
+from lms.learning.models import Enrollment
+from lms.quizzes.models import Attempt, Quiz
+from lms.quizzes.part import FINAL_KEY
+
+
+def course_quizzes(session: Session, course: Course) -> list[Quiz]:
+    """Active quizzes of a course: module quizzes in module order, then the final exam."""
+    quizzes = session.scalars(
+        select(Quiz)
+        .outerjoin(Module, Quiz.module_id == Module.id)
+        .where(Quiz.course_id == course.id, Quiz.active.is_(True))
+        .order_by(Quiz.key == FINAL_KEY, Module.position, Quiz.key)
+    ).all()
+    return list(quizzes)
+
+
+def course_quiz_links(session: Session, course: Course, user: User) -> dict[str, Any]:
+    """For course pages: {"modules": {module key: link}, "final": link | None}.
+
+    A link is {"quiz", "best" (highest graded Attempt or None), "passed" (any
+    attempt passed)}; one query for the quizzes, one for the learner's attempts.
+    """
+    quizzes = course_quizzes(session, course)
+    best: dict[int, Attempt] = {}
+    passed: set[int] = set()
+    if quizzes and getattr(user, "is_authenticated", False):
+        for a in session.scalars(
+            select(Attempt).where(
+                Attempt.user_id == user.id,
+                Attempt.quiz_id.in_([q.id for q in quizzes]),
+                Attempt.percent.is_not(None),
+            )
+        ):
+            if a.passed:
+                passed.add(a.quiz_id)
+            if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
+                best[a.quiz_id] = a
+    links: dict[str, Any] = {"modules": {}, "final": None}
+    for quiz in quizzes:
+        link = {"quiz": quiz, "best": best.get(quiz.id), "passed": quiz.id in passed}
+        if quiz.is_final:
+            links["final"] = link
+        else:
+            links["modules"][quiz.key] = link
+    return links
+
+
+def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirement] | None:
+    """Completion rule: required module quizzes passed; final exam passed (when the course asks)."""
+    from flask_babel import lazy_gettext as _l
+
+    course = enrollment.course
+    quizzes = session.execute(
+        select(Quiz.id, Quiz.key, Quiz.required).where(Quiz.course_id == course.id, Quiz.active.is_(True))
+    ).all()
+    if not quizzes:
+        return None
+    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
+    results: list[Requirement] = []
+    module_quizzes = [q for q in quizzes if q.key != FINAL_KEY and q.required]
+    if course.require_quizzes and module_quizzes:
+        done = sum(1 for q in module_quizzes if q.id in passed)
+        results.append(
+            Requirement(
+                "quizzes",
+                str(_l("Required module quizzes passed")),
+                done == len(module_quizzes),
+                f"{done}/{len(module_quizzes)}",
+            )
+        )
+    finals = [q for q in quizzes if q.key == FINAL_KEY and q.required]
+    if course.require_final_exam and finals:
+        results.append(
+            Requirement("final_exam", str(_l("Final exam passed")), all(q.id in passed for q in finals))
+        )
+    return results or None
+
+
+def _passed_quiz_ids(session: Session, user_id: int, quiz_ids: list[int]) -> set[int]:
+    """Which of these quizzes the user has passed (at least one passing attempt)."""
+    return set(
+        session.scalars(
+            select(Attempt.quiz_id).where(
+                Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True)
+            )
+        )
+    )
+
+
+def final_score(session: Session, enrollment: Enrollment) -> float | None:
+    """The learner's best final-exam result in percent (0–100), for certificates; None without a final exam.
+
+    Contract used by lms.certificates.services.final_score.
+    """
+    best = session.scalar(
+        select(func.max(Attempt.percent))
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(
+            Quiz.course_id == enrollment.course_id,
+            Quiz.key == FINAL_KEY,
+            Attempt.user_id == enrollment.user_id,
+            Attempt.submitted_at.is_not(None),
+        )
+    )
+    return None if best is None else float(best)
+
+
+def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, bool]:
+    """Module gate (sequential modules): {module_id: its required quiz passed}, two statements."""
+    course = enrollment.course
+    if not course.require_quizzes:
+        return {}
+    quizzes = session.execute(
+        select(Quiz.id, Quiz.module_id).where(
+            Quiz.course_id == course.id,
+            Quiz.active.is_(True),
+            Quiz.required.is_(True),
+            Quiz.key != FINAL_KEY,
+            Quiz.module_id.is_not(None),
+        )
+    ).all()
+    if not quizzes:
+        return {}
+    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
+    return {q.module_id: q.id in passed for q in quizzes}
+
+
+def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
+    """Why the learner may not start this quiz yet, or None (decision 1602).
+
+    Enrol first; then missing prerequisites or a locked module; a module quiz opens once
+    the module's required lessons are done; the final exam opens when the course's own
+    rules are met without it (required lessons done, required module quizzes passed).
+    """
+    from flask_babel import gettext as _
+
+    from lms.learning.services import course_outline, enrollment_for
+
+    course = quiz.course
+    enrollment = enrollment_for(session, user, course)
+    if enrollment is None:
+        return _("Enrol in the course first: its quizzes open as you study it.")
+    outline = course_outline(session, course, user, enrollment)
+    if outline.locked:
+        return outline.modules[0].lock_reason if outline.modules else None
+    if enrollment.is_complete:
+        return None
+    if quiz.is_final:
+        passed = module_quiz_check(session, enrollment)
+        missing = [
+            m.title
+            for m in outline.modules
+            if (course.require_lessons and m.required_done < m.required_total) or passed.get(m.id) is False
+        ]
+        if missing:
+            return _(
+                "The final exam opens when every module is complete. Still to finish: %(titles)s.",
+                titles=", ".join(missing),
+            )
+        return None
+    for module in outline.modules:
+        if module.id != quiz.module_id:
+            continue
+        if module.locked:
+            return module.lock_reason
+        if course.require_lessons and module.required_done < module.required_total:
+            return _(
+                'Finish the lessons of the module "%(title)s" first (%(done)d of %(total)d done).',
+                title=module.title,
+                done=module.required_done,
+                total=module.required_total,
+            )
+    return None
+
+
+def next_step(session: Session, enrollment: Enrollment, module_id: int) -> dict[str, str] | None:
+    """After a module's lessons: its quiz, if it is not passed yet (learning's next-step hook)."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    quiz = session.scalars(
+        select(Quiz).where(
+            Quiz.course_id == enrollment.course_id, Quiz.module_id == module_id, Quiz.active.is_(True)
+        )
+    ).first()
+    if quiz is None or quiz.id in _passed_quiz_ids(session, enrollment.user_id, [quiz.id]):
+        return None
+    return {
+        "text": _("You have finished the lessons of this module. Next: its quiz."),
+        "label": _("Take the module quiz"),
+        "url": url_for("quizzes.intro", quiz_id=quiz.id),
+    }
