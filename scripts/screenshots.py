@@ -29,6 +29,7 @@ def build(url: str, instance: str):
     from sqlalchemy import select
 
     from lms import create_app
+    from lms.auth.models import User
     from lms.auth.services import create_user
     from lms.catalog.cli import run_import
     from lms.catalog.models import Course
@@ -36,7 +37,6 @@ def build(url: str, instance: str):
     from lms.db import db
     from lms.demo.province import build_province
     from lms.learning.services import complete_lesson, enroll_user
-    from lms.org.models import OrgUnit
     from lms.quizzes import attempts as quiz_services
     from lms.quizzes.models import Question, Quiz
 
@@ -51,7 +51,7 @@ def build(url: str, instance: str):
 
         build_training_demo(s)
         s.commit()
-        unit = s.scalars(select(OrgUnit).where(OrgUnit.code == "QN-H01-X01")).one()
+        unit = s.scalars(select(User).where(User.username == "hocvien")).one().org_unit  # the demo learner's unit
         user = create_user(
             s,
             username=LEARNER,
