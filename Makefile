@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test setup install migrate demo courses certkeys translations lint format i18n bench clean
 
+# The web server and one job consumer (SqliteHuey in instance/, no Redis); Ctrl-C stops both.
 run: setup
+	@$(FLASK) lms jobs consumer & consumer=$$!; \
+	trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install translations
@@ -32,10 +35,11 @@ migrate: install
 demo: migrate
 	$(FLASK) lms demo-data
 
-# Every course in courses/ plus the example course (folders starting with _ are skipped unless named).
+# Every course in courses/ (the three staff courses and the public citizens' course). The example
+# course courses/_example/vi-du is not imported here: `flask --app wsgi lms courses import courses/_example/`.
 courses: migrate
-	@if [ -n "$$(ls courses/*/course.yaml courses/_example/*/course.yaml 2>/dev/null)" ] && $(FLASK) lms courses --help >/dev/null 2>&1; then \
-		$(FLASK) lms courses import courses/ courses/_example/; fi
+	@if [ -n "$$(ls courses/*/course.yaml 2>/dev/null)" ] && $(FLASK) lms courses --help >/dev/null 2>&1; then \
+		$(FLASK) lms courses import courses/; fi
 
 # Demo signing keys for certificates (self-signed CA under instance/signing/); kept if present.
 # Production sets LMS_SIGNING_P12 / LMS_SIGNING_P12_PASSPHRASE instead (see docs/decisions/0603-certificates-signing-and-verification.md).

@@ -76,7 +76,23 @@ class Config:
         self.SESSION_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", self.SECURE_COOKIES_DEFAULT)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.MAX_CONTENT_LENGTH = int(env("LMS_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024)))
-        self.RATELIMIT_STORAGE_URI = env("LMS_RATELIMIT_STORAGE_URI", "memory://")
+        # Redis: the job queue (RedisHuey) and the shared rate-limit store. Unset: SqliteHuey in
+        # instance/jobs.sqlite3 and per-process limits (one host).
+        self.REDIS_URL = env("LMS_REDIS_URL", "")
+        self.RATELIMIT_STORAGE_URI = env("LMS_RATELIMIT_STORAGE_URI", "") or self.REDIS_URL or "memory://"
+        # Redis unreachable: count in this process's memory instead of failing requests.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        if self.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://")):
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+        # Jobs: a running job without a heartbeat for this long is given to another consumer.
+        self.JOB_LEASE_SECONDS = int(env("LMS_JOB_LEASE_SECONDS", "300"))
+        self.JOB_RETRY_BASE_SECONDS = float(env("LMS_JOB_RETRY_BASE_SECONDS", "10"))
+        self.JOB_REQUEUE_SECONDS = int(env("LMS_JOB_REQUEUE_SECONDS", "1800"))
+        self.JOB_FILE_TTL_HOURS = int(env("LMS_JOB_FILE_TTL_HOURS", "48"))
+        # Exports with more rows than this become jobs (smaller ones stream at once).
+        self.EXPORT_JOB_THRESHOLD = int(env("LMS_EXPORT_JOB_THRESHOLD", "5000"))
+        # Off only for load tests on 127.0.0.1 (benchmarks/quiz_autosave.py): many saves per learner.
+        self.RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT_ENABLED", True)
         self.LOGIN_FAILURE_LIMIT = env("LMS_LOGIN_FAILURE_LIMIT", "10 per 15 minutes")
         self.SMTP_HOST = env("LMS_SMTP_HOST", "")
         self.SMTP_PORT = int(env("LMS_SMTP_PORT", "587"))

@@ -13,6 +13,7 @@ from config import Config, load_config
 FEATURES = (
     "core",
     "auth",
+    "jobs",
     "admin",
     "catalog",
     "learning",

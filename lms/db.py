@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, cast
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import (
     DateTime,
@@ -92,8 +92,49 @@ class Base(DeclarativeBase):
         return f"<{type(self).__name__} id={ident}>"
 
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def reads_first(view: Any) -> Any:
+    """Mark a POST view whose reads come before its writes, separated by ``begin_write``.
+
+    On SQLite such a request reads in a deferred transaction (no write lock, like a page) and
+    takes the write lock only at ``begin_write(session)``, so concurrent requests of different
+    users do not queue behind each other's reads (decision 1903). Put it right under the route
+    decorator. Whatever the view decided from its reads must be re-checked by its writes (e.g. a
+    compare-and-set UPDATE): another writer may commit in between.
+    """
+    view.lms_reads_first = True
+    return view
+
+
+def _reads_first_request() -> bool:
+    if not has_request_context() or g.get("_lms_writing"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "lms_reads_first", False))
+
+
 def _is_write_request() -> bool:
-    return not has_request_context() or request.method not in {"GET", "HEAD", "OPTIONS"}
+    if not has_request_context():
+        return True
+    return request.method not in _READ_METHODS and not _reads_first_request()
+
+
+def begin_write(session: Session | scoped_session[Session]) -> None:
+    """In a ``reads_first`` view: the reads are done; from here on the request writes.
+
+    On SQLite this ends the deferred read transaction (objects already loaded stay usable) so the
+    next statement starts ``BEGIN IMMEDIATE``. Elsewhere (PostgreSQL, tests' outer transaction, a
+    request not marked ``reads_first``) it only records that the request now writes.
+    """
+    if has_request_context():
+        g._lms_writing = True
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction() and session.connection().info.get("lms_deferred_write"):
+        session.commit()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -117,11 +158,27 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Write requests (and CLI/background work) take the write lock up front:
         # a deferred transaction that later writes fails with "database is
-        # locked" instead of waiting. Reads stay deferred so pages never queue.
+        # locked" instead of waiting. Reads stay deferred so pages never queue;
+        # so do the reads of a `reads_first` POST until it calls begin_write().
+        conn.info["lms_deferred_write"] = False
         if _is_write_request() or conn.info.get("immediate"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
+            conn.info["lms_deferred_write"] = has_request_context() and request.method not in _READ_METHODS
             conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        conn.info["lms_deferred_write"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_write_before_begin_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get("lms_deferred_write") and statement.lstrip()[:7].upper().startswith(_DML):
+            raise RuntimeError(
+                "a reads_first view wrote before lms.db.begin_write(session): "
+                "its deferred transaction could fail with 'database is locked'"
+            )
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -12,6 +12,7 @@ from lms.catalog.models import (
 )
 from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
+from lms.jobs.models import Job, JobFile, JobFileChunk
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
@@ -52,6 +53,9 @@ __all__ = [
     "ImportIssue",
     "ImportJob",
     "ImportRow",
+    "Job",
+    "JobFile",
+    "JobFileChunk",
     "Lesson",
     "LessonProgress",
     "Module",

@@ -57,6 +57,7 @@ class Permission(StrEnum):
     ADMIN_USERS = "admin:users:manage"
     ADMIN_UNITS = "admin:units:manage"
     ADMIN_AUDIT = "admin:audit:view"
+    ADMIN_JOBS = "admin:jobs:manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.auth.models import Role, User
@@ -634,20 +634,6 @@ def discard_draft(session: Session, course: Course, *, by: User) -> CourseDraft:
     draft.updated_at = utcnow()
     session.flush()
     return draft
-
-
-def course_counts(session: Session, course_ids: list[int]) -> dict[int, int]:
-    """Enrolments per course (for the authoring list)."""
-    from lms.learning.models import Enrollment
-
-    if not course_ids:
-        return {}
-    rows = session.execute(
-        select(Enrollment.course_id, func.count())
-        .where(Enrollment.course_id.in_(course_ids))
-        .group_by(Enrollment.course_id)
-    ).tuples()
-    return dict(rows.all())
 
 
 def store_snapshot(session: Session, course: Course, number: int, data: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ from lms.authoring.forms import (
     question_form,
 )
 from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
+from lms.catalog.assets import asset_response
 from lms.catalog.models import Course, CourseAsset, CourseStatus
 from lms.db import db
 from lms.quizzes import kinds
@@ -407,11 +408,7 @@ def asset(course_id: int, path: str) -> Response:
         abort(404)
     if course.status != CourseStatus.PUBLISHED and not services.can_edit(db.session, current_user, course):
         abort(403)
-    response = Response(found.data, mimetype=found.content_type)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return asset_response(found)  # the same headers as the published image (lms.catalog.assets)
 
 
 # --- preview as a learner -----------------------------------------------------

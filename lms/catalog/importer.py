@@ -79,6 +79,7 @@ COURSE_SPEC = {
     "certificate_validity_months": Field((int,), default=0, check=not_negative),
     "prerequisites": Field((list,), default=[]),
     "sequential_modules": Field((bool,), default=False),
+    "public": Field((bool,), default=False),
     "completion": Field((dict,), default={}),
     "status": Field((str,), default=None, check=one_of(*[s.value for s in CourseStatus])),
 }
@@ -657,6 +658,7 @@ def _diff(session: Session, course: Course, parsed: ParsedCourse) -> list[str]:
         "estimated_hours": float(course.estimated_hours),
         "certificate_validity_months": course.certificate_validity_months,
         "sequential_modules": course.sequential_modules,
+        "public": course.is_public,
     }
     changed = [k for k, v in fields.items() if _meta_value(meta, k) != v]
     if _completion_flags(meta) != (
@@ -772,6 +774,7 @@ def import_course(
     course.estimated_hours = float(meta["estimated_hours"])
     course.certificate_validity_months = meta["certificate_validity_months"]
     course.sequential_modules = meta["sequential_modules"]
+    course.is_public = meta["public"]
     (
         course.require_lessons,
         course.require_quizzes,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +57,8 @@ class Course(Base):
     estimated_hours: Mapped[float] = mapped_column(Numeric(6, 2, asdecimal=False), default=1)
     certificate_validity_months: Mapped[int] = mapped_column(Integer, default=0)
     sequential_modules: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Public: visitors read its lessons without an account (nothing is stored for them).
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     require_lessons: Mapped[bool] = mapped_column(Boolean, default=True)
     require_quizzes: Mapped[bool] = mapped_column(Boolean, default=True)
     require_final_exam: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -10,7 +10,7 @@ from lms.core.nav import register_nav
 
 
 def init_app(app: Flask) -> None:
-    from lms.certificates import cli, hooks, views
+    from lms.certificates import cli, hooks, jobs, views  # noqa: F401  (jobs registers its handlers)
     from lms.core.cli import lms_cli
 
     lms_cli.add_command(cli.certificates_cli)

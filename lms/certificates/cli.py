@@ -15,7 +15,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.catalog.models import Course
 from lms.certificates import services
@@ -47,9 +47,12 @@ def dev_keys(force: bool) -> None:
 @certificates_cli.command("issue")
 @click.option("--course", "slug", required=True, help="Course slug.")
 @click.option("--unit", "unit_code", default=None, help="Only people of this unit's subtree.")
-@click.option("--workers", type=int, default=None, help="Render processes (default: one per core).")
-def issue_cmd(slug: str, unit_code: str | None, workers: int | None) -> None:
-    """Issue certificates for every completed enrolment of a course, then render them."""
+@click.option(
+    "--workers", type=int, default=None, help="Render here with N processes instead of queuing jobs."
+)
+@click.option("--wait/--no-wait", default=True, help="With jobs: show progress until the consumers are done.")
+def issue_cmd(slug: str, unit_code: str | None, workers: int | None, wait: bool) -> None:
+    """Issue certificates for every completed enrolment of a course, then render them (as jobs)."""
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None:
         raise click.UsageError(f"no course {slug!r}")
@@ -83,19 +86,85 @@ def issue_cmd(slug: str, unit_code: str | None, workers: int | None) -> None:
             .order_by(Certificate.id)
         )
     )
-    _render_ids(ids, workers)
+    _render_or_queue(ids, workers, wait)
 
 
 @certificates_cli.command("render-missing")
-@click.option("--workers", type=int, default=None, help="Render processes (default: one per core).")
-def render_missing(workers: int | None) -> None:
+@click.option(
+    "--workers", type=int, default=None, help="Render here with N processes instead of queuing jobs."
+)
+@click.option("--wait/--no-wait", default=True, help="With jobs: show progress until the consumers are done.")
+def render_missing(workers: int | None, wait: bool) -> None:
     """Render and sign every certificate that has no PDF yet (resumable)."""
     ids = list(
         db.session.scalars(
             select(Certificate.id).where(Certificate.pdf_sha256.is_(None)).order_by(Certificate.id)
         )
     )
-    _render_ids(ids, workers)
+    _render_or_queue(ids, workers, wait)
+
+
+def _render_or_queue(ids: list[int], workers: int | None, wait: bool) -> None:
+    if workers:
+        _render_ids(ids, workers)
+    else:
+        queue_renders(ids, wait=wait)
+
+
+def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 1.0) -> None:
+    """Queue one render job per certificate for the consumers; optionally wait with a progress bar."""
+    import time
+
+    from lms.certificates.jobs import RENDER, enqueue_render, render_key
+    from lms.certificates.signing import signing_available
+    from lms.jobs.models import Job, JobStatus
+
+    if not ids:
+        click.echo("nothing to render")
+        return
+    if not signing_available():
+        raise click.ClickException("no signing key: set LMS_SIGNING_P12 or run `lms certificates dev-keys`")
+    for n, cert_id in enumerate(ids, 1):
+        cert = db.session.get(Certificate, cert_id)
+        if cert is not None:
+            enqueue_render(db.session, cert)
+        if n % 500 == 0:
+            db.session.commit()
+            db.session.expunge_all()
+    db.session.commit()
+    backend = current_app.extensions["lms.jobs"].backend
+    click.echo(f"{len(ids)} render jobs queued ({backend}); consumers: `flask --app wsgi lms jobs consumer`")
+    if not wait:
+        return
+    keys = [render_key(i) for i in ids]
+
+    def finished() -> tuple[int, int]:
+        done = failed = 0
+        for start in range(0, len(keys), 900):
+            part = keys[start : start + 900]
+            rows = db.session.execute(
+                select(Job.status, func.count())
+                .where(Job.kind == RENDER, Job.key.in_(part))
+                .group_by(Job.status)
+            ).tuples()
+            counts: dict[str, int] = dict(rows.all())
+            done += counts.get(JobStatus.DONE, 0)
+            failed += counts.get(JobStatus.FAILED, 0)
+        db.session.commit()
+        return done, failed
+
+    with click.progressbar(length=len(ids), label="Rendering (jobs)") as bar:
+        seen = 0
+        while True:
+            done, failed = finished()
+            bar.update(done + failed - seen)
+            seen = done + failed
+            if seen >= len(ids):
+                break
+            time.sleep(poll)
+    click.echo(f"{done} rendered, {failed} failed")
+    if failed:
+        raise SystemExit(1)
 
 
 def _render_ids(ids: list[int], workers: int | None) -> None:

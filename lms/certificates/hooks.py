@@ -1,7 +1,7 @@
 """Signal receivers and template helpers other features use.
 
 * ``enrollment_completed`` (lms.learning.completion) → issue the certificate once
-  and render it if a signing key is configured.
+  and queue the job that renders and signs its PDF (lms.certificates.jobs).
 * ``register_holder_filter(name, label, users_for)``: another feature adds a filter to the HR
   list and ZIP export, e.g. training registers ``"class"`` with
   ``users_for(session, value) -> Select`` of the user ids attending that class;
@@ -29,11 +29,12 @@ from lms.learning.models import Enrollment
 
 
 def on_enrollment_completed(sender: Enrollment, session: Session, **_: Any) -> None:
-    from lms.certificates.services import issue_certificate, try_render
+    from lms.certificates.jobs import enqueue_render
+    from lms.certificates.services import issue_certificate
 
     cert, created = issue_certificate(session, sender)
     if created:
-        try_render(session, cert)
+        enqueue_render(session, cert)  # rendered and signed by a background job, not in this request
 
 
 def connect() -> None:

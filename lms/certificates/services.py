@@ -280,21 +280,6 @@ def render_certificate(session: Session, cert: Certificate) -> bool:
     return True
 
 
-def try_render(session: Session, cert: Certificate) -> bool:
-    """Render now if signing is configured; otherwise leave it for `render-missing`."""
-    from lms.certificates.signing import signing_available
-
-    if not has_app_context() or not signing_available():
-        log.warning("certificate %s not rendered: no signing key configured", cert.code)
-        return False
-    try:
-        with session.begin_nested():
-            return render_certificate(session, cert)
-    except Exception:
-        log.exception("rendering certificate %s failed; `render-missing` will retry", cert.code)
-        return False
-
-
 def pdf_bytes(session: Session, cert: Certificate) -> bytes | None:
     return session.scalar(select(CertificateFile.data).where(CertificateFile.certificate_id == cert.id))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -112,11 +111,6 @@ def get_signer():
             "set LMS_SIGNING_P12 or run `flask --app wsgi lms certificates dev-keys`"
         )
     return _load_signer(settings.p12_path, settings.passphrase, Path(settings.p12_path).stat().st_mtime)
-
-
-def signer_fingerprint() -> str:
-    """SHA-256 of the signing certificate (DER), to recognise our own signatures."""
-    return hashlib.sha256(get_signer().signing_cert.dump()).hexdigest()
 
 
 def sign_pdf(pdf: bytes, *, reason: str, location: str) -> bytes:

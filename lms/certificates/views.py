@@ -34,6 +34,7 @@ from lms.certificates import services
 from lms.certificates.codes import format_code, normalize_code
 from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonForm, ReissueForm, UploadForm
 from lms.certificates.hooks import holder_filters
+from lms.certificates.jobs import enqueue_render
 from lms.certificates.models import Certificate, CertificateFile, CertificateStatus
 from lms.core.audit import record
 from lms.core.csvfile import csv_response
@@ -253,11 +254,11 @@ def download(cert_id: int) -> Any:
         flash(_("This certificate was revoked or replaced and can no longer be downloaded."), "error")
         return redirect(url_for("certificates.mine"))
     if not cert.is_rendered:
-        if services.try_render(db.session, cert):
-            db.session.commit()
-        else:
-            flash(_("The PDF of this certificate is being prepared. Please try again later."), "info")
-            return redirect(url_for("certificates.mine"))
+        # Never rendered inside a request: make sure its job is queued and come back later.
+        enqueue_render(db.session, cert)
+        db.session.commit()
+        flash(_("Preparing the certificate… The PDF will be ready in a few seconds."), "info")
+        return redirect(url_for("certificates.mine"))
     data = services.pdf_bytes(db.session, cert) or abort(404)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="chung-chi-{format_code(cert.code)}.pdf"'
@@ -411,7 +412,7 @@ def reissue(cert_id: int) -> Any:
     except services.CertificateError as exc:
         flash(str(exc), "error")
         return redirect(url_for("certificates.detail", cert_id=cert.id))
-    services.try_render(db.session, new)
+    enqueue_render(db.session, new)
     db.session.commit()
     flash(_("Certificate reissued with the new code %(code)s.", code=format_code(new.code)), "success")
     return redirect(url_for("certificates.detail", cert_id=new.id))
@@ -438,7 +439,7 @@ def issue() -> Any:
             except services.CertificateError as exc:
                 flash(str(exc), "error")
             else:
-                services.try_render(db.session, cert)
+                enqueue_render(db.session, cert)
                 db.session.commit()
                 flash(_("Certificate %(code)s issued.", code=format_code(cert.code)), "success")
                 if _can_manage(cert):

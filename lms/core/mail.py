@@ -1,4 +1,9 @@
-"""Outgoing e-mail, only when SMTP is configured (LMS_SMTP_HOST); otherwise nothing is sent."""
+"""Outgoing e-mail, only when SMTP is configured (LMS_SMTP_HOST); otherwise nothing is sent.
+
+Prefer ``lms.jobs.queue_mail(session, to, subject, body)``: the message is sent
+by a background job after the caller's transaction commits, retried with
+back-off when the SMTP server fails. ``send_mail`` sends now, inside the caller.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +20,28 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def send_mail(to: str, subject: str, body: str) -> bool:
-    """Send a plain-text message; returns False (and logs) when SMTP is off or fails."""
+def deliver(to: str, subject: str, body: str) -> None:
+    """Send a plain-text message now; raises OSError / SMTPException on failure."""
     cfg = current_app.config
-    if not cfg.get("SMTP_HOST") or not to:
-        return False
     msg = EmailMessage()
     msg["From"] = cfg["MAIL_FROM"]
     msg["To"] = to
     msg["Subject"] = subject
     msg.set_content(body)
+    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=10) as smtp:
+        if cfg.get("SMTP_STARTTLS", True):
+            smtp.starttls()
+        if cfg.get("SMTP_USER"):
+            smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
+        smtp.send_message(msg)
+
+
+def send_mail(to: str, subject: str, body: str) -> bool:
+    """Send a plain-text message now; returns False (and logs) when SMTP is off or fails."""
+    if not current_app.config.get("SMTP_HOST") or not to:
+        return False
     try:
-        with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=10) as smtp:
-            if cfg.get("SMTP_STARTTLS", True):
-                smtp.starttls()
-            if cfg.get("SMTP_USER"):
-                smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
-            smtp.send_message(msg)
+        deliver(to, subject, body)
     except (OSError, smtplib.SMTPException):
         log.exception("sending mail to %s failed", to)
         return False

@@ -27,7 +27,8 @@ from lms.catalog.authors import can_manage, managed_course_ids
 from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
-from lms.db import db, utcnow
+from lms.core.pagination import page_number, paginate
+from lms.db import begin_write, db, reads_first, utcnow
 from lms.extensions import limiter
 from lms.learning.models import Enrollment
 from lms.quizzes import kinds
@@ -284,6 +285,7 @@ def save(attempt_id: int) -> Any:
 
 
 @bp.post("/attempt/<int:attempt_id>/autosave")
+@reads_first
 @access(Access.OWNER, Permission.LEARN)
 @limiter.limit("120 per minute", key_func=lambda: f"quiz-autosave:{current_user.get_id()}")
 def autosave(attempt_id: int) -> tuple[Response, int]:
@@ -299,6 +301,9 @@ def autosave(attempt_id: int) -> tuple[Response, int]:
             raise ValueError("fields")
     except (KeyError, TypeError, ValueError):
         return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
+    # SQLite's write lock from here only (decision 1903): the compare-and-set in save_answer
+    # re-checks in SQL whatever the reads above saw (decision 0202).
+    begin_write(db.session)
     try:
         answered = entry(attempt, question_id)
         response = kinds.get(answered.kind).read(
@@ -425,19 +430,14 @@ def stats(quiz_id: int) -> str:
 def attempts(quiz_id: int) -> str:
     """Every attempt of a quiz, newest first (support: "my answers disappeared")."""
     quiz = _managed_quiz(quiz_id)
-    page = max(request.args.get("page", 1, type=int), 1)
-    per_page = 50
-    rows = db.session.execute(
+    stmt = (
         select(Attempt, User)
         .join(User, User.id == Attempt.user_id)
         .where(Attempt.quiz_id == quiz.id)
         .order_by(Attempt.started_at.desc(), Attempt.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    ).all()
-    return render_template(
-        "quizzes/attempts.html", quiz=quiz, rows=rows[:per_page], page=page, has_next=len(rows) > per_page
     )
+    page = paginate(db.session, stmt, page_number(request.args.get("page")), 50, rows=True)
+    return render_template("quizzes/attempts.html", quiz=quiz, page=page)
 
 
 @bp.route("/attempt/<int:attempt_id>/inspect")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.access import Access, Permission, access, check_unit_scope
 from lms.auth.models import ITQualification, User
+from lms.core.pagination import Page
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
@@ -153,15 +154,13 @@ def unit_people(unit_id: int) -> str:
     search = (request.args.get("q") or "").strip()[:100]
     per_page = 50
     total, rows = queries.people_page(db.session, unit, filters, page=page, per_page=per_page, search=search)
-    pages = max((total + per_page - 1) // per_page, 1)
     return render_template(
         "reports/people.html",
         unit=unit,
         trail=breadcrumbs(unit, root),
         rows=rows,
         total=total,
-        page=page,
-        pages=pages,
+        page=Page(items=rows, number=page, per_page=per_page, total=total),
         q=search,
         filters=filters,
         args=filter_args(filters),

@@ -22,7 +22,7 @@ from typing import IO, Any, cast
 
 from flask_babel import lazy_gettext as _l
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import CompoundSelect, CursorResult, delete, exists, func, insert, or_, select, union, update
+from sqlalchemy import CompoundSelect, CursorResult, delete, func, insert, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import ITQualification, Role, User, UserRole
@@ -79,6 +79,7 @@ KIND_WORDS = {
     "district": UnitKind.DISTRICT,
     "xa": UnitKind.COMMUNE,
     "phuong": UnitKind.COMMUNE,
+    "dac khu": UnitKind.COMMUNE,
     "commune": UnitKind.COMMUNE,
     "phong": UnitKind.OFFICE,
     "office": UnitKind.OFFICE,
@@ -754,10 +755,6 @@ def job_in_scope(job: ImportJob, user: User) -> bool:
     return job.created_by_id == user.id or (
         job.scope_unit_id is not None and job.scope_unit_id == user.scope_unit_id
     )
-
-
-def people_exist(session: Session) -> bool:
-    return bool(session.scalar(select(exists().where(User.id.is_not(None)))))
 
 
 def read_attendance_csv(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:

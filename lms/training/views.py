@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from lms.auth.access import Access, Permission, access, can, check_unit_scope, filter_units_in_scope
 from lms.auth.models import User
 from lms.catalog.models import Course
+from lms.core.pagination import Page
 from lms.core.timefmt import local_end_of_day
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
@@ -459,13 +460,11 @@ def import_job(job_id: int) -> str:
         .offset((page - 1) * per_page)
     ).all()
     stored = min(job.error_count, importer.MAX_ERRORS)
-    pages = max((stored + per_page - 1) // per_page, 1)
     return render_template(
         "training/import_job.html",
         job=job,
         issues=issues,
-        page=page,
-        pages=pages,
+        page=Page(items=list(issues), number=page, per_page=per_page, total=stored),
         message=importer.issue_message,
         column=importer.column_label,
         Status=ImportStatus,

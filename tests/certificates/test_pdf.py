@@ -16,6 +16,7 @@ import pytest
 from lms.certificates import services
 from lms.certificates.pdf import StaticOnlyFetcher, html_to_pdf, verify_url
 from lms.certificates.signing import check_signature
+from lms.jobs import run_queued
 
 
 def pdftotext(data: bytes, tmp_path: Path) -> str:
@@ -47,7 +48,10 @@ def test_completed_course_yields_a_signed_pdf_with_qr_and_vietnamese_text(
     tmp_path: Path,
 ) -> None:
     learner = make_user(unit=make_unit(name="UBND xã Đồn Đạc"), full_name="Nguyễn Thị Hương")
-    cert = issued(learner)  # completion renders and signs because signing is configured
+    cert = issued(learner)
+    assert not cert.is_rendered  # completion only queued the job that renders and signs
+    assert run_queued(session) == 1  # the job, run here (tests/jobs/ runs it through real consumers)
+    session.refresh(cert)
     assert cert.is_rendered
     data = services.pdf_bytes(session, cert)
     assert data is not None

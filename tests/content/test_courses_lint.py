@@ -16,6 +16,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2] / "courses"
 REAL_COURSES = sorted(p.parent for p in ROOT.glob("*/course.yaml"))
+
+
+def is_public(course: Path) -> bool:
+    return bool(yaml.safe_load((course / "course.yaml").read_text(encoding="utf-8")).get("public"))
+
+
+STAFF_COURSES = [c for c in REAL_COURSES if not is_public(c)]
+PUBLIC_COURSES = [c for c in REAL_COURSES if is_public(c)]
 ALL_COURSES = [*REAL_COURSES, *sorted(p.parent for p in ROOT.glob("_example/*/course.yaml"))]
 # Replaced instruments: a sentence may name one only to say it was replaced or is the earlier text.
 REPLACED_LAWS = (
@@ -73,9 +81,31 @@ def questions(course: Path) -> list[dict]:
     return found
 
 
-def test_the_three_real_courses_are_there():
-    slugs = {p.name for p in REAL_COURSES}
-    assert {"chu-ky-so-cong-vu", "van-ban-dien-tu-lien-thong", "dich-vu-cong-truc-tuyen"} <= slugs
+def test_the_three_staff_courses_and_the_public_course_are_there():
+    assert {p.name for p in STAFF_COURSES} == {
+        "chu-ky-so-cong-vu",
+        "van-ban-dien-tu-lien-thong",
+        "dich-vu-cong-truc-tuyen",
+    }
+    assert [p.name for p in PUBLIC_COURSES] == ["cong-dan-dien-tu"]
+
+
+@pytest.mark.parametrize("course", PUBLIC_COURSES, ids=lambda p: p.name)
+def test_public_course_is_short_readable_and_has_no_certificate(course):
+    meta = yaml.safe_load((course / "course.yaml").read_text(encoding="utf-8"))
+    assert meta["title_en"]
+    assert meta["summary_en"]
+    assert meta.get("certificate_validity_months", 0) == 0
+    assert meta["completion"] == {
+        "lessons": "required",
+        "quizzes": "none",
+        "final_exam": "none",
+        "attendance": "none",
+    }
+    modules = sorted(p.parent for p in course.glob("*/module.yaml"))
+    assert len(modules) == 3
+    for module in modules:
+        assert 2 <= len(list(module.glob("[0-9]*.md"))) <= 4, module
 
 
 @pytest.mark.parametrize("course", ALL_COURSES, ids=lambda p: p.name)
@@ -86,7 +116,7 @@ def test_all_text_is_nfc_utf8(course):
             assert text == unicodedata.normalize("NFC", text), f
 
 
-@pytest.mark.parametrize("course", REAL_COURSES, ids=lambda p: p.name)
+@pytest.mark.parametrize("course", STAFF_COURSES, ids=lambda p: p.name)
 def test_structure_modules_lessons_quizzes(course):
     meta = yaml.safe_load((course / "course.yaml").read_text(encoding="utf-8"))
     assert meta["title_en"]
@@ -240,7 +270,7 @@ def test_svg_diagrams_are_safe(course):
 
 def test_question_bank_size_kinds_and_explanations():
     total = 0
-    for course in REAL_COURSES:
+    for course in STAFF_COURSES:
         qs = questions(course)
         total += len(qs)
         kinds = {q["kind"] for q in qs}
@@ -283,7 +313,7 @@ def test_every_pool_has_enough_questions(course):
             assert len(tagged) >= pool["draw"], f"{f}: pool {pool['tag']}"
 
 
-@pytest.mark.parametrize("course", REAL_COURSES, ids=lambda p: p.name)
+@pytest.mark.parametrize("course", STAFF_COURSES, ids=lambda p: p.name)
 def test_final_exam_draws_only_its_own_questions_and_reviews_after_close(course):
     """Module quizzes show answers after submit; the final exam must not re-serve those questions.
 

@@ -109,6 +109,11 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
         by=admin,
         scope=None,
     )
+    from lms.jobs import enqueue
+    from lms.jobs.files import store_file
+
+    background_job = enqueue(session, "jobs.cleanup", by=owner)  # the owner's export job, with its file
+    store_file(session, background_job, io.BytesIO(b"a;b\n"), filename="xuat.csv", mimetype="text/csv")
     args = {
         "slug": course.slug,
         "module_key": module.key,
@@ -132,6 +137,7 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
         "class_id": training_class.id,
         "assignment_id": assignment.id,
         "job_id": job.id,
+        "background_job_id": background_job.id,
         "day": start.isoformat(),
         "kind": "people",
         "fmt": "csv",

@@ -1,0 +1,78 @@
+"""Certificate PDFs are rendered and signed by background jobs, never inside a web request.
+
+``enqueue_render(session, cert)`` adds the job in the caller's transaction (the
+certificate row and its job commit together); the verify page works from that
+moment, and the PDF follows a few seconds later. The job is idempotent:
+``services.render_certificate`` stores a PDF only if none is stored yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.certificates.models import Certificate
+from lms.jobs import PermanentJobError, enqueue, job, periodic
+
+RENDER = "certificates.render"
+
+
+def render_key(cert_id: int) -> str:
+    return f"certificate-render:{cert_id}"
+
+
+def enqueue_render(session: Session, cert: Certificate) -> None:
+    """Queue the render + sign of cert's PDF (once per certificate). Flush only."""
+    if cert.pdf_sha256 is None:
+        enqueue(session, RENDER, certificate_id=cert.id, key=render_key(cert.id))
+
+
+@job(RENDER, max_attempts=6, priority=5)
+def render_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
+    from lms.certificates.services import render_certificate
+    from lms.certificates.signing import signing_available
+
+    cert = ctx.session.get(Certificate, certificate_id)
+    if cert is None:
+        return {"rendered": False, "missing": True}
+    if cert.pdf_sha256 is not None:
+        return {"rendered": False}
+    if not signing_available():
+        raise PermanentJobError("no signing key: set LMS_SIGNING_P12 or run `lms certificates dev-keys`")
+    return {"rendered": render_certificate(ctx.session, cert)}
+
+
+@job("certificates.render_missing", max_attempts=3)
+def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
+    """The sweeper for certificates: queue a render for every certificate still without a PDF."""
+    from lms.certificates.signing import signing_available
+
+    if not signing_available():
+        return {"queued": 0}
+    ids = list(
+        ctx.session.scalars(
+            select(Certificate.id)
+            .where(Certificate.pdf_sha256.is_(None))
+            .order_by(Certificate.id)
+            .limit(limit)
+        )
+    )
+    for cert_id in ids:
+        enqueue(ctx.session, RENDER, certificate_id=cert_id, key=render_key(cert_id))
+    return {"queued": len(ids)}
+
+
+@job("certificates.remind_expiring", max_attempts=3)
+def remind_expiring_job(ctx: Any, *, days: int = 30) -> dict[str, Any]:
+    from lms.certificates.reminders import send_expiry_reminders
+    from lms.core.mail import mail_configured
+
+    if not mail_configured():
+        return {"sent": 0}
+    return {"sent": send_expiry_reminders(ctx.session, days=days)}
+
+
+periodic("certificates.render_missing", minute="*/10")
+periodic("certificates.remind_expiring", minute="5", hour="1", days=30)  # 08:05 in Hà Nội

@@ -1,0 +1,41 @@
+"""Jobs every installation has: e-mail and the cleanup of expired job files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.jobs.core import PermanentJobError, job, periodic
+from lms.jobs.files import delete_expired
+
+
+@job("mail.send", max_attempts=8, priority=10)
+def send_mail_job(ctx: Any, *, to: str, subject: str, body: str) -> dict[str, Any]:
+    """Send one e-mail; SMTP errors are retried with back-off. Without SMTP configured nothing is sent."""
+    from lms.core.mail import deliver, mail_configured
+
+    if not mail_configured():
+        return {"sent": False}
+    if not to:
+        raise PermanentJobError("no recipient address")
+    deliver(to, subject, body)  # raises on SMTP/network errors → retried
+    return {"sent": True}
+
+
+@job("jobs.cleanup", max_attempts=3)
+def cleanup_job(ctx: Any) -> dict[str, Any]:
+    """Delete job files past their expiry (exports, ZIPs)."""
+    return {"deleted": delete_expired(ctx.session)}
+
+
+periodic("jobs.cleanup", minute="17")
+
+
+def queue_mail(session: Any, to: str, subject: str, body: str, *, by: Any = None) -> bool:
+    """Queue an e-mail as a background job (sent after commit, retried); False when SMTP is off."""
+    from lms.core.mail import mail_configured
+    from lms.jobs.core import enqueue
+
+    if not mail_configured() or not to:
+        return False
+    enqueue(session, "mail.send", to=to, subject=subject, body=body, by=by)
+    return True

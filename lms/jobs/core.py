@@ -1,0 +1,376 @@
+"""Job registry, enqueueing, running, retrying and sweeping (no huey here; see queue.py).
+
+A job is a registered handler plus a ``Job`` row::
+
+    from lms.jobs import job, enqueue
+
+    @job("notifications.mail", max_attempts=8)
+    def send(ctx, *, to: str, subject: str, body: str) -> None:
+        ...                      # ctx.session, ctx.progress(done, total), ctx.job
+
+    enqueue(db.session, "notifications.mail", to=..., subject=..., body=..., by=current_user)
+    db.session.commit()          # the message goes to the queue after this commit
+
+Handlers must be idempotent: a job can run more than once (a consumer killed
+mid-job, a message pushed twice by the sweeper). The runner commits the
+handler's work and the "done" mark in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from flask import current_app, has_app_context
+from sqlalchemy import CursorResult, and_, event, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.db import db, utcnow
+from lms.jobs.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+PENDING = "lms.jobs.pending"  # session.info key: ids of jobs to push after commit
+
+
+class PermanentJobError(Exception):
+    """Raise from a handler when retrying cannot help (bad input): the job fails at once."""
+
+
+@dataclass(frozen=True)
+class Handler:
+    kind: str
+    fn: Callable[..., Any]
+    max_attempts: int = 5
+    priority: int = 0
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def job(
+    kind: str, *, max_attempts: int = 5, priority: int = 0
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register fn(ctx, **kwargs) as the handler of jobs of this kind (higher priority runs first)."""
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        HANDLERS[kind] = Handler(kind, fn, max_attempts, priority)
+        return fn
+
+    return decorator
+
+
+@dataclass(frozen=True)
+class Periodic:
+    kind: str
+    minute: str = "*"
+    hour: str = "*"
+    day: str = "*"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+PERIODIC: dict[str, Periodic] = {}
+
+
+def periodic(kind: str, *, minute: str = "*", hour: str = "*", day: str = "*", **kwargs: Any) -> None:
+    """Enqueue a job of this (registered) kind on a cron schedule (UTC), once per slot across consumers."""
+    PERIODIC[kind] = Periodic(kind, minute, hour, day, kwargs)
+
+
+# Enqueueing -----------------------------------------------------------------
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    *,
+    by: Any = None,
+    key: str | None = None,
+    delay: float | None = None,
+    **kwargs: Any,
+) -> Job:
+    """Add a job in the caller's transaction (flush only); it is queued when that transaction commits.
+
+    ``key`` makes it idempotent: an existing job with the same key is returned
+    (and queued again if it had failed). ``kwargs`` must be JSON values.
+    """
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        raise ValueError(f"unknown job kind {kind!r}")
+    if key is not None:
+        existing = session.scalar(select(Job).where(Job.key == key))
+        if existing is not None:
+            if existing.status == JobStatus.FAILED:
+                _requeue(session, existing)
+            return existing
+    now = utcnow()
+    new = Job(
+        kind=kind,
+        args=kwargs,
+        key=key,
+        status=JobStatus.QUEUED,
+        priority=handler.priority,
+        max_attempts=handler.max_attempts,
+        requested_by_id=getattr(by, "id", None),
+        created_at=now,
+        enqueued_at=now,
+        run_after=now + dt.timedelta(seconds=delay) if delay else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(new)
+            session.flush()
+    except IntegrityError:  # the same key, enqueued concurrently
+        found = session.scalar(select(Job).where(Job.key == key))
+        if found is None:
+            raise
+        return found
+    _schedule_push(session, new.id, delay)
+    return new
+
+
+def retry(session: Session, job_row: Job) -> None:
+    """Queue a failed (or stuck) job again; an admin's "Retry" button. Flush only."""
+    _requeue(session, job_row)
+
+
+def _requeue(session: Session, job_row: Job) -> None:
+    job_row.status = JobStatus.QUEUED
+    job_row.attempts = 0
+    job_row.finished_at = None
+    job_row.run_after = None
+    job_row.enqueued_at = utcnow()
+    session.flush()
+    _schedule_push(session, job_row.id, None)
+
+
+def _schedule_push(session: Session, job_id: int, delay: float | None) -> None:
+    session.info.setdefault(PENDING, []).append((job_id, delay))
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if not pending or not has_app_context():
+        return
+    queue = current_app.extensions.get("lms.jobs")
+    if queue is None:
+        return
+    failed = [job_id for job_id, delay in pending if not queue.push(job_id, delay=delay)]
+    if failed:
+        _mark_not_enqueued(failed)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def _mark_not_enqueued(ids: list[int]) -> None:
+    """The queue refused: clear enqueued_at so the sweeper pushes these jobs when it is back."""
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(update(Job).where(Job.id.in_(ids)).values(enqueued_at=None))
+    except Exception:  # the database is down too: the long requeue delay of the sweeper still covers it
+        log.exception("could not mark jobs %s as not queued", ids)
+
+
+def listen() -> None:
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+
+
+# Running --------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+class JobContext:
+    """What a handler gets: the session, its job row, and progress reporting."""
+
+    def __init__(self, session: Session, job_row: Job) -> None:
+        self.session = session
+        self.job = job_row
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        """Record progress (and a heartbeat), visible to the job page at once."""
+        values: dict[str, Any] = {"progress_done": done, "heartbeat_at": utcnow()}
+        if total is not None:
+            values["progress_total"] = total
+        stmt = update(Job).where(Job.id == self.job.id).values(**values)
+        if self.session.bind is not None:  # tests: one connection, one transaction
+            self.session.execute(stmt.execution_options(synchronize_session=False))
+            return
+        with db.engine.begin() as conn:  # its own short transaction, outside the handler's
+            conn.execute(stmt)
+
+
+def _dead_here(worker: str) -> bool:
+    """Was the job claimed by a process of this host that has exited?"""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def backoff_seconds(attempts: int) -> float:
+    base = float(current_app.config.get("JOB_RETRY_BASE_SECONDS", 10))
+    return min(base * 2 ** max(attempts - 1, 0), 3600.0)
+
+
+def run_job(job_id: int, *, worker: str | None = None) -> str:
+    """Claim the job, run its handler, record the outcome. Returns the new status or "skipped".
+
+    The claim is a conditional UPDATE: a job that is done, failed, or running
+    with a fresh heartbeat is not run again (two consumers, duplicate messages).
+    """
+    session = db.session
+    now = utcnow()
+    lease = dt.timedelta(seconds=current_app.config.get("JOB_LEASE_SECONDS", 300))
+    claimed = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id,
+                or_(
+                    Job.status.in_([JobStatus.QUEUED, JobStatus.RETRYING]),
+                    and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - lease),
+                ),
+            )
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=Job.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+                worker=worker or worker_name(),
+            )
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    session.commit()
+    if claimed != 1:
+        return "skipped"
+    job_row = session.get(Job, job_id, populate_existing=True)
+    if job_row is None:
+        return "skipped"
+    handler = HANDLERS.get(job_row.kind)
+    try:
+        if handler is None:
+            raise PermanentJobError(f"unknown job kind {job_row.kind!r}")
+        result = handler.fn(JobContext(session, job_row), **(job_row.args or {}))
+        job_row = session.get(Job, job_id) or job_row
+        job_row.status = JobStatus.DONE
+        job_row.finished_at = job_row.heartbeat_at = utcnow()
+        job_row.error = None
+        if isinstance(result, dict):
+            job_row.result = result
+        session.commit()
+        return JobStatus.DONE
+    except Exception as exc:
+        session.rollback()
+        log.warning("job %s (%s) failed: %s", job_id, job_row.kind, exc)
+        return _record_failure(session, job_id, exc)
+
+
+def _record_failure(session: Session, job_id: int, exc: Exception) -> str:
+    job_row = session.get(Job, job_id, populate_existing=True)
+    if job_row is None:
+        return "skipped"
+    job_row.error = "".join(traceback.format_exception(exc, limit=8))[-4000:]
+    job_row.heartbeat_at = utcnow()
+    if isinstance(exc, PermanentJobError) or job_row.attempts >= job_row.max_attempts:
+        job_row.status = JobStatus.FAILED
+        job_row.finished_at = utcnow()
+        session.commit()
+        return JobStatus.FAILED
+    delay = backoff_seconds(job_row.attempts)
+    job_row.status = JobStatus.RETRYING
+    job_row.run_after = utcnow() + dt.timedelta(seconds=delay)
+    job_row.enqueued_at = utcnow()
+    _schedule_push(session, job_id, delay)
+    session.commit()
+    return JobStatus.RETRYING
+
+
+def run_queued(
+    session: Session | None = None, *, limit: int = 10_000, kinds: Iterable[str] | None = None
+) -> int:
+    """Run waiting jobs in this process, oldest first (CLI `lms jobs run`, tests). Returns how many ran."""
+    session = session or db.session
+    ran = 0
+    while ran < limit:
+        stmt = select(Job.id).where(Job.status.in_([JobStatus.QUEUED, JobStatus.RETRYING]))
+        if kinds is not None:
+            stmt = stmt.where(Job.kind.in_(list(kinds)))
+        job_id = session.scalar(stmt.order_by(Job.priority.desc(), Job.id).limit(1))
+        if job_id is None:
+            break
+        run_job(job_id)
+        ran += 1
+    return ran
+
+
+# Sweeping -------------------------------------------------------------------
+
+
+def sweep(session: Session) -> dict[str, int]:
+    """Push again what the queue lost; release jobs whose consumer died. Flush only; the caller commits.
+
+    * queued with ``enqueued_at`` NULL (the push failed, e.g. Redis down) or older
+      than ``JOB_REQUEUE_SECONDS`` (the message was lost) → pushed again;
+    * running with a heartbeat older than ``JOB_LEASE_SECONDS``, or claimed by a
+      process of this host that no longer exists (consumer killed) → queued
+      again, or failed when out of attempts;
+    * retrying whose ``run_after`` is long past → pushed again.
+    """
+    cfg = current_app.config
+    now = utcnow()
+    lease = dt.timedelta(seconds=cfg.get("JOB_LEASE_SECONDS", 300))
+    stale = now - dt.timedelta(seconds=cfg.get("JOB_REQUEUE_SECONDS", 1800))
+    counts = {"pushed": 0, "released": 0, "failed": 0}
+    waiting = session.scalars(
+        select(Job).where(
+            or_(
+                and_(Job.status == JobStatus.QUEUED, or_(Job.enqueued_at.is_(None), Job.enqueued_at < stale)),
+                and_(Job.status == JobStatus.RETRYING, Job.run_after < stale),
+            )
+        )
+    ).all()
+    for row in waiting:
+        row.enqueued_at = now
+        _schedule_push(session, row.id, None)
+        counts["pushed"] += 1
+    running = session.scalars(select(Job).where(Job.status == JobStatus.RUNNING)).all()
+    dead = [
+        row
+        for row in running
+        if (row.heartbeat_at is not None and row.heartbeat_at < now - lease) or _dead_here(row.worker)
+    ]
+    for row in dead:
+        if row.attempts >= row.max_attempts:
+            row.status = JobStatus.FAILED
+            row.finished_at = now
+            row.error = (row.error or "") + f"\nthe consumer {row.worker} stopped during the job"
+            counts["failed"] += 1
+        else:
+            row.status = JobStatus.QUEUED
+            row.enqueued_at = now
+            _schedule_push(session, row.id, None)
+            counts["released"] += 1
+    session.flush()
+    return counts
