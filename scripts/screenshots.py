@@ -51,7 +51,9 @@ def build(url: str, instance: str):
 
         build_training_demo(s)
         s.commit()
-        unit = s.scalars(select(User).where(User.username == "hocvien")).one().org_unit  # the demo learner's unit
+        unit = (
+            s.scalars(select(User).where(User.username == "hocvien")).one().org_unit
+        )  # the demo learner's unit
         user = create_user(
             s,
             username=LEARNER,

@@ -95,7 +95,9 @@ def walk_learner(live_app: Any) -> str:
         s = db.session
         if s.scalar(select(User.id).where(User.username == WALK_LEARNER)):
             return WALK_LEARNER
-        unit = s.scalars(select(User).where(User.username == "hocvien")).one().org_unit  # the demo learner's unit
+        unit = (
+            s.scalars(select(User).where(User.username == "hocvien")).one().org_unit
+        )  # the demo learner's unit
         user = create_user(
             s,
             username=WALK_LEARNER,
