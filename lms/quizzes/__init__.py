@@ -32,3 +32,15 @@ def init_app(app: Flask) -> None:
         from lms.db import db
 
         return {"course_quiz_links": lambda course: rules.course_quiz_links(db.session, course, current_user)}
+
+    from lms.core.audit import register_action
+    from lms.quizzes.kinds import KINDS
+
+    def kind_label(name: str) -> str:
+        """A question kind's name for people (statistics pages show no raw kind ids)."""
+        kind = KINDS.get(name)
+        return str(kind.label) if kind is not None else name
+
+    app.jinja_env.globals["kind_label"] = kind_label
+
+    register_action("quiz.regrade", _l("Quiz question regraded"))

@@ -33,3 +33,16 @@ def init_app(app: Flask) -> None:
         from lms.db import db
 
         return {"my_classes": lambda course: services.classes_of(db.session, current_user, course)}
+
+    from lms.core.audit import register_action
+
+    register_action("assignment_created", _l("Training assigned"))
+    register_action("assignment_closed", _l("Assignment closed"))
+    register_action("attendance_imported", _l("Attendance imported"))
+    register_action("attendance_recorded", _l("Attendance recorded"))
+    register_action("class_created", _l("Class created"))
+    register_action("class_roster_added", _l("People added to a class"))
+    register_action("class_roster_removed", _l("Person removed from a class"))
+    register_action("import_started", _l("People import started"))
+    register_action("import_committed", _l("People import saved"))
+    register_action("target_set", _l("Training target set"))
