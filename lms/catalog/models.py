@@ -15,10 +15,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    Select,
     String,
     Text,
     UniqueConstraint,
     false,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,9 +80,25 @@ class Course(Base):
         cascade="all, delete-orphan",
         back_populates="course",
     )
+    # Read-only: who may manage the course (lms.auth.access); rows are written as CourseAuthor.
+    authors: Mapped[list[CourseAuthor]] = relationship(viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Course {self.slug} v{self.version}>"
+
+    @property
+    def is_published(self) -> bool:
+        """Learners can take it: only such a course may be assigned, put in a class or certified."""
+        return self.status == CourseStatus.PUBLISHED and (self.version or 0) >= 1
+
+
+def published_courses() -> Select[tuple[Course]]:
+    """SELECT of the courses learners can take (the pickers of HR forms and report filters), by title."""
+    return (
+        select(Course)
+        .where(Course.status == CourseStatus.PUBLISHED, Course.version >= 1)
+        .order_by(Course.title, Course.id)
+    )
 
 
 class CoursePrerequisite(Base):
@@ -171,7 +189,7 @@ class CourseVersion(Base):
 class CourseAuthor(Base):
     """A trainer allowed to edit and publish a course, and to see its quiz statistics.
 
-    Managed by lms.authoring; checked through lms.catalog.authors."""
+    Managed by lms.authoring; checked by lms.auth.access (``manages_course``, ``managed_courses``)."""
 
     __tablename__ = "course_authors"
     __table_args__ = (UniqueConstraint("course_id", "user_id"),)

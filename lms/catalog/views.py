@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access, can
+from lms.auth.access import Access, access, can_view_course
 from lms.catalog.assets import asset_response
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
 from lms.catalog.parts import learner_progress
@@ -83,13 +83,13 @@ def index() -> str:
 def asset(slug: str, path: str) -> Response:
     """A lesson image, with its own type, a strong ETag and long caching for versioned URLs."""
     row = db.session.execute(
-        select(CourseAsset, Course.status)
+        select(CourseAsset, Course)
         .join(Course, Course.id == CourseAsset.course_id)
         .where(Course.slug == slug, CourseAsset.path == path)
     ).first()
     if row is None:
         abort(404)
-    item, status = row
-    if status != CourseStatus.PUBLISHED and not can(current_user, Permission.AUTHOR_COURSES):
+    item, course = row
+    if not can_view_course(current_user, course):
         abort(404)
     return asset_response(item)

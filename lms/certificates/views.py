@@ -27,14 +27,22 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from lms.auth.access import Access, Permission, access, can, filter_units_in_scope, unit_in_scope
+from lms.auth.access import (
+    Access,
+    Permission,
+    access,
+    can_manage_certificate,
+    filter_in_scope,
+    managed_courses,
+    unit_in_scope,
+)
 from lms.auth.models import Role, User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, published_courses
 from lms.certificates import services
 from lms.certificates.codes import format_code, normalize_code
 from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonForm, ReissueForm, UploadForm
 from lms.certificates.hooks import holder_filters
-from lms.certificates.jobs import enqueue_render
+from lms.certificates.jobs import enqueue_render, enqueue_zip
 from lms.certificates.models import Certificate, CertificateFile, CertificateStatus
 from lms.core.audit import record
 from lms.core.csvfile import csv_response
@@ -184,6 +192,7 @@ def verify_upload() -> Any:
         cert=cert,
         status=cert.effective_status if cert else None,
         status_label=_status_label(cert.effective_status) if cert else "",
+        successor=services.latest_in_chain(db.session, cert) if cert and cert.superseded_by_id else None,
     )
 
 
@@ -235,20 +244,12 @@ def mine() -> str:
     return render_template("certificates/mine.html", certs=certs, status_label=_status_label)
 
 
-def _can_manage(cert: Certificate) -> bool:
-    if not can(current_user, Permission.MANAGE_CERTIFICATES):
-        return False
-    if current_user.has_role(Role.ADMIN):
-        return True
-    return unit_in_scope(current_user, cert.org_unit)
-
-
 @bp.route("/certificates/<int:cert_id>/pdf")
 @access(Access.OWNER)
 def download(cert_id: int) -> Any:
     """The signed PDF: for its holder, HR within scope, or admin."""
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    manager = _can_manage(cert)
+    manager = can_manage_certificate(current_user, cert)
     if cert.user_id != current_user.id and not manager:
         abort(403)
     if not manager and cert.status in (CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED):
@@ -273,10 +274,7 @@ def download(cert_id: int) -> Any:
 
 def _scoped(stmt: Select[Any]) -> Select[Any]:
     """Certificates of units in the officer's subtree (admin: all)."""
-    if current_user.has_role(Role.ADMIN):
-        return stmt
-    stmt = stmt.join(OrgUnit, OrgUnit.id == Certificate.org_unit_id)
-    return filter_units_in_scope(stmt, current_user)
+    return filter_in_scope(stmt, current_user, Certificate.org_unit_id)
 
 
 def _filters() -> dict[str, Any]:
@@ -358,7 +356,7 @@ def _zip_ready(f: dict[str, Any]) -> bool:
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def detail(cert_id: int) -> str:
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    if not _can_manage(cert):
+    if not can_manage_certificate(current_user, cert):
         abort(403)
     return _detail(
         cert, ReasonForm(prefix="revoke"), ReissueForm(prefix="reissue", holder_name=cert.holder_name)
@@ -383,7 +381,7 @@ def _detail(cert: Certificate, revoke_form: ReasonForm, reissue_form: ReissueFor
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def revoke(cert_id: int) -> Any:
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    if not _can_manage(cert):
+    if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReasonForm(prefix="revoke")
     if not form.validate_on_submit():
@@ -402,7 +400,7 @@ def revoke(cert_id: int) -> Any:
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def reissue(cert_id: int) -> Any:
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    if not _can_manage(cert):
+    if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReissueForm(prefix="reissue")
     if not form.validate_on_submit():
@@ -420,18 +418,24 @@ def reissue(cert_id: int) -> Any:
     return redirect(url_for("certificates.detail", cert_id=new.id))
 
 
+def _issuable_courses() -> list[Course]:
+    """Published courses only; a trainer who is not HR/admin sees the courses they author."""
+    stmt = published_courses()
+    if not current_user.has_role(Role.ADMIN, Role.HR):
+        stmt = stmt.where(managed_courses(current_user, Course))
+    return list(db.session.scalars(stmt))
+
+
 @bp.route("/certificates/issue", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.ISSUE_CERTIFICATES)
 def issue() -> Any:
-    form = IssueForm(courses=_courses())
+    form = IssueForm(courses=_issuable_courses())
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         course = db.session.get(Course, form.course_id.data)
         if user is None or course is None:
             form.username.errors.append(_("No such user."))
-        elif not current_user.has_role(Role.ADMIN, Role.TRAINER) and not unit_in_scope(
-            current_user, user.org_unit
-        ):
+        elif services.manual_issue_authority(db.session, current_user, user, course) is None:
             abort(403)
         else:
             try:
@@ -444,7 +448,7 @@ def issue() -> Any:
                 enqueue_render(db.session, cert)
                 db.session.commit()
                 flash(_("Certificate %(code)s issued.", code=format_code(cert.code)), "success")
-                if _can_manage(cert):
+                if can_manage_certificate(current_user, cert):
                     return redirect(url_for("certificates.detail", cert_id=cert.id))
                 return redirect(url_for("certificates.verify", code=format_code(cert.code)))
     return render_template("certificates/issue.html", form=form)
@@ -483,21 +487,32 @@ def _zip_stream(ids: list[int]) -> Iterator[bytes]:
     yield sink.take()
 
 
-@bp.route("/certificates/export.zip")
+@bp.route("/certificates/export.zip", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def export_zip() -> Any:
-    """All rendered PDFs matching the list filters (unit subtree, course, …) as one streamed ZIP."""
+    """All rendered PDFs matching the list filters (unit subtree, course, …) as one ZIP.
+
+    Up to CERT_ZIP_JOB_THRESHOLD files it streams at once; above, a GET offers a button
+    and the POST queues a job whose ZIP only the requester can download from the job page.
+    """
     f = _filters()
     if not _zip_ready(f):
         flash(_("Choose a unit or a course to download."), "error")
         return redirect(url_for("certificates.index"))
     stmt = _filtered(select(Certificate.id), f).where(Certificate.pdf_sha256.is_not(None))
     ids = list(db.session.scalars(stmt.order_by(Certificate.id)))
-    record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
-           count=len(ids))  # fmt: skip
-    db.session.commit()
     name = "chung-chi-" + "-".join(str(v) for k, v in f.items() if v and k != "status") + ".zip"
     name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "-" for ch in name)
+    large = len(ids) > current_app.config.get("CERT_ZIP_JOB_THRESHOLD", 100)
+    if request.method == "GET" and large:
+        return render_template("jobs/confirm.html", title=_("Prepare the ZIP file"), name=name)
+    record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
+           count=len(ids))  # fmt: skip
+    if request.method == "POST":
+        job_row = enqueue_zip(db.session, ids, filename=name, by=current_user)
+        db.session.commit()
+        return redirect(url_for("jobs.status", background_job_id=job_row.id))
+    db.session.commit()
     response = Response(stream_with_context(_zip_stream(ids)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

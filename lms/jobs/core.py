@@ -32,7 +32,8 @@ from sqlalchemy import CursorResult, and_, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.db import db, utcnow
+from lms.core.registry import Registry
+from lms.db import db, utcnow, writing
 from lms.jobs.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class Handler:
     priority: int = 0
 
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: Registry[Handler] = Registry("jobs.handlers", "fn(ctx, **kwargs) run for jobs of a kind (@job).")
 
 
 def job(
@@ -61,10 +62,18 @@ def job(
     """Register fn(ctx, **kwargs) as the handler of jobs of this kind (higher priority runs first)."""
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        HANDLERS[kind] = Handler(kind, fn, max_attempts, priority)
+        HANDLERS.add(Handler(kind, fn, max_attempts, priority), kind)
         return fn
 
     return decorator
+
+
+# Human names of job kinds for the job pages (lazy_gettext strings); see register_label().
+KIND_LABELS: Registry[Any] = Registry("jobs.kind_labels", "Human names of job kinds on the job pages.")
+
+
+def register_label(kind: str, label: Any) -> None:
+    KIND_LABELS.add(label, kind)
 
 
 @dataclass(frozen=True)
@@ -76,12 +85,12 @@ class Periodic:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-PERIODIC: dict[str, Periodic] = {}
+PERIODIC: Registry[Periodic] = Registry("jobs.periodic", "Jobs enqueued on a cron schedule (periodic()).")
 
 
 def periodic(kind: str, *, minute: str = "*", hour: str = "*", day: str = "*", **kwargs: Any) -> None:
     """Enqueue a job of this (registered) kind on a cron schedule (UTC), once per slot across consumers."""
-    PERIODIC[kind] = Periodic(kind, minute, hour, day, kwargs)
+    PERIODIC.add(Periodic(kind, minute, hour, day, kwargs), kind)
 
 
 # Enqueueing -----------------------------------------------------------------
@@ -90,6 +99,7 @@ def periodic(kind: str, *, minute: str = "*", hour: str = "*", day: str = "*", *
 def enqueue(
     session: Session,
     kind: str,
+    /,
     *,
     by: Any = None,
     key: str | None = None,
@@ -209,7 +219,7 @@ class JobContext:
         if self.session.bind is not None:  # tests: one connection, one transaction
             self.session.execute(stmt.execution_options(synchronize_session=False))
             return
-        with db.engine.begin() as conn:  # its own short transaction, outside the handler's
+        with writing(), db.engine.begin() as conn:  # its own short transaction, outside the handler's
             conn.execute(stmt)
 
 

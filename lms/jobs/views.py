@@ -28,6 +28,7 @@ from lms.core.audit import record
 from lms.core.pagination import page_number, paginate
 from lms.db import db
 from lms.jobs import core
+from lms.jobs.core import KIND_LABELS
 from lms.jobs.files import file_of, iter_chunks
 from lms.jobs.models import Job, JobStatus
 
@@ -42,13 +43,6 @@ STATUS_LABELS: dict[str, Any] = {
     JobStatus.DONE: _l("Done"),
     JobStatus.FAILED: _l("Failed"),
 }
-
-# Human names of job kinds; features add theirs with register_label().
-KIND_LABELS: dict[str, Any] = {}
-
-
-def register_label(kind: str, label: Any) -> None:
-    KIND_LABELS[kind] = label
 
 
 def _own_job(job_id: int) -> Job:

@@ -44,7 +44,7 @@ def register_requirement(check: RequirementCheck) -> RequirementCheck:
 
 
 def registered_requirements() -> list[RequirementCheck]:
-    return REQUIREMENTS.items()
+    return REQUIREMENTS.values()
 
 
 ModuleCheck = Callable[[Session, Enrollment], dict[int, bool]]
@@ -65,7 +65,7 @@ def register_module_check(check: ModuleCheck) -> ModuleCheck:
 
 
 def registered_module_checks() -> list[ModuleCheck]:
-    return MODULE_CHECKS.items()
+    return MODULE_CHECKS.values()
 
 
 NextStep = Callable[[Session, Enrollment, int], "dict[str, str] | None"]
@@ -77,7 +77,7 @@ NEXT_STEPS: Registry[NextStep] = Registry(
 
 def next_step_after_module(session: Session, enrollment: Enrollment, module_id: int) -> dict[str, str] | None:
     """The first registered step still to do after this module's lessons (e.g. its quiz), or None."""
-    for step in NEXT_STEPS:
+    for step in NEXT_STEPS.values():
         found = step(session, enrollment, module_id)
         if found:
             return found

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access, can
+from lms.auth.access import Access, Permission, access, can, can_view_course
 from lms.catalog.models import Course, CourseStatus, CourseVersion, Lesson
 from lms.db import db
 from lms.learning import services
@@ -27,25 +27,21 @@ def dashboard() -> str:
     return render_template("learning/dashboard.html", rows=rows)
 
 
-def _load_course(slug: str) -> Course:
-    """Load-or-404; drafts and archived courses exist only for trainers and admins."""
+def _load_course(slug: str) -> tuple[Course, Enrollment | None]:
+    """The course and the viewer's enrolment; 404 unless the viewer may see it (``can_view_course``)."""
     course = db.session.scalars(select(Course).where(Course.slug == slug)).first()
     if course is None:
         abort(404)
-    if course.status != CourseStatus.PUBLISHED and not can(current_user, Permission.AUTHOR_COURSES):
-        enrolled = course.status == CourseStatus.ARCHIVED and services.enrollment_for(
-            db.session, current_user, course
-        )
-        if not enrolled:
-            abort(404)
-    return course
+    enrollment = services.enrollment_for(db.session, current_user, course)
+    if not can_view_course(current_user, course, enrolled=enrollment is not None):
+        abort(404)
+    return course, enrollment
 
 
 @bp.route("/courses/<slug>")
 @access(Access.SIGNED_IN)
 def course(slug: str) -> str:
-    course = _load_course(slug)
-    enrollment = services.enrollment_for(db.session, current_user, course)
+    course, enrollment = _load_course(slug)
     outline = services.course_outline(db.session, course, current_user, enrollment)
     resume = outline.resume_lesson() if enrollment else None
     requirements = services.requirements_for(db.session, enrollment) if enrollment else []
@@ -70,14 +66,13 @@ def course(slug: str) -> str:
 @bp.route("/courses/<slug>/enrol", methods=["POST"])
 @access(Access.SIGNED_IN, Permission.LEARN)
 def enrol(slug: str) -> Response:
-    course = _load_course(slug)
+    course, existing = _load_course(slug)
     if course.status != CourseStatus.PUBLISHED:
         abort(403)
     outline = services.course_outline(db.session, course, current_user, None)
     if outline.locked:
         flash(outline.modules[0].lock_reason if outline.modules else _("This course is locked."), "error")
         return redirect(url_for("learning.course", slug=slug))
-    existing = services.enrollment_for(db.session, current_user, course)
     services.enroll_user(db.session, current_user, course)
     db.session.commit()
     if existing is None:
@@ -88,8 +83,7 @@ def enrol(slug: str) -> Response:
 @bp.route("/courses/<slug>/continue")
 @access(Access.SIGNED_IN)
 def resume(slug: str) -> Response:
-    course = _load_course(slug)
-    enrollment = services.enrollment_for(db.session, current_user, course)
+    course, enrollment = _load_course(slug)
     if enrollment is None:
         return redirect(url_for("learning.course", slug=slug))
     outline = services.course_outline(db.session, course, current_user, enrollment)
@@ -103,8 +97,7 @@ def resume(slug: str) -> Response:
 
 def _lesson_context(slug: str, module_key: str, lesson_key: str) -> tuple:
     """Load the course, the learner's enrollment and the outline; 404 for an unknown lesson."""
-    course = _load_course(slug)
-    enrollment = services.enrollment_for(db.session, current_user, course)
+    course, enrollment = _load_course(slug)
     outline = services.course_outline(db.session, course, current_user, enrollment)
     item = outline.find(module_key, lesson_key)
     if item is None:

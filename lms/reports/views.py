@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.auth.access import Access, Permission, access, check_unit_scope
+from lms.auth.access import Access, Permission, access, check_unit_scope, officer_root_or_403
 from lms.auth.models import ITQualification, User
 from lms.certificates.codes import format_code
 from lms.core.pagination import Page
@@ -21,8 +32,8 @@ from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
 from lms.org.services import ancestors
 from lms.reports import charts, exports, queries
+from lms.reports import jobs as report_jobs
 from lms.reports.queries import Filters
-from lms.training.services import scope_root
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -61,13 +72,6 @@ def filter_args(filters: Filters) -> dict[str, object]:
     return args
 
 
-def officer_root() -> OrgUnit:
-    root = scope_root(db.session, current_user)
-    if root is None:
-        abort(403)
-    return root
-
-
 def load_unit(unit_id: int) -> OrgUnit:
     unit = db.session.get(OrgUnit, unit_id) or abort(404)
     check_unit_scope(current_user, unit)
@@ -82,13 +86,13 @@ def breadcrumbs(unit: OrgUnit, root: OrgUnit) -> list[OrgUnit]:
 @bp.route("/")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def dashboard() -> str:
-    return unit_report(officer_root().id)
+    return unit_report(officer_root_or_403(db.session, current_user).id)
 
 
 @bp.route("/units/<int:unit_id>")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_report(unit_id: int) -> str:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     filters = read_filters()
     figures = queries.figures(db.session, unit, filters)
@@ -149,7 +153,7 @@ def unit_report(unit_id: int) -> str:
 @bp.route("/units/<int:unit_id>/people")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_people(unit_id: int) -> str:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     filters = read_filters()
     page = max(request.args.get("page", 1, type=int), 1)
@@ -173,7 +177,7 @@ def unit_people(unit_id: int) -> str:
 @bp.route("/people/<int:user_id>")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def person(user_id: int) -> str:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     user = db.session.get(User, user_id) or abort(404)
     check_unit_scope(current_user, user.org_unit)
     enrollments = db.session.scalars(
@@ -199,14 +203,27 @@ def person(user_id: int) -> str:
 EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
 
 
-@bp.route("/units/<int:unit_id>/export/<kind>.<fmt>")
+@bp.route("/units/<int:unit_id>/export/<kind>.<fmt>", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.VIEW_REPORTS)
-def export(unit_id: int, kind: str, fmt: str) -> Response:
-    officer_root()
+def export(unit_id: int, kind: str, fmt: str) -> Any:
+    officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
         abort(404)
     filters = read_filters()
+    large = (
+        kind != "units"
+        and report_jobs.people_in(db.session, unit) > current_app.config["EXPORT_JOB_THRESHOLD"]
+    )
+    if request.method == "POST" or large:
+        # Large exports are prepared by a background job; a GET only offers the button (no state change).
+        if request.method == "GET":
+            return render_template("jobs/confirm.html", title=_("Prepare the export"), name=f"{kind}.{fmt}")
+        job_row = report_jobs.enqueue_export(
+            db.session, unit=unit, kind=kind, fmt=fmt, filters=filters, by=current_user
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.status", background_job_id=job_row.id))
     header, rows, title = export_data(kind, unit, filters)
     stamp = f"{unit.code}-{filters.year}"
     if fmt == "csv":

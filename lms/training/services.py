@@ -108,6 +108,8 @@ def create_assignment(
 ) -> tuple[Assignment, int]:
     """Assign course to a unit subtree (optionally one job title) or to listed people."""
     people = list(people)
+    if not course.is_published:
+        raise TrainingError("only a published course can be assigned")
     if unit is None and not people:
         raise TrainingError("choose a unit or list people")
     assignment = Assignment(
@@ -261,6 +263,8 @@ def create_class(
     invited: Iterable[OrgUnit] = (),
     by: User,
 ) -> TrainingClass:
+    if not course.is_published:
+        raise TrainingError("only a published course can be taught in a class")
     if ends_on < starts_on:
         raise TrainingError("the class ends before it starts")
     cls = TrainingClass(
@@ -507,27 +511,6 @@ def _parse_date(value: str) -> dt.date | None:
         except ValueError:
             continue
     return None
-
-
-# --- scope helpers -----------------------------------------------------------------------
-
-
-def scope_unit_or_none(user: User) -> OrgUnit | None:
-    """The officer's subtree root; None for an administrator (the whole province)."""
-    from lms.auth.access import scope_unit
-
-    return scope_unit(user)
-
-
-def scope_root(session: Session, user: User) -> OrgUnit | None:
-    """The unit an officer's pages start from: their scope unit, or the province root for admin."""
-    from lms.auth.models import Role
-
-    if user.has_role(Role.ADMIN):
-        return session.scalars(
-            select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)
-        ).first()
-    return user.scope_unit
 
 
 def class_members_matching(session: Session, value: str) -> Select[tuple[int]]:

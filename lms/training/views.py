@@ -23,9 +23,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access, can, check_unit_scope, filter_units_in_scope
+from lms.auth.access import (
+    Access,
+    Permission,
+    access,
+    can,
+    check_unit_scope,
+    filter_units_in_scope,
+    officer_root_or_403,
+    scope_unit,
+)
 from lms.auth.models import User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, published_courses
 from lms.core.pagination import Page
 from lms.core.timefmt import local_end_of_day
 from lms.db import db, utcnow
@@ -53,14 +62,6 @@ from lms.training.models import (
 bp = Blueprint("training", __name__, url_prefix="/training", template_folder="templates")
 
 
-def officer_root() -> OrgUnit:
-    """The subtree root the current officer works in (403 when they have none)."""
-    root = services.scope_root(db.session, current_user)
-    if root is None:
-        abort(403)
-    return root
-
-
 def scoped_units() -> list[OrgUnit]:
     stmt = filter_units_in_scope(select(OrgUnit).where(OrgUnit.is_active.is_(True)), current_user)
     return list(db.session.scalars(stmt.order_by(OrgUnit.path)))
@@ -72,7 +73,8 @@ def unit_choices(units: list[OrgUnit], blank: str | None = None) -> list[tuple[i
 
 
 def course_choices() -> list[tuple[int, str]]:
-    return [(c.id, c.title) for c in db.session.scalars(select(Course).order_by(Course.title))]
+    """Published courses only: a draft cannot be assigned, targeted or taught in a class."""
+    return [(c.id, c.title) for c in db.session.scalars(published_courses())]
 
 
 def end_of_day(day: dt.date | None) -> dt.datetime | None:
@@ -128,7 +130,7 @@ def my_assignments() -> str:
 @bp.route("/assignments", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def assignments() -> str | Response:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     units = scoped_units()
     form = AssignmentForm()
     form.course_id.choices = course_choices()
@@ -141,7 +143,7 @@ def assignments() -> str | Response:
             unit = db.session.get(OrgUnit, form.unit_id.data) or abort(404)
             check_unit_scope(current_user, unit)
         else:
-            people, missing = people_from_lines(form.people.data, services.scope_unit_or_none(current_user))
+            people, missing = people_from_lines(form.people.data, scope_unit(current_user))
             if missing:
                 form.people.errors.append(
                     _("Not found in your units: %(names)s", names=", ".join(missing[:20]))
@@ -188,7 +190,7 @@ def close_assignment(assignment_id: int) -> Response:
 @bp.route("/targets", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def targets() -> str | Response:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     units = scoped_units()
     form = TargetForm()
     form.unit_id.choices = unit_choices(units)
@@ -227,7 +229,7 @@ def load_class(class_id: int) -> TrainingClass:
 @bp.route("/classes")
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def classes() -> str:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     counts = select(ClassMember.class_id, func.count().label("n")).group_by(ClassMember.class_id).subquery()
     stmt = (
         select(TrainingClass, func.coalesce(counts.c.n, 0))
@@ -243,7 +245,7 @@ def classes() -> str:
 @bp.route("/classes/new", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def new_class() -> str | Response:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     units = scoped_units()
     form = ClassForm()
     form.course_id.choices = course_choices()
@@ -281,7 +283,7 @@ def class_detail(class_id: int) -> str | Response:
     cls = load_class(class_id)
     form = RosterForm()
     if form.validate_on_submit():
-        people, missing = people_from_lines(form.people.data, services.scope_unit_or_none(current_user))
+        people, missing = people_from_lines(form.people.data, scope_unit(current_user))
         if missing:
             form.people.errors.append(_("Not found in your units: %(names)s", names=", ".join(missing[:20])))
         else:
@@ -418,7 +420,7 @@ def load_job(job_id: int) -> ImportJob:
 @bp.route("/imports", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_PEOPLE)
 def imports() -> str | Response:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -429,7 +431,7 @@ def imports() -> str | Response:
             upload=upload.stream,
             directory=import_dir(),
             by=current_user,
-            scope=services.scope_unit_or_none(current_user),
+            scope=scope_unit(current_user),
             deactivate_missing=form.deactivate_missing.data,
         )
         db.session.commit()

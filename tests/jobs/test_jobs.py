@@ -158,4 +158,4 @@ def test_sweeper_pushes_lost_jobs_and_releases_dead_consumers(app: Any, session:
 
 
 def test_every_registered_kind_has_a_label_or_is_internal() -> None:
-    assert {"mail.send", "jobs.cleanup", "certificates.render"} <= set(HANDLERS)
+    assert {"mail.send", "jobs.cleanup", "certificates.render"} <= set(HANDLERS.keys())
