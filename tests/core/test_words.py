@@ -118,7 +118,8 @@ def test_people_export_has_words_local_days_and_typed_cells(
     assert cells[1].data_type == "s"  # ...and text, never a formula
     assert cells[6].value == "Đại học"
     assert cells[9].data_type == "n"  # progress is a number
-    assert cells[10].is_date and cells[10].value.date() == dt.date(2026, 11, 20)
+    assert cells[10].is_date
+    assert cells[10].value.date() == dt.date(2026, 11, 20)
 
 
 def test_unknown_certificate_code_says_so_with_404(client):
