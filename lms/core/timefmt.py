@@ -78,7 +78,7 @@ def percent(value: float | int | None, digits: int = 1) -> str:
     if value is None:
         return ""
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern) + PERCENT_SUFFIX.get(str(get_locale()), "%")
+    return str(format_decimal(value, format=pattern)) + PERCENT_SUFFIX.get(str(get_locale()), "%")
 
 
 def init_filters(app: Flask) -> None:

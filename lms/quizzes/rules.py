@@ -155,7 +155,7 @@ def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
     course = quiz.course
     enrollment = enrollment_for(session, user, course)
     if enrollment is None:
-        return _("Enrol in the course first: its quizzes open as you study it.")
+        return str(_("Enrol in the course first: its quizzes open as you study it."))
     outline = course_outline(session, course, user, enrollment)
     if outline.locked:
         return outline.modules[0].lock_reason if outline.modules else None
@@ -169,9 +169,11 @@ def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
             if (course.require_lessons and m.required_done < m.required_total) or passed.get(m.id) is False
         ]
         if missing:
-            return _(
-                "The final exam opens when every module is complete. Still to finish: %(titles)s.",
-                titles=", ".join(missing),
+            return str(
+                _(
+                    "The final exam opens when every module is complete. Still to finish: %(titles)s.",
+                    titles=", ".join(missing),
+                )
             )
         return None
     for module in outline.modules:
@@ -180,11 +182,13 @@ def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
         if module.locked:
             return module.lock_reason
         if course.require_lessons and module.required_done < module.required_total:
-            return _(
-                'Finish the lessons of the module "%(title)s" first (%(done)d of %(total)d done).',
-                title=module.title,
-                done=module.required_done,
-                total=module.required_total,
+            return str(
+                _(
+                    'Finish the lessons of the module "%(title)s" first (%(done)d of %(total)d done).',
+                    title=module.title,
+                    done=module.required_done,
+                    total=module.required_total,
+                )
             )
     return None
 

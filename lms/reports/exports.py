@@ -82,12 +82,11 @@ def _xlsx_cell(ws: Any, value: Any) -> Any:
         cell.number_format = "dd/mm/yyyy hh:mm"
         return cell
     if isinstance(value, dt.date):
-        cell = WriteOnlyCell(ws, value=value)
+        cell = WriteOnlyCell(ws, value=dt.datetime.combine(value, dt.time()))
         cell.number_format = "dd/mm/yyyy"
         return cell
     if isinstance(value, str):
-        cell = WriteOnlyCell(ws, value=None)
-        cell._value = value  # set directly: openpyxl would read a leading "=" as a formula
-        cell.data_type = "s"
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"  # openpyxl reads a leading "=" as a formula; this cell is text
         return cell
     return value

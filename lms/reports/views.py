@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -302,10 +303,10 @@ def export_data(kind: str, unit: OrgUnit, filters: Filters):
         )
     if kind == "certificates":
         header = ["Mã chứng chỉ", "Họ tên", "Tên đăng nhập", "Đơn vị", "Khoá học", "Ngày cấp", "Trạng thái"]
-        rows = (
+        cert_rows: Iterator[list[Any]] = (
             [format_code(r[0]), *r[1:5], _local_day(r[5]), r[6]]
             for r in queries.certificate_rows(db.session, unit, filters)
         )
-        return header, rows, "Chứng chỉ"
+        return header, cert_rows, "Chứng chỉ"
     header = ["Lớp", "Khoá học", "Địa điểm", "Ngày học", "Họ tên", "Tên đăng nhập", "Đơn vị", "Có mặt"]
     return header, queries.attendance_rows(db.session, unit, filters), "Điểm danh"
