@@ -104,12 +104,14 @@ def enqueue(
     by: Any = None,
     key: str | None = None,
     delay: float | None = None,
+    return_to: str | None = None,
     **kwargs: Any,
 ) -> Job:
     """Add a job in the caller's transaction (flush only); it is queued when that transaction commits.
 
     ``key`` makes it idempotent: an existing job with the same key is returned
     (and queued again if it had failed). ``kwargs`` must be JSON values.
+    ``return_to`` (a local URL) is the "Continue" link of the job page once the job is done.
     """
     handler = HANDLERS.get(kind)
     if handler is None:
@@ -123,7 +125,7 @@ def enqueue(
     now = utcnow()
     new = Job(
         kind=kind,
-        args=kwargs,
+        args={**kwargs, "_return_to": return_to} if return_to else kwargs,
         key=key,
         status=JobStatus.QUEUED,
         priority=handler.priority,
@@ -282,7 +284,8 @@ def run_job(job_id: int, *, worker: str | None = None) -> str:
     try:
         if handler is None:
             raise PermanentJobError(f"unknown job kind {job_row.kind!r}")
-        result = handler.fn(JobContext(session, job_row), **(job_row.args or {}))
+        kwargs = {k: v for k, v in (job_row.args or {}).items() if not k.startswith("_")}
+        result = handler.fn(JobContext(session, job_row), **kwargs)
         job_row = session.get(Job, job_id) or job_row
         job_row.status = JobStatus.DONE
         job_row.finished_at = job_row.heartbeat_at = utcnow()
