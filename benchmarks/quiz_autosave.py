@@ -127,7 +127,7 @@ def concurrent_http(
         db.session.flush()
         attempts = [quiz_attempts.start_attempt(db.session, quiz, u) for u in users]
         db.session.commit()
-        plan = [(u.username, a.id, a.snapshot) for u, a in zip(users, attempts, strict=True)]
+        plan = [(u.username, a.id, a.entries) for u, a in zip(users, attempts, strict=True)]
         db.session.remove()
     app.extensions["lms.db"].engine.dispose()
 
@@ -168,7 +168,7 @@ def concurrent_http(
                     "path": f"/quizzes/attempt/{attempt_id}/autosave",
                     "start": 0,
                     "questions": [
-                        {"id": e["question_id"], "fields": json.dumps(answer_fields(e))} for e in snapshot
+                        {"id": e.question_id, "fields": json.dumps(answer_fields(e))} for e in snapshot
                     ],
                 }
             )
