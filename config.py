@@ -91,6 +91,8 @@ class Config:
         self.JOB_FILE_TTL_HOURS = int(env("LMS_JOB_FILE_TTL_HOURS", "48"))
         # Exports with more rows than this become jobs (smaller ones stream at once).
         self.EXPORT_JOB_THRESHOLD = int(env("LMS_EXPORT_JOB_THRESHOLD", "5000"))
+        # Certificate ZIPs with more PDFs than this become jobs.
+        self.CERT_ZIP_JOB_THRESHOLD = int(env("LMS_CERT_ZIP_JOB_THRESHOLD", "100"))
         # Off only for load tests on 127.0.0.1 (benchmarks/quiz_autosave.py): many saves per learner.
         self.RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT_ENABLED", True)
         self.LOGIN_FAILURE_LIMIT = env("LMS_LOGIN_FAILURE_LIMIT", "10 per 15 minutes")
@@ -109,6 +111,9 @@ class Config:
         self.SIGNING_P12 = env("LMS_SIGNING_P12", "")
         self.SIGNING_P12_PASSPHRASE = env("LMS_SIGNING_P12_PASSPHRASE", "")
         self.SIGNING_TRUST_ROOTS = env("LMS_SIGNING_TRUST_ROOTS", "")
+        # RFC 3161 time-stamping authority: signatures become PAdES B-T/B-LT (decision 1404).
+        # Its root certificate must be in LMS_SIGNING_TRUST_ROOTS.
+        self.SIGNING_TSA_URL = env("LMS_SIGNING_TSA_URL", "")
         self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
         self.SECRET_KEY = env("LMS_SECRET_KEY") or self._default_secret_key()
 

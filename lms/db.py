@@ -6,6 +6,9 @@ Services take a session and only ``flush()``; views commit once at the edge.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, cast
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -92,6 +95,30 @@ class Base(DeclarativeBase):
         return f"<{type(self).__name__} id={ident}>"
 
 
+_READ_ONLY: ContextVar[bool] = ContextVar("lms_read_only", default=False)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Transactions begun inside are reads (plain BEGIN on SQLite), e.g. a long export in a job,
+    so they do not hold the write lock while they read."""
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Undo read_only() for a short write inside it (e.g. a job's progress)."""
+    token = _READ_ONLY.set(False)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
@@ -117,6 +144,8 @@ def _reads_first_request() -> bool:
 
 
 def _is_write_request() -> bool:
+    if _READ_ONLY.get():
+        return False
     if not has_request_context():
         return True
     return request.method not in _READ_METHODS and not _reads_first_request()

@@ -7,6 +7,7 @@ Set LMS_TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from lms.db import db, make_engine
 from lms.extensions import limiter
 from lms.org.models import OrgUnit
 from lms.org.services import create_unit
+from tests import factories
 
 PASSWORD = "correct horse battery"
 _PW_HASH = hash_password(PASSWORD)
@@ -119,6 +121,12 @@ def make_unit(session: Any) -> Any:
         )
 
     return make
+
+
+@pytest.fixture
+def make_course(session: Any) -> Any:
+    """make_course(title=, slug=, lessons=N, **Course fields) -> Course (see tests/factories.py)."""
+    return functools.partial(factories.make_course, session)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ QUALIFICATION_LABELS = {
 KIND_LABELS = {
     UnitKind.PROVINCE.value: _l("Province"),
     UnitKind.DEPARTMENT.value: _l("Department"),
-    UnitKind.DISTRICT.value: _l("District-level locality"),
+    UnitKind.DISTRICT.value: _l("District-level locality (before 1/7/2025)"),
     UnitKind.COMMUNE.value: _l("Commune-level locality"),
     UnitKind.OFFICE.value: _l("Office"),
     UnitKind.OTHER.value: _l("Other"),

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from lms.auth import services
+from lms.auth import devices, services
 from lms.auth.access import Access, access
 from lms.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, NewPasswordForm
 from lms.core import audit
@@ -29,11 +29,32 @@ from lms.extensions import limiter
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
+def _typed_login() -> str:
+    return request.form.get("login", "").strip().lower()[:120]
+
+
+def _typed_user_id() -> int | None:
+    user = services.find_user_by_login(db.session, _typed_login())
+    return user.id if user is not None else None
+
+
 def _login_key() -> str:
-    """Count failures per account, whether it is named by username or by e-mail."""
-    typed = request.form.get("login", "").strip().lower()[:120]
-    user = services.find_user_by_login(db.session, typed)
-    return f"login:user:{user.id}" if user is not None else "login:" + typed
+    """Count untrusted failures per account, whether it is named by username or by e-mail."""
+    user_id = _typed_user_id()
+    return f"login:user:{user_id}" if user_id is not None else "login:" + _typed_login()
+
+
+def _trusted_device() -> bool:
+    """The attempt carries a valid device cookie for the account it names (lms.auth.devices)."""
+    return devices.trusted_nonce(_typed_user_id) is not None
+
+
+def _untrusted_device() -> bool:
+    return not _trusted_device()
+
+
+def _device_key() -> str:
+    return f"login:device:{devices.trusted_nonce(_typed_user_id)}"
 
 
 def _login_failed(response: Response) -> bool:
@@ -63,8 +84,15 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @access(Access.PUBLIC, reason="the sign-in form")
-@limiter.limit(_limit, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_limit, methods=["POST"], key_func=_login_key, deduct_when=_login_failed)
+# Untrusted attempts (no valid device cookie for the account): per address and per account.
+@limiter.limit(_limit, methods=["POST"], deduct_when=_login_failed, exempt_when=_trusted_device)
+@limiter.limit(
+    _limit, methods=["POST"], key_func=_login_key, deduct_when=_login_failed, exempt_when=_trusted_device
+)
+# Trusted attempts (the owner's own browser): per device cookie only (decision 1402).
+@limiter.limit(
+    _limit, methods=["POST"], key_func=_device_key, deduct_when=_login_failed, exempt_when=_untrusted_device
+)
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("learning.dashboard"))
@@ -77,7 +105,9 @@ def login() -> str | Response:
             login_user(user)
             session["lang"] = user.locale
             target = _safe_next(request.args.get("next"))
-            return redirect(target or url_for("learning.dashboard"))
+            response = redirect(target or url_for("learning.dashboard"))
+            devices.remember_device(response, user.id)
+            return response
         flash(_("Wrong username/e-mail or password."), "error")
     return render_template("auth/login.html", form=form)
 

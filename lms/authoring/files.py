@@ -7,9 +7,7 @@ as ``flask lms courses import``; downloads and uploads use the same folders.
 from __future__ import annotations
 
 import io
-import stat
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,6 +18,14 @@ from sqlalchemy.orm import Session
 from lms.authoring.models import CourseDraft, DraftQuiz
 from lms.catalog.exporter import dump_yaml  # the CLI exporter's writer: a ZIP equals an export
 from lms.catalog.models import Course, CourseAsset, CourseStatus
+from lms.core.archives import (
+    ArchiveBudget,
+    ArchiveLimits,
+    UnsafeArchiveError,
+    member_path,
+    read_member,
+    vet_archive,
+)
 
 QUIZ_FILE = "quiz.yaml"
 FINAL_FILE = "final_exam.yaml"
@@ -127,60 +133,15 @@ def zip_folder(folder: Path) -> bytes:
 # --- safe unpacking ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ZipLimits:
-    max_upload_bytes: int = 20 * 1024 * 1024
-    max_total_bytes: int = 50 * 1024 * 1024  # uncompressed, all members together
-    max_members: int = 2000
-    max_ratio: int = 100  # uncompressed / compressed, per member and overall
-
-
-class UnsafeZipError(Exception):
-    """The archive was refused before anything was unpacked; the message is shown."""
-
-
-def _member_path(name: str) -> PurePosixPath:
-    if "\\" in name or "\x00" in name:
-        raise UnsafeZipError(_("Unsafe file name in the archive: %(name)s", name=name))
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
-        raise UnsafeZipError(_("File outside the course folder: %(name)s", name=name))
-    return path
+# The one archive check of the site (lms.core.archives): course ZIPs use its default limits.
+ZipLimits = ArchiveLimits
+UnsafeZipError = UnsafeArchiveError
+_member_path = member_path
 
 
 def check_zip(data: bytes, limits: ZipLimits) -> zipfile.ZipFile:
-    """Open and vet an uploaded archive from its directory, without unpacking anything."""
-    if len(data) > limits.max_upload_bytes:
-        raise UnsafeZipError(
-            _("The file is larger than %(mb)d MB.", mb=limits.max_upload_bytes // (1024 * 1024))
-        )
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise UnsafeZipError(_("This is not a ZIP file.")) from exc
-    infos = zf.infolist()
-    if len(infos) > limits.max_members:
-        raise UnsafeZipError(_("The archive holds more than %(n)d files.", n=limits.max_members))
-    total = 0
-    compressed = 0
-    for info in infos:
-        _member_path(info.filename)
-        mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode):
-            raise UnsafeZipError(_("Links are not allowed in the archive: %(name)s", name=info.filename))
-        if info.flag_bits & 0x1:
-            raise UnsafeZipError(_("Encrypted archives are not accepted."))
-        total += info.file_size
-        compressed += info.compress_size
-        if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise UnsafeZipError(_("%(name)s expands too much (a zip bomb?).", name=info.filename))
-    if total > limits.max_total_bytes:
-        raise UnsafeZipError(
-            _("The unpacked files would exceed %(mb)d MB.", mb=limits.max_total_bytes // (1024 * 1024))
-        )
-    if total > 1024 * 1024 and total > limits.max_ratio * max(compressed, 1):
-        raise UnsafeZipError(_("The archive expands too much (a zip bomb?)."))
-    return zf
+    """Open and vet an uploaded course archive from its directory, without unpacking anything."""
+    return vet_archive(data, limits)
 
 
 def extract_zip(data: bytes, target: Path, limits: ZipLimits | None = None) -> Path:
@@ -192,7 +153,7 @@ def extract_zip(data: bytes, target: Path, limits: ZipLimits | None = None) -> P
     limits = limits or ZipLimits()
     zf = check_zip(data, limits)
     target = target.resolve()
-    written = 0
+    budget = ArchiveBudget(limits)
     with zf:
         for info in zf.infolist():
             rel = _member_path(info.filename)
@@ -203,16 +164,8 @@ def extract_zip(data: bytes, target: Path, limits: ZipLimits | None = None) -> P
                 dest.mkdir(parents=True, exist_ok=True)
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, dest.open("wb") as out:
-                while chunk := src.read(64 * 1024):
-                    written += len(chunk)
-                    if written > limits.max_total_bytes:
-                        raise UnsafeZipError(
-                            _(
-                                "The unpacked files would exceed %(mb)d MB.",
-                                mb=limits.max_total_bytes // (1024 * 1024),
-                            )
-                        )
+            with dest.open("wb") as out:
+                for chunk in read_member(zf, info, budget):
                     out.write(chunk)
     candidates = [p.parent for p in target.rglob("course.yaml") if "__MACOSX" not in p.parts]
     if not candidates:

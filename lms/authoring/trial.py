@@ -14,7 +14,6 @@ from lms.authoring.bank import parse_quiz
 from lms.authoring.models import CourseDraft, DraftQuestion, DraftQuiz
 from lms.core.html import render_markdown
 from lms.quizzes import kinds
-from lms.quizzes.kinds import Getlist
 from lms.quizzes.models import SnapshotEntry
 from lms.quizzes.review import public_question, review_items
 
@@ -85,9 +84,10 @@ def public_questions(entries: list[SnapshotEntry]) -> list[dict[str, Any]]:
     return [public_question(e, None) for e in entries]
 
 
-def grade_trial(entries: list[SnapshotEntry], getlist: Getlist, pass_mark: int) -> TrialResult:
-    """Grade the submitted form with the engine's kinds and graders; nothing is stored."""
-    responses, errors = kinds.read_page(entries, getlist)
+def grade_trial(
+    entries: list[SnapshotEntry], responses: dict[int, Any], errors: dict[int, str], pass_mark: int
+) -> TrialResult:
+    """Grade responses (read from the form by ``kinds.read_page``) with the engine's graders; nothing is stored."""
     items = review_items(entries, responses, reveal=True)
     earned = sum(item["score"] for item in items)
     total = sum(e.points for e in entries)

@@ -48,6 +48,7 @@ from lms.authoring.forms import (
     question_form,
 )
 from lms.authoring.models import CourseDraft, DraftLesson, DraftModule, DraftQuestion, DraftQuiz
+from lms.catalog.assets import asset_response
 from lms.catalog.models import Course, CourseAsset, CourseStatus
 from lms.db import db
 from lms.quizzes import kinds
@@ -407,11 +408,7 @@ def asset(course_id: int, path: str) -> Response:
         abort(404)
     if course.status != CourseStatus.PUBLISHED and not services.can_edit(db.session, current_user, course):
         abort(403)
-    response = Response(found.data, mimetype=found.content_type)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return asset_response(found)  # the same headers as the published image (lms.catalog.assets)
 
 
 # --- preview as a learner -----------------------------------------------------
@@ -786,7 +783,8 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
     if request.method == "POST":
         seed = _int(request.form.get("seed"))
         entries = trial.trial_entries(draft, quiz, seed)
-        result = trial.grade_trial(entries, request.form.getlist, int(quiz.settings.get("pass_mark", 0)))
+        responses, errors = kinds.read_page(entries, request.form.getlist)
+        result = trial.grade_trial(entries, responses, errors, int(quiz.settings.get("pass_mark", 0)))
         return render_template(
             "authoring/try_quiz.html",
             course=course,

@@ -15,10 +15,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Numeric,
+    Select,
     String,
     Text,
     UniqueConstraint,
     false,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +83,20 @@ class Course(Base):
 
     def __repr__(self) -> str:
         return f"<Course {self.slug} v{self.version}>"
+
+    @property
+    def is_published(self) -> bool:
+        """Learners can take it: only such a course may be assigned, put in a class or certified."""
+        return self.status == CourseStatus.PUBLISHED and (self.version or 0) >= 1
+
+
+def published_courses() -> Select[tuple[Course]]:
+    """SELECT of the courses learners can take (the pickers of HR forms and report filters), by title."""
+    return (
+        select(Course)
+        .where(Course.status == CourseStatus.PUBLISHED, Course.version >= 1)
+        .order_by(Course.title, Course.id)
+    )
 
 
 class CoursePrerequisite(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, Permission, access, can
+from lms.catalog.assets import asset_response
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
 from lms.catalog.parts import learner_progress
 from lms.core.text import fold
@@ -23,7 +24,6 @@ TOPIC_LABELS = {
     Topic.ONLINE_SERVICES: _l("Online public services"),
     Topic.OTHER: _l("Other"),
 }
-ASSET_MAX_AGE = 365 * 24 * 3600
 
 
 @bp.app_template_filter("topic_label")
@@ -92,14 +92,4 @@ def asset(slug: str, path: str) -> Response:
     item, status = row
     if status != CourseStatus.PUBLISHED and not can(current_user, Permission.AUTHOR_COURSES):
         abort(404)
-    response = Response(item.data, mimetype=item.content_type)
-    response.set_etag(item.sha256)
-    if request.args.get("v") and item.sha256.startswith(request.args["v"]):
-        response.headers["Cache-Control"] = f"private, max-age={ASSET_MAX_AGE}, immutable"
-    else:
-        response.headers["Cache-Control"] = "private, no-cache"
-    if item.content_type == "image/svg+xml":
-        # Opened on its own, an SVG is a document: let it run nothing.
-        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    response.headers["Content-Disposition"] = "inline"
-    return response.make_conditional(request)
+    return asset_response(item)

@@ -10,7 +10,7 @@ from lms.core.nav import register_nav
 
 
 def init_app(app: Flask) -> None:
-    from lms.certificates import cli, hooks, jobs, views  # noqa: F401  (jobs registers its handlers)
+    from lms.certificates import cli, hooks, jobs, views
     from lms.core.cli import lms_cli
 
     lms_cli.add_command(cli.certificates_cli)
@@ -18,6 +18,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
 
     hooks.connect()
+    from lms.jobs import register_label
+
+    register_label(jobs.RENDER, _l("Render and sign a certificate"))
+    register_label(jobs.ZIP, _l("Certificate ZIP file"))
+    register_label("certificates.render_missing", _l("Queue certificates without a PDF"))
+    register_label("certificates.remind_expiring", _l("Expiring-certificate reminders"))
     app.jinja_env.globals["earned_certificate"] = hooks.earned_certificate
     register_nav(_l("My certificates"), "certificates.mine", Permission.LEARN)
     register_nav(_l("Certificates"), "certificates.index", Permission.MANAGE_CERTIFICATES)

@@ -44,6 +44,51 @@ def render_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
     return {"rendered": render_certificate(ctx.session, cert)}
 
 
+ZIP = "certificates.zip"
+
+
+def enqueue_zip(session: Session, ids: list[int], *, filename: str, by: Any) -> Any:
+    """Queue a ZIP of these certificates' PDFs (ids already filtered by the requester's scope)."""
+    return enqueue(session, ZIP, by=by, certificate_ids=ids, filename=filename)
+
+
+@job(ZIP, max_attempts=3, priority=-5)
+def zip_job(ctx: Any, *, certificate_ids: list[int], filename: str) -> dict[str, Any]:
+    """Write the PDFs one at a time into a temporary ZIP, then store it for the requester."""
+    import tempfile
+    import zipfile
+
+    from lms.certificates.codes import format_code
+    from lms.certificates.models import CertificateFile
+    from lms.db import read_only, writing
+    from lms.jobs.files import store_file
+
+    session = ctx.session
+    session.commit()
+    total = len(certificate_ids)
+    written = 0
+    with read_only(), tempfile.TemporaryFile() as tmp:
+        ctx.progress(0, total)
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            for n, cert_id in enumerate(certificate_ids, 1):
+                row = session.execute(
+                    select(Certificate.code, CertificateFile.data)
+                    .join(CertificateFile, CertificateFile.certificate_id == Certificate.id)
+                    .where(Certificate.id == cert_id)
+                ).first()
+                if row is not None:
+                    zf.writestr(f"{format_code(row.code)}.pdf", row.data)
+                    written += 1
+                if n % 50 == 0:
+                    ctx.progress(n, total)
+        session.commit()
+        tmp.seek(0)
+        with writing():
+            stored = store_file(session, ctx.job, tmp, filename=filename, mimetype="application/zip")
+    ctx.progress(total, total)
+    return {"files": written, "bytes": stored.size, "filename": filename}
+
+
 @job("certificates.render_missing", max_attempts=3)
 def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
     """The sweeper for certificates: queue a render for every certificate still without a PDF."""

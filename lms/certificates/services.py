@@ -20,7 +20,9 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.auth.models import User
+from lms.auth.access import unit_in_scope
+from lms.auth.models import Role, User
+from lms.catalog.authors import is_author
 from lms.catalog.models import Course
 from lms.certificates.codes import ALPHABET, CODE_IN_TEXT, LENGTH, new_code, normalize_code
 from lms.certificates.models import (
@@ -136,11 +138,48 @@ def issue_certificate(
     return cert, True
 
 
+def manual_issue_authority(session: Session, actor: User, user: User, course: Course) -> str | None:
+    """On what authority actor may issue a certificate by hand to user for course, or None.
+
+    * ``admin``: an administrator, for anyone;
+    * ``hr-scope``: an HR officer, for people of units in their scope subtree;
+    * ``trainer-course``: a trainer listed as an author of the course, for a
+      learner of that course (enrolled in it, directly, by an assignment or on a
+      class roster, which enrols too).
+    Anyone else, or any other combination, has no authority (decision 1401).
+    """
+    if actor.has_role(Role.ADMIN):
+        return "admin"
+    if actor.has_role(Role.HR) and user.org_unit is not None and unit_in_scope(actor, user.org_unit):
+        return "hr-scope"
+    if actor.has_role(Role.TRAINER) and is_author(session, actor, course):
+        enrolled = session.scalar(
+            select(Enrollment.id).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+        )
+        if enrolled is not None:
+            return "trainer-course"
+    return None
+
+
+class NoAuthorityError(CertificateError):
+    """The actor may not issue this certificate by hand (the view answers 403)."""
+
+
 def issue_manual(session: Session, user: User, course: Course, *, by: User, reason: str) -> Certificate:
-    """HR or a trainer issues a certificate by hand (e.g. after a classroom course)."""
+    """HR, an administrator or the course's trainer issues a certificate by hand.
+
+    Needs a reason, a published course and an authority (``manual_issue_authority``);
+    the audit entry names the authority, the evidence of completion (if any), the
+    course version and the holder's unit.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(_l("A reason is required."))
+    if not course.is_published:
+        raise CertificateError(_l("Only a published course can be certified."))
+    authority = manual_issue_authority(session, by, user, course)
+    if authority is None:
+        raise NoAuthorityError(_l("You may not issue a certificate to this person for this course."))
     current = session.scalar(
         select(Certificate).where(
             Certificate.user_id == user.id,
@@ -167,7 +206,21 @@ def issue_manual(session: Session, user: User, course: Course, *, by: User, reas
     )
     session.add(cert)
     session.flush()
-    record(session, "certificate.issue", actor_id=by.id, subject=cert.code, source="manual", reason=reason)
+    record(
+        session,
+        "certificate.issue",
+        actor_id=by.id,
+        subject=cert.code,
+        source="manual",
+        reason=reason,
+        authority=authority,
+        holder=f"user:{user.id}",
+        unit=user.org_unit.code if user.org_unit else None,
+        course=course.id,
+        course_version=course.version,
+        enrollment=enrollment.id if enrollment else None,
+        completed=bool(enrollment and enrollment.completed_at),
+    )
     return cert
 
 

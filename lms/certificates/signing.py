@@ -114,26 +114,56 @@ def get_signer():
 
 
 def sign_pdf(pdf: bytes, *, reason: str, location: str) -> bytes:
-    """Return pdf with an invisible PAdES (B-B) signature of the issuing body."""
+    """Return pdf with an invisible PAdES signature of the issuing body.
+
+    B-B without a time-stamping authority. With ``LMS_SIGNING_TSA_URL`` the
+    signature gets an RFC 3161 signature timestamp from that TSA (PAdES B-T)
+    and the certificates and any revocation data of the signer and the TSA go
+    into the document security store (B-LT), so the signature can still be
+    checked once the signing certificate has expired (decision 1404). If the
+    TSA does not answer, signing fails and the certificate waits for
+    ``render-missing`` like any other failed rendering.
+    """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     signer = get_signer()
+    tsa_url = current_app.config.get("SIGNING_TSA_URL") or ""
+    timestamper = None
+    long_term: dict[str, Any] = {}
+    if tsa_url:
+        from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+        timestamper = RequestsHTTPTimeStamper(tsa_url, timeout=15)
+        # Revocation data (OCSP/CRL) is fetched from the URLs in the certificates, where they have any.
+        long_term = {"embed_validation_info": True, "validation_context": _validation_context(fetch=True)}
     meta = signers.PdfSignatureMetadata(
         field_name="Signature",
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
         location=location,
+        **long_term,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     out = BytesIO()
+    reserved = _reserved_size(signer) + (16384 if timestamper else 0)  # the TSA's token and chain
     _run_async(
         lambda: signers.async_sign_pdf(
-            writer, meta, signer=signer, output=out, bytes_reserved=_reserved_size(signer)
+            writer, meta, signer=signer, timestamper=timestamper, output=out, bytes_reserved=reserved
         )
     )
     return out.getvalue()
+
+
+def _validation_context(moment: dt.datetime | None = None, *, fetch: bool = False):
+    """Trust the configured roots (which must include the TSA's); fetch only when signing."""
+    from pyhanko_certvalidator import ValidationContext
+
+    settings = signing_settings()
+    roots = [_load_pem(p) for p in settings.trust_roots] if settings else []
+    extra = {"moment": moment} if moment is not None else {}
+    return ValidationContext(trust_roots=roots, allow_fetching=fetch, **extra)
 
 
 def _run_async(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -162,19 +192,25 @@ class SignatureCheck:
     signed: bool  # the file carries at least one signature
     ours: bool  # signed by our signing certificate
     intact: bool  # the signed bytes are unchanged and cover the whole file
-    trusted: bool  # chains to a configured trust root
+    trusted: bool  # chains to a configured trust root (at the trusted timestamp's time, if any)
     error: str = ""
+    timestamp: dt.datetime | None = None  # time from a valid, trusted RFC 3161 signature timestamp
 
     @property
     def genuine(self) -> bool:
         return self.signed and self.ours and self.intact and self.trusted
 
 
-def check_signature(pdf: bytes) -> SignatureCheck:
-    """Validate the last signature of pdf against the configured trust roots."""
+def check_signature(pdf: bytes, *, at: dt.datetime | None = None) -> SignatureCheck:
+    """Validate the last signature of pdf against the configured trust roots.
+
+    at: the time to validate for (default now). When the signature carries a
+    valid timestamp from a trusted TSA, the signer's certificate is checked at
+    the timestamp's time instead, so a certificate signed while the key was
+    valid stays genuine after the signing certificate expires.
+    """
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
 
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
@@ -186,18 +222,37 @@ def check_signature(pdf: bytes) -> SignatureCheck:
     sig = sigs[-1]
     settings = signing_settings()
     ours = False
-    roots = []
     if settings is not None:
         ours = sig.signer_cert.dump() == get_signer().signing_cert.dump()
-        roots = [_load_pem(p) for p in settings.trust_roots]
     try:
-        vc = ValidationContext(trust_roots=roots, allow_fetching=False)
-        status = _run_async(lambda: async_validate_pdf_signature(sig, vc))
+        vc = _validation_context(at)
+        status = _run_async(lambda: async_validate_pdf_signature(sig, vc, ts_validation_context=vc))
+        stamp = status.timestamp_validity
+        when = (
+            stamp.timestamp if stamp is not None and stamp.valid and stamp.intact and stamp.trusted else None
+        )
+        if when is not None and not status.trusted:
+            at_stamp = _validation_context(when)
+            status = _run_async(lambda: async_validate_pdf_signature(sig, at_stamp, ts_validation_context=vc))
     except Exception as exc:
         return SignatureCheck(True, ours, False, False, error=type(exc).__name__)
-    covers_all = sig.coverage is not None and sig.coverage.name == "ENTIRE_FILE"
     return SignatureCheck(
-        True, ours, bool(status.intact and status.valid and covers_all), bool(status.trusted)
+        True, ours, bool(status.intact and status.valid and _covers_all(sig, status)), bool(status.trusted),
+        timestamp=when,
+    )  # fmt: skip
+
+
+def _covers_all(sig: Any, status: Any) -> bool:
+    """The signature covers the whole file, or only validation data (B-LT's DSS) was added after it."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+
+    coverage = sig.coverage.name if sig.coverage is not None else ""
+    if coverage == "ENTIRE_FILE":
+        return True
+    return (
+        coverage == "ENTIRE_REVISION"
+        and status.modification_level == ModificationLevel.LTA_UPDATES
+        and bool(status.docmdp_ok)
     )
 
 

@@ -29,12 +29,13 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.access import Access, Permission, access, can, filter_units_in_scope, unit_in_scope
 from lms.auth.models import Role, User
-from lms.catalog.models import Course
+from lms.catalog.authors import managed_course_ids
+from lms.catalog.models import Course, published_courses
 from lms.certificates import services
 from lms.certificates.codes import format_code, normalize_code
 from lms.certificates.forms import BulkVerifyForm, CodeForm, IssueForm, ReasonForm, ReissueForm, UploadForm
 from lms.certificates.hooks import holder_filters
-from lms.certificates.jobs import enqueue_render
+from lms.certificates.jobs import enqueue_render, enqueue_zip
 from lms.certificates.models import Certificate, CertificateFile, CertificateStatus
 from lms.core.audit import record
 from lms.core.csvfile import csv_response
@@ -182,6 +183,7 @@ def verify_upload() -> Any:
         cert=cert,
         status=cert.effective_status if cert else None,
         status_label=_status_label(cert.effective_status) if cert else "",
+        successor=services.latest_in_chain(db.session, cert) if cert and cert.superseded_by_id else None,
     )
 
 
@@ -418,18 +420,24 @@ def reissue(cert_id: int) -> Any:
     return redirect(url_for("certificates.detail", cert_id=new.id))
 
 
+def _issuable_courses() -> list[Course]:
+    """Published courses only; a trainer who is not HR/admin sees the courses they author."""
+    stmt = published_courses()
+    if not current_user.has_role(Role.ADMIN, Role.HR):
+        stmt = stmt.where(Course.id.in_(managed_course_ids(db.session, current_user)))
+    return list(db.session.scalars(stmt))
+
+
 @bp.route("/certificates/issue", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.ISSUE_CERTIFICATES)
 def issue() -> Any:
-    form = IssueForm(courses=_courses())
+    form = IssueForm(courses=_issuable_courses())
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         course = db.session.get(Course, form.course_id.data)
         if user is None or course is None:
             form.username.errors.append(_("No such user."))
-        elif not current_user.has_role(Role.ADMIN, Role.TRAINER) and not unit_in_scope(
-            current_user, user.org_unit
-        ):
+        elif services.manual_issue_authority(db.session, current_user, user, course) is None:
             abort(403)
         else:
             try:
@@ -481,21 +489,32 @@ def _zip_stream(ids: list[int]) -> Iterator[bytes]:
     yield sink.take()
 
 
-@bp.route("/certificates/export.zip")
+@bp.route("/certificates/export.zip", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def export_zip() -> Any:
-    """All rendered PDFs matching the list filters (unit subtree, course, …) as one streamed ZIP."""
+    """All rendered PDFs matching the list filters (unit subtree, course, …) as one ZIP.
+
+    Up to CERT_ZIP_JOB_THRESHOLD files it streams at once; above, a GET offers a button
+    and the POST queues a job whose ZIP only the requester can download from the job page.
+    """
     f = _filters()
     if not _zip_ready(f):
         flash(_("Choose a unit or a course to download."), "error")
         return redirect(url_for("certificates.index"))
     stmt = _filtered(select(Certificate.id), f).where(Certificate.pdf_sha256.is_not(None))
     ids = list(db.session.scalars(stmt.order_by(Certificate.id)))
-    record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
-           count=len(ids))  # fmt: skip
-    db.session.commit()
     name = "chung-chi-" + "-".join(str(v) for k, v in f.items() if v and k != "status") + ".zip"
     name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "-" for ch in name)
+    large = len(ids) > current_app.config.get("CERT_ZIP_JOB_THRESHOLD", 100)
+    if request.method == "GET" and large:
+        return render_template("jobs/confirm.html", title=_("Prepare the ZIP file"), name=name)
+    record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
+           count=len(ids))  # fmt: skip
+    if request.method == "POST":
+        job_row = enqueue_zip(db.session, ids, filename=name, by=current_user)
+        db.session.commit()
+        return redirect(url_for("jobs.status", background_job_id=job_row.id))
+    db.session.commit()
     response = Response(stream_with_context(_zip_stream(ids)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

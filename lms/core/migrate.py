@@ -19,6 +19,19 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
+def schema_state() -> tuple[str | None, str | None]:
+    """(the database's current Alembic revision or None if never migrated, the code's head)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from lms.db import db
+
+    head = ScriptDirectory.from_config(alembic_config(current_app.config["SQLALCHEMY_DATABASE_URL"]))
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head.get_current_head()
+
+
 db_cli = AppGroup("db", help="Database schema (Alembic) commands.")
 
 

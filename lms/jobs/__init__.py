@@ -12,6 +12,7 @@ Public API (import from ``lms.jobs``)::
     db.session.commit()          # pushed to the queue after the commit; the sweeper covers a failed push
 
     periodic("feature.thing", minute="*/5", hour="*")    # a job every 5 minutes (UTC), once per slot
+    register_label("feature.thing", _l("Thing"))         # its name on the job pages
 
 E-mail: ``lms.jobs.queue_mail(session, to, subject, body)`` (the built-in job
 ``mail.send``; False when SMTP is not configured). Job pages: ``url_for("jobs.status", job_id=…)`` shows
@@ -24,9 +25,18 @@ from __future__ import annotations
 from flask import Flask
 
 from lms.jobs.builtin import queue_mail
-from lms.jobs.core import PermanentJobError, enqueue, job, periodic, run_queued
+from lms.jobs.core import PermanentJobError, enqueue, job, periodic, register_label, run_queued
 
-__all__ = ["PermanentJobError", "enqueue", "init_app", "job", "periodic", "queue_mail", "run_queued"]
+__all__ = [
+    "PermanentJobError",
+    "enqueue",
+    "init_app",
+    "job",
+    "periodic",
+    "queue_mail",
+    "register_label",
+    "run_queued",
+]
 
 
 def init_app(app: Flask) -> None:
@@ -45,5 +55,5 @@ def init_app(app: Flask) -> None:
     lms_cli.add_command(cli.jobs_cli)
     register_nav(_l("Background jobs"), "jobs.admin_list", Permission.ADMIN_JOBS)
     register_action("job.retry", _l("Job queued again"))
-    views.register_label("mail.send", _l("E-mail"))
-    views.register_label("jobs.cleanup", _l("Delete expired files"))
+    core.register_label("mail.send", _l("E-mail"))
+    core.register_label("jobs.cleanup", _l("Delete expired files"))

@@ -27,7 +27,7 @@ def consumer_cmd(workers: int, no_periodic: bool) -> None:
     queue = current_app.extensions["lms.jobs"]
     counts = core.sweep(db.session)  # jobs of a consumer that died on this host run again at once
     db.session.commit()
-    db.session.remove()  # no transaction of the CLI's own held while consuming
+    db.registry.remove()  # no transaction of the CLI's own held while consuming
     if any(counts.values()):
         click.echo(f"sweeper: {counts}", err=True)
     click.echo(f"consumer: {queue.backend} queue, {workers} worker(s)", err=True)

@@ -25,14 +25,14 @@ import socket
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import CursorResult, and_, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.db import db, utcnow
+from lms.db import db, utcnow, writing
 from lms.jobs.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,14 @@ def job(
     return decorator
 
 
+# Human names of job kinds for the job pages (lazy_gettext strings); see register_label().
+KIND_LABELS: dict[str, Any] = {}
+
+
+def register_label(kind: str, label: Any) -> None:
+    KIND_LABELS[kind] = label
+
+
 @dataclass(frozen=True)
 class Periodic:
     kind: str
@@ -90,6 +98,7 @@ def periodic(kind: str, *, minute: str = "*", hour: str = "*", day: str = "*", *
 def enqueue(
     session: Session,
     kind: str,
+    /,
     *,
     by: Any = None,
     key: str | None = None,
@@ -209,7 +218,7 @@ class JobContext:
         if self.session.bind is not None:  # tests: one connection, one transaction
             self.session.execute(stmt.execution_options(synchronize_session=False))
             return
-        with db.engine.begin() as conn:  # its own short transaction, outside the handler's
+        with writing(), db.engine.begin() as conn:  # its own short transaction, outside the handler's
             conn.execute(stmt)
 
 
@@ -241,23 +250,26 @@ def run_job(job_id: int, *, worker: str | None = None) -> str:
     session = db.session
     now = utcnow()
     lease = dt.timedelta(seconds=current_app.config.get("JOB_LEASE_SECONDS", 300))
-    claimed = session.execute(
-        update(Job)
-        .where(
-            Job.id == job_id,
-            or_(
-                Job.status.in_([JobStatus.QUEUED, JobStatus.RETRYING]),
-                and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - lease),
-            ),
-        )
-        .values(
-            status=JobStatus.RUNNING,
-            attempts=Job.attempts + 1,
-            started_at=now,
-            heartbeat_at=now,
-            worker=worker or worker_name(),
-        )
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id,
+                or_(
+                    Job.status.in_([JobStatus.QUEUED, JobStatus.RETRYING]),
+                    and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - lease),
+                ),
+            )
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=Job.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+                worker=worker or worker_name(),
+            )
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     session.commit()
     if claimed != 1:
@@ -353,7 +365,11 @@ def sweep(session: Session) -> dict[str, int]:
         _schedule_push(session, row.id, None)
         counts["pushed"] += 1
     running = session.scalars(select(Job).where(Job.status == JobStatus.RUNNING)).all()
-    dead = [row for row in running if row.heartbeat_at < now - lease or _dead_here(row.worker)]
+    dead = [
+        row
+        for row in running
+        if (row.heartbeat_at is not None and row.heartbeat_at < now - lease) or _dead_here(row.worker)
+    ]
     for row in dead:
         if row.attempts >= row.max_attempts:
             row.status = JobStatus.FAILED

@@ -28,6 +28,7 @@ from lms.core.audit import record
 from lms.core.pagination import page_number, paginate
 from lms.db import db
 from lms.jobs import core
+from lms.jobs.core import KIND_LABELS
 from lms.jobs.files import file_of, iter_chunks
 from lms.jobs.models import Job, JobStatus
 
@@ -35,20 +36,13 @@ bp = Blueprint("jobs", __name__, template_folder="templates")
 
 PER_PAGE = 50
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, Any] = {
     JobStatus.QUEUED: _l("Waiting"),
     JobStatus.RUNNING: _l("Running"),
     JobStatus.RETRYING: _l("Waiting to retry"),
     JobStatus.DONE: _l("Done"),
     JobStatus.FAILED: _l("Failed"),
 }
-
-# Human names of job kinds; features add theirs with register_label().
-KIND_LABELS: dict[str, Any] = {}
-
-
-def register_label(kind: str, label: Any) -> None:
-    KIND_LABELS[kind] = label
 
 
 def _own_job(job_id: int) -> Job:
@@ -103,7 +97,9 @@ def admin_list() -> str:
         stmt = stmt.where(Job.status == wanted)
     stmt = stmt.order_by(Job.id.desc())
     page = paginate(db.session, stmt, page_number(request.args.get("page")), PER_PAGE, rows=True)
-    counts = dict(db.session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    counts: dict[str, int] = dict(
+        db.session.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all()
+    )
 
     return render_template(
         "jobs/admin_list.html",

@@ -242,7 +242,10 @@ def close_overdue(
 
 
 def entry(attempt: Attempt, question_id: int) -> SnapshotEntry:
-    """The attempt's snapshot of one question; BadAnswerError if the attempt did not draw it."""
+    """The attempt's snapshot of one question; BadAnswerError if the attempt did not draw it.
+
+    Autosave's path: only the entry asked for is typed, not the whole snapshot.
+    """
     for value in attempt.snapshot:
         if value["question_id"] == question_id:
             return SnapshotEntry.from_json(value)
@@ -353,7 +356,7 @@ def save_page(
     seq = base_seq + 1
     if not _claim_seq(session, attempt, base_seq, seq, now):
         raise _why_refused(session, attempt, now)
-    drawn = {e["question_id"] for e in attempt.snapshot}
+    drawn = {e.question_id for e in attempt.entries}
     for qid, response in responses.items():
         if qid not in drawn:
             raise BadAnswerError("question not in this attempt")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lms.quizzes import kinds
 from lms.quizzes.kinds import PartStat
-from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.quizzes.models import Answer, Attempt, Question, Quiz, SnapshotEntry
 
 __all__ = ["PartStat", "QuestionStats", "attempt_counts", "question_stats"]
 
@@ -78,13 +78,13 @@ def question_stats(session: Session, quiz: Quiz) -> list[QuestionStats]:
     given: dict[int, list[tuple[str, Any]]] = defaultdict(list)
     for attempt in attempts:
         total = attempt.score or 0.0
-        for entry in attempt.snapshot:
-            qid = entry["question_id"]
+        for entry in map(SnapshotEntry.from_json, attempt.snapshot):
+            qid = entry.question_id
             row = answers.get((attempt.id, qid))
             item = (row.score or 0.0) if row is not None else 0.0
-            per_q[qid].append((item / (entry["points"] or 1), total - item))
+            per_q[qid].append((item / (entry.points or 1), total - item))
             if row is not None and row.response is not None:
-                given[qid].append((entry["kind"], row.response))
+                given[qid].append((entry.kind, row.response))
     own = [q.id for q in quiz.questions]
     order = own + [qid for qid in per_q if qid not in own]
     return [

@@ -12,3 +12,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
 
     register_nav(_l("Reports"), "reports.dashboard", Permission.VIEW_REPORTS)
+    from lms.jobs import register_label
+    from lms.reports.jobs import EXPORT
+
+    register_label(EXPORT, _l("Report export"))

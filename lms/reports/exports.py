@@ -1,26 +1,18 @@
 """Streamed CSV and XLSX exports with Vietnamese headers and formula-safe cells.
 
-A cell that starts with =, +, -, @, TAB or CR would run as a formula in a
-spreadsheet; such text gets a leading apostrophe. Numbers stay numbers.
+Both use the one rule of ``lms.core.csvfile`` (formula-like text gets a leading
+apostrophe; numbers stay numbers) and its CSV writer.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import tempfile
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
-from lms.core.csvfile import FORMULA_STARTS as DANGEROUS_PREFIXES  # one rule for every export
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise formula-like text; leave numbers, dates and None alone."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
-        return "'" + value
-    return value
+from lms.core.csvfile import csv_chunks, safe_cell  # one rule for every export
 
 
 def _plain(value: Any) -> Any:
@@ -38,21 +30,8 @@ def _plain(value: Any) -> Any:
 def csv_stream(
     header: list[str], rows: Iterable[Iterable[Any]], *, flush_every: int = 500
 ) -> Iterator[bytes]:
-    """UTF-8 with BOM (Excel opens Vietnamese correctly), written in small chunks."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([safe_cell(h) for h in header])
-    yield ("\ufeff" + buf.getvalue()).encode("utf-8")
-    buf.seek(0)
-    buf.truncate()
-    for n, row in enumerate(rows, 1):
-        writer.writerow([safe_cell(_plain(v)) for v in row])
-        if n % flush_every == 0:
-            yield buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-    if buf.tell():
-        yield buf.getvalue().encode("utf-8")
+    """The rows as streamed CSV (``lms.core.csvfile``), dates and yes/no written the Vietnamese way."""
+    return csv_chunks(chain([header], ([_plain(v) for v in row] for row in rows)), flush_every=flush_every)
 
 
 def xlsx_stream(

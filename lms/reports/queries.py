@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, extract, func, or_, se
 from sqlalchemy.orm import Session
 
 from lms.auth.models import User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, CourseStatus
 from lms.certificates.models import Certificate
 from lms.core.timefmt import local_midnight
 from lms.db import utcnow
@@ -417,7 +417,13 @@ def people_page(
 
 
 def course_choices(session: Session) -> list[tuple[int, str]]:
-    return list(session.execute(select(Course.id, Course.title).order_by(Course.title)).tuples())
+    """Courses that were ever published (archived ones keep their history); never drafts."""
+    stmt = (
+        select(Course.id, Course.title)
+        .where(Course.status != CourseStatus.DRAFT, Course.version >= 1)
+        .order_by(Course.title, Course.id)
+    )
+    return list(session.execute(stmt).tuples())
 
 
 # --- export rows (streamed: server-side cursor, fixed statements) ----------------------

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +30,7 @@ from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
 from lms.org.services import ancestors
 from lms.reports import charts, exports, queries
+from lms.reports import jobs as report_jobs
 from lms.reports.queries import Filters
 from lms.training.services import scope_root
 
@@ -197,14 +209,27 @@ def person(user_id: int) -> str:
 EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
 
 
-@bp.route("/units/<int:unit_id>/export/<kind>.<fmt>")
+@bp.route("/units/<int:unit_id>/export/<kind>.<fmt>", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.VIEW_REPORTS)
-def export(unit_id: int, kind: str, fmt: str) -> Response:
+def export(unit_id: int, kind: str, fmt: str) -> Any:
     officer_root()
     unit = load_unit(unit_id)
     if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
         abort(404)
     filters = read_filters()
+    large = (
+        kind != "units"
+        and report_jobs.people_in(db.session, unit) > current_app.config["EXPORT_JOB_THRESHOLD"]
+    )
+    if request.method == "POST" or large:
+        # Large exports are prepared by a background job; a GET only offers the button (no state change).
+        if request.method == "GET":
+            return render_template("jobs/confirm.html", title=_("Prepare the export"), name=f"{kind}.{fmt}")
+        job_row = report_jobs.enqueue_export(
+            db.session, unit=unit, kind=kind, fmt=fmt, filters=filters, by=current_user
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.status", background_job_id=job_row.id))
     header, rows, title = export_data(kind, unit, filters)
     stamp = f"{unit.code}-{filters.year}"
     if fmt == "csv":

@@ -21,16 +21,17 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from flask_babel import lazy_gettext as _l
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import CompoundSelect, CursorResult, delete, func, insert, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from lms.auth.models import ITQualification, Role, User, UserRole
 from lms.core import audit
+from lms.core.archives import UnsafeArchiveError
 from lms.core.text import fold, normalise_spaces
 from lms.db import utcnow
 from lms.org.models import OrgUnit, UnitKind, path_within
 from lms.org.services import create_unit, move_unit
+from lms.training import xlsx
 from lms.training.models import ImportIssue, ImportJob, ImportKind, ImportRow, ImportStatus
 
 STEP_ROWS = 2000
@@ -53,6 +54,22 @@ UNIT_COLUMNS = {
     "remote": ["remote", "vung sau vung xa", "vung sau, vung xa", "vung kho khan", "remote area"],
 }
 REQUIRED = {ImportKind.PEOPLE: ["full_name", "unit_code"], ImportKind.UNITS: ["code", "name"]}
+# Characters read of each field's cells (one more is kept, so "too long" is still reported);
+# a cell is never read further (lms.training.xlsx), whatever the file says (issue 14, item 3).
+COLUMN_LIMITS = {
+    "full_name": 200,
+    "username": 80,
+    "email": 255,
+    "unit_code": 40,
+    "job_title": 200,
+    "it_qualification": 100,
+    "code": 40,
+    "name": 255,
+    "parent_code": 40,
+    "kind": 60,
+    "remote": 60,
+}
+IGNORED_COLUMN_LIMIT = 16  # enough to tell an ignored cell from an empty one
 
 QUALIFICATION_WORDS = {
     "thac si": ITQualification.MASTER,
@@ -79,6 +96,7 @@ KIND_WORDS = {
     "district": UnitKind.DISTRICT,
     "xa": UnitKind.COMMUNE,
     "phuong": UnitKind.COMMUNE,
+    "dac khu": UnitKind.COMMUNE,
     "commune": UnitKind.COMMUNE,
     "phong": UnitKind.OFFICE,
     "office": UnitKind.OFFICE,
@@ -113,6 +131,10 @@ MESSAGES = {
     "cycle": _l("A unit cannot be moved under itself."),
     "empty_file": _l("The file has no rows."),
     "unreadable": _l("The file could not be read as CSV or XLSX."),
+    "unsafe_archive": _l(
+        "The XLSX file was refused before reading: it unpacks to far more data than an XLSX of people "
+        "holds (a “zip bomb”?). Save it again from Excel, or send it as CSV."
+    ),
 }
 COLUMN_LABELS = {
     "full_name": _l("Full name"),
@@ -165,40 +187,32 @@ def is_xlsx(path: Path) -> bool:
     return zipfile.is_zipfile(path)
 
 
-def iter_rows(path: Path) -> tuple[str, Iterator[list[str]]]:
-    """(encoding, iterator of rows as lists of strings) for a CSV or XLSX file."""
+def iter_rows(path: Path, cell_limits: dict[int, int] | None = None) -> tuple[str, Iterator[list[str]]]:
+    """(encoding, iterator of rows as lists of strings) for a CSV or XLSX file.
+
+    cell_limits maps a column index to the characters kept of its cells (plus one);
+    the caller may fill it after reading the header. An XLSX is vetted as an
+    archive first (``UnsafeArchiveError``) and never read past those limits.
+    """
+    limits = cell_limits if cell_limits is not None else {}
+
+    def limit_for(col: int) -> int:
+        return limits.get(col, xlsx.DEFAULT_CELL_LIMIT)
+
     if is_xlsx(path):
-        return "xlsx", _xlsx_rows(path)
+        return "xlsx", xlsx.read_rows(path, limit_for)
     encoding = detect_encoding(path)
-    return encoding, _csv_rows(path, encoding)
+    return encoding, _csv_rows(path, encoding, limit_for)
 
 
-def _csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
+def _csv_rows(path: Path, encoding: str, limit_for: Callable[[int], int]) -> Iterator[list[str]]:
     with path.open("r", encoding=encoding, newline="") as f:
         sample = f.read(4096)
         f.seek(0)
         first = sample.splitlines()[0] if sample else ""
         delimiter = max([",", ";", "\t"], key=first.count) if first else ","
-        yield from csv.reader(f, delimiter=delimiter)
-
-
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    with path.open("rb") as f:
-        yield from _xlsx_sheet_rows(load_workbook(f, read_only=True, data_only=True))
-
-
-def _xlsx_sheet_rows(wb: Any) -> Iterator[list[str]]:
-    try:
-        ws = wb.worksheets[0]
-        for row in ws.iter_rows(values_only=True):
-            yield [
-                "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                for v in row
-            ]
-    finally:
-        wb.close()
+        for row in csv.reader(f, delimiter=delimiter):  # csv's own field limit: 128 KiB
+            yield [cell[: limit_for(i) + 1] for i, cell in enumerate(row)]
 
 
 def _map_header(header: list[str], kind: str) -> tuple[list[str | None], list[str]]:
@@ -251,13 +265,19 @@ def start_import(
     job.stored_path = str(normalised)
     issues: list[dict[str, Any]] = []
     total = 0
+    cell_limits: dict[int, int] = {}
     try:
-        job.encoding, rows = iter_rows(raw)
+        job.encoding, rows = iter_rows(raw, cell_limits)
         header = next(rows, None)
         if header is None:
             issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
         else:
             fields, _unknown = _map_header(header, kind)
+            cell_limits.update(
+                {i: COLUMN_LIMITS.get(f, 255) if f else IGNORED_COLUMN_LIMIT for i, f in enumerate(fields)}
+            )
+            for i in range(len(fields), len(fields) + 64):
+                cell_limits[i] = IGNORED_COLUMN_LIMIT
             for name in REQUIRED[ImportKind(kind)]:
                 if name not in fields:
                     issues.append({"row_no": 1, "column": name, "code": "missing_column", "value": name})
@@ -273,7 +293,9 @@ def start_import(
                     total += 1
             if total == 0 and not issues:
                 issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
-    except (UnicodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException):
+    except UnsafeArchiveError as exc:
+        issues.append({"row_no": 1, "column": "", "code": "unsafe_archive", "value": str(exc)})
+    except (UnicodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError, OSError):
         issues.append({"row_no": 1, "column": "", "code": "unreadable", "value": ""})
     finally:
         raw.unlink(missing_ok=True)

@@ -108,6 +108,8 @@ def create_assignment(
 ) -> tuple[Assignment, int]:
     """Assign course to a unit subtree (optionally one job title) or to listed people."""
     people = list(people)
+    if not course.is_published:
+        raise TrainingError("only a published course can be assigned")
     if unit is None and not people:
         raise TrainingError("choose a unit or list people")
     assignment = Assignment(
@@ -261,6 +263,8 @@ def create_class(
     invited: Iterable[OrgUnit] = (),
     by: User,
 ) -> TrainingClass:
+    if not course.is_published:
+        raise TrainingError("only a published course can be taught in a class")
     if ends_on < starts_on:
         raise TrainingError("the class ends before it starts")
     cls = TrainingClass(

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, Permission, access, can, check_unit_scope, filter_units_in_scope
 from lms.auth.models import User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, published_courses
 from lms.core.pagination import Page
 from lms.core.timefmt import local_end_of_day
 from lms.db import db, utcnow
@@ -72,7 +72,8 @@ def unit_choices(units: list[OrgUnit], blank: str | None = None) -> list[tuple[i
 
 
 def course_choices() -> list[tuple[int, str]]:
-    return [(c.id, c.title) for c in db.session.scalars(select(Course).order_by(Course.title))]
+    """Published courses only: a draft cannot be assigned, targeted or taught in a class."""
+    return [(c.id, c.title) for c in db.session.scalars(published_courses())]
 
 
 def end_of_day(day: dt.date | None) -> dt.datetime | None:

@@ -194,3 +194,49 @@ def test_hash_with_old_parameters_is_replaced_on_successful_login_only(client, m
     assert client.post("/login", data={"login": "cu", "password": PASSWORD}).status_code == 302
     session.refresh(user)
     assert user.password_hash == again  # current parameters: not re-hashed at every login
+
+
+def _login(client, login, password, ip):
+    return client.post(
+        "/login", data={"login": login, "password": password}, environ_base={"REMOTE_ADDR": ip}
+    )
+
+
+def test_an_attacker_cannot_lock_the_owner_out_of_their_own_browser(app, make_user):
+    """Issue 14, item 5: ten wrong passwords from anywhere no longer lock the owner out."""
+    make_user(username="mai", email="mai@example.test")
+    owner = app.test_client()
+    assert _login(owner, "mai", PASSWORD, "10.9.0.1").status_code == 302  # the owner's usual browser
+    owner.post("/logout")
+    attacker = app.test_client()
+    for i in range(12):  # from many addresses, one of them the owner's own office address
+        _login(attacker, "mai" if i % 2 else "MAI@example.test", "bad-password-x", f"10.9.{i % 3}.1")
+    # Untrusted clients are refused even with the right password ...
+    assert _login(attacker, "mai", PASSWORD, "10.9.7.7").status_code == 429
+    assert _login(app.test_client(), "mai", PASSWORD, "10.9.8.8").status_code == 429
+    # ... but the owner's browser still gets in, even from the attacker's address.
+    assert _login(owner, "mai", PASSWORD, "10.9.0.1").status_code == 302
+    owner.post("/logout")
+    assert _login(owner, "mai@example.test", PASSWORD, "10.9.1.1").status_code == 302
+
+
+def test_a_trusted_browser_still_has_its_own_failure_limit(app, make_user):
+    make_user(username="khanh")
+    make_user(username="khanh2")
+    device = app.test_client()
+    assert _login(device, "khanh", PASSWORD, "10.8.0.1").status_code == 302
+    device.post("/logout")
+    for _ in range(10):
+        assert _login(device, "khanh", "bad-password-x", "10.8.0.1").status_code == 200
+    assert _login(device, "khanh", PASSWORD, "10.8.0.1").status_code == 429
+    # The cookie names one account: for another account this browser is untrusted (and not locked).
+    assert _login(device, "khanh2", PASSWORD, "10.8.0.2").status_code == 302
+
+
+def test_a_forged_device_cookie_is_untrusted(app, make_user):
+    make_user(username="ngoc")
+    attacker = app.test_client()
+    attacker.set_cookie("lms_device", "eyJ1IjoxLCJuIjoieCJ9.forged.sig")
+    for i in range(10):
+        _login(attacker, "ngoc", "bad-password-x", f"10.7.0.{i}")
+    assert _login(attacker, "ngoc", PASSWORD, "10.7.1.1").status_code == 429

@@ -255,3 +255,17 @@ def test_preview_as_learner_shows_the_draft(session: Any, authored: Any, login_a
     page = client.get(f"/authoring/{authored.course.id}/preview").get_data(as_text=True)
     assert "Chữ ký số là gì?" in page
     assert "<strong>khoá bí mật</strong>" in page
+
+
+def test_draft_image_is_served_like_a_published_one(session: Any, authored: Any, login_as: Any) -> None:
+    """One image response (lms.catalog.assets): ETag and 304, revalidated unless the URL is versioned."""
+    asset = services.store_image(session, authored.course, PNG, by=authored.author)
+    client = login_as(authored.author)
+    url = f"/authoring/assets/{authored.course.id}/{asset.path}"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert first.headers["Content-Disposition"] == "inline"
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    versioned = client.get(f"{url}?v={asset.sha256[:12]}")
+    assert "immutable" in versioned.headers["Cache-Control"]

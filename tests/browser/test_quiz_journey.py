@@ -220,3 +220,32 @@ def test_course_page_leads_to_the_final_exam(page, live_server):
     page.get_by_role("button", name="Bắt đầu làm bài").click()
     page.wait_for_load_state()
     assert page.locator("fieldset.question").count() == 4
+
+
+def test_refused_ordering_save_is_never_shown_as_saved(page, live_server, quizzes):
+    """Issue 14, item 7: "Đã lưu" only for what the server acknowledged; pickers named per item."""
+    quiz_id = quizzes["01-tong-quan"]
+    browser_login(page, live_server, "hocvien")
+    page.goto(f"{live_server}/quizzes/{quiz_id}")
+    start = page.locator("main a.btn, main button.btn-primary").first  # continue, start or start anew
+    start.click()
+    page.wait_for_load_state()
+    ordering = page.locator("fieldset.question:has(ul.ordering)")
+    items = ["Tính giá trị băm", "Mã hoá giá trị băm bằng khoá bí mật", "Đính kèm chữ ký vào văn bản"]
+    for text in items:  # a screen reader tells each picker apart by its item
+        assert ordering.get_by_role("combobox", name=f"Vị trí của “{text}”", exact=True).count() == 1
+    selects = ordering.locator("select")
+    with page.expect_response(lambda r: r.url.endswith("/autosave")) as refused:
+        selects.nth(0).select_option("2")  # now two items are in position 2: the server refuses it
+    assert refused.value.status == 400
+    page.wait_for_function(
+        "() => /save-(error|saved)/.test(document.getElementById('save-status').className)", timeout=20000
+    )
+    assert page.locator("#save-status").get_attribute("class") == "save-status save-error"
+    assert SAVED not in page.locator("#save-status").inner_text()
+    assert ordering.get_by_role("alert").is_visible()
+    with page.expect_response(lambda r: r.url.endswith("/autosave")) as accepted:
+        selects.nth(1).select_option("1")
+    assert accepted.value.status == 200
+    expect_status(page, SAVED)
+    assert ordering.get_by_role("alert").count() == 0

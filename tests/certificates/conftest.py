@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from lms.catalog.models import Course, Lesson, Module
+from lms.catalog.models import Course
 from lms.certificates.models import Certificate, CertificateFile
 from lms.certificates.signing import make_dev_keys
 from lms.db import utcnow
 from lms.learning.models import Enrollment
+from tests import factories
 
 COURSE_TITLE = "Chữ ký số và liên thông văn bản điện tử"
 
@@ -69,27 +70,16 @@ def signing(app: Any, dev_keys: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def make_course(session: Any) -> Any:
-    counter = iter(range(1, 10_000))
+    """A course to complete: one lesson, 6 hours (tests/factories.py with certificate defaults)."""
 
     def make(title: str = COURSE_TITLE, *, validity_months: int = 0, lessons: int = 1) -> Course:
-        n = next(counter)
-        course = Course(
-            slug=f"cert-course-{n}-{id(session)}",
+        return factories.make_course(
+            session,
             title=title,
-            status="published",
+            lessons=lessons,
             estimated_hours=6,
             certificate_validity_months=validity_months,
-            require_quizzes=False,
-            require_final_exam=False,
         )
-        module = Module(key="m1", title="Mô-đun 1")
-        course.modules.append(module)
-        session.add(course)
-        session.flush()
-        for i in range(lessons):
-            module.lessons.append(Lesson(key=f"l{i}", title=f"Bài {i}", course_id=course.id))
-        session.flush()
-        return course
 
     return make
 

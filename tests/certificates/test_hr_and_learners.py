@@ -233,9 +233,14 @@ def test_other_features_can_add_a_holder_filter_for_the_zip(
 def test_trainer_issues_manually_with_a_reason(
     client: Any, session: Any, login_as: Any, make_user: Any, make_unit: Any, make_course: Any
 ) -> None:
+    from lms.catalog.models import CourseAuthor
+    from lms.learning.services import enroll_user
+
     course = make_course()
     learner = make_user(unit=make_unit())
     trainer = make_user(Role.TRAINER)
+    session.add(CourseAuthor(course_id=course.id, user_id=trainer.id))  # the trainer's own course
+    enroll_user(session, learner, course)  # and one of its learners
     login_as(trainer)
     assert "/certificates/issue" in client.get("/").get_data(as_text=True)  # in the menu
     assert client.get("/certificates/").status_code == 403  # but not HR's list

@@ -63,8 +63,9 @@ def test_no_score_without_a_final_exam(session: Any, make_user: Any, make_unit: 
 def test_manual_issue_needs_a_reason_and_refuses_a_duplicate(
     session: Any, make_user: Any, make_unit: Any, make_course: Any
 ) -> None:
-    hr = make_user(Role.HR, scope=make_unit())
-    learner = make_user(unit=make_unit())
+    unit = make_unit()
+    hr = make_user(Role.HR, scope=unit)
+    learner = make_user(unit=unit)
     course = make_course()
     with pytest.raises(services.CertificateError):
         services.issue_manual(session, learner, course, by=hr, reason="  ")

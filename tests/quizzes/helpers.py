@@ -9,22 +9,28 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.catalog.models import Course, CourseStatus, Module
+from lms.catalog.models import Course, Module
 from lms.catalog.parts import ImportErrors
 from lms.quizzes.part import QuizzesPart
+from tests import factories
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def make_course(
+def course_from_folder(
     session: Session, folder: Path, *, slug: str | None = None
 ) -> tuple[Course, dict[str, Module]]:
+    """The course row and modules of a fixture folder (quizzes and the final exam required)."""
     meta = yaml.safe_load((folder / "course.yaml").read_text(encoding="utf-8"))
-    course = Course(
-        slug=slug or meta["slug"], title=meta["title"], summary=meta["summary"], status=CourseStatus.PUBLISHED
+    course = factories.make_course(
+        session,
+        slug=slug or meta["slug"],
+        title=meta["title"],
+        summary=meta["summary"],
+        require_lessons=True,
+        require_quizzes=True,
+        require_final_exam=True,
     )
-    session.add(course)
-    session.flush()
     modules = {}
     for sub in sorted(folder.iterdir()):
         if (sub / "module.yaml").exists():
@@ -52,7 +58,7 @@ def import_quizzes(
 
 def load_fixture_course(session: Session, name: str = "kiem-thu", *, slug: str | None = None) -> Course:
     folder = FIXTURES / name
-    course, modules = make_course(session, folder, slug=slug)
+    course, modules = course_from_folder(session, folder, slug=slug)
     import_quizzes(session, course, folder, modules)
     return course
 

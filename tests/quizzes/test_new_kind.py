@@ -236,3 +236,11 @@ def test_a_toy_kind_goes_from_the_editor_to_the_statistics(
         "answer": 3.14,
         "tolerance": 0.01,
     }
+
+
+@pytest.mark.parametrize("name", kinds.names())
+def test_every_kind_has_its_partial_with_the_four_macros(app: Flask, name: str) -> None:
+    """What the shared templates call on a kind's partial (a missing macro would fail only on one page)."""
+    module = app.jinja_env.get_template(kinds.get(name).template).module
+    for macro in ("question", "answer_key", "stats", "authoring"):
+        assert callable(getattr(module, macro, None)), f"{name}: {macro}"

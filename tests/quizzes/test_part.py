@@ -12,7 +12,13 @@ from lms.catalog.parts import ImportErrors, registered_parts
 from lms.quizzes.attempts import start_attempt
 from lms.quizzes.models import Question, Quiz
 from lms.quizzes.part import QuizzesPart
-from tests.quizzes.helpers import FIXTURES, import_quizzes, load_fixture_course, make_course, quiz_by_key
+from tests.quizzes.helpers import (
+    FIXTURES,
+    course_from_folder,
+    import_quizzes,
+    load_fixture_course,
+    quiz_by_key,
+)
 
 
 def parse(folder: Path) -> tuple[object, ImportErrors]:
@@ -100,7 +106,7 @@ def test_load_creates_quizzes_and_questions(session):
 def test_reimport_updates_in_place_and_keeps_attempt_snapshot(session, make_user, tmp_path):
     folder = tmp_path / "kiem-thu"
     shutil.copytree(FIXTURES / "kiem-thu", folder)
-    course, modules = make_course(session, folder)
+    course, modules = course_from_folder(session, folder)
     import_quizzes(session, course, folder, modules)
     m1 = quiz_by_key(session, course, "01-tong-quan")
     q_ids = {q.key: q.id for q in m1.questions}
@@ -131,7 +137,7 @@ def test_reimport_updates_in_place_and_keeps_attempt_snapshot(session, make_user
 def test_removed_question_is_retired_not_deleted(session, tmp_path):
     folder = tmp_path / "kiem-thu"
     shutil.copytree(FIXTURES / "kiem-thu", folder)
-    course, modules = make_course(session, folder)
+    course, modules = course_from_folder(session, folder)
     import_quizzes(session, course, folder, modules)
     path = folder / "02-phap-ly" / "quiz.yaml"
     text = path.read_text(encoding="utf-8")
@@ -174,7 +180,7 @@ REAL_COURSES = sorted(
 def test_real_courses_parse_load_and_export_losslessly(session, tmp_path, folder):
     original, errors = parse(folder)
     assert not errors, errors.problems
-    course, modules = make_course(session, folder, slug=f"real-{folder.name}")
+    course, modules = course_from_folder(session, folder, slug=f"real-{folder.name}")
     import_quizzes(session, course, folder, modules)
     out = tmp_path / folder.name
     for sub in modules:
@@ -209,7 +215,7 @@ def test_quiz_text_is_sanitised_at_import(session, tmp_path):
         "    options:\n      - text: '<img src=x onerror=alert(1)>'\n        correct: true\n      - text: B\n"
     )
     folder = write_quiz(tmp_path, text)
-    course, modules = make_course(session, FIXTURES / "kiem-thu", slug="sanitise")
+    course, modules = course_from_folder(session, FIXTURES / "kiem-thu", slug="sanitise")
     import_quizzes(session, course, folder, {"01-a": next(iter(modules.values()))})
     q = session.scalars(select(Question).where(Question.course_id == course.id)).one()
     assert "<script" not in q.prompt_html

@@ -175,6 +175,11 @@ def test_autosave_after_submit_is_refused(session, login_as, learner, m1):
     )
     assert r.status_code == 410
     assert r.get_json()["result_url"].endswith("/result")
+    # a closed attempt says so even when the answer could not be read, or names a question not drawn
+    for bad in ({"question": e.question_id, "fields": {e.field_name(): ["x"] * 3, e.field_name(0): ["x"]}},
+                {"question": 99999, "fields": {}}):  # fmt: skip
+        r = client.post(f"/quizzes/attempt/{attempt.id}/autosave", json={**bad, "seq": 10, "base": 0})
+        assert r.status_code == 410
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typing import Any
 
 from lms.quizzes.errors import BadAnswerError
 from lms.quizzes.kinds.base import (
+    KINDS,
     Getlist,
     KindStats,
     PartStat,
@@ -31,6 +32,7 @@ from lms.quizzes.kinds.true_false import TrueFalse
 from lms.quizzes.models import SnapshotEntry
 
 __all__ = [
+    "KINDS",
     "Getlist",
     "KindStats",
     "PartStat",

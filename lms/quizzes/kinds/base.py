@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from lms.core.registry import Registry
 from lms.quizzes import grading
 from lms.quizzes.errors import BadAnswerError
 from lms.quizzes.grading import Score
@@ -246,18 +247,20 @@ class UnknownKindError(KeyError):
     """No kind of that name is registered (never graded as zero silently)."""
 
 
-_KINDS: dict[str, QuestionKind] = {}
+KINDS: Registry[QuestionKind] = Registry(
+    "quizzes.kinds",
+    "Question kinds by name: one QuestionKind class and one template partial each (lms.quizzes.kinds).",
+)
 
 
 def register(kind: QuestionKind) -> QuestionKind:
-    if kind.name in _KINDS:
+    if KINDS.get(kind.name) is not None:
         raise ValueError(f"question kind {kind.name!r} is already registered")
-    _KINDS[kind.name] = kind
-    return kind
+    return KINDS.add(kind, key=kind.name)
 
 
 def unregister(name: str) -> None:
-    _KINDS.pop(name, None)
+    KINDS.discard(name)
 
 
 @contextmanager
@@ -271,15 +274,15 @@ def registered(kind: QuestionKind) -> Iterator[QuestionKind]:
 
 
 def get(name: str) -> QuestionKind:
-    try:
-        return _KINDS[name]
-    except KeyError:
-        raise UnknownKindError(name) from None
+    kind = KINDS.get(name)
+    if kind is None:
+        raise UnknownKindError(name)
+    return kind
 
 
 def names() -> tuple[str, ...]:
-    return tuple(_KINDS)
+    return tuple(KINDS.keys())
 
 
 def all_kinds() -> list[QuestionKind]:
-    return list(_KINDS.values())
+    return KINDS.items()

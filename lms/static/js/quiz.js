@@ -20,6 +20,9 @@
   var stopped = false;
   var retryTimer = null;
   var submitting = null;
+  // Questions whose last save the server refused (e.g. one position given twice):
+  // "Saved" is shown only when every change was acknowledged (issue 14, item 7).
+  var rejected = {};
 
   function show(kind) {
     status.textContent = (status.getAttribute("data-" + kind) || "") + " ";
@@ -71,6 +74,26 @@
     }
   }
 
+  function markRejected(qid, refused) {
+    var fieldset = document.getElementById("question-" + qid);
+    if (refused) { rejected[qid] = true; } else { delete rejected[qid]; }
+    if (!fieldset) { return; }
+    var note = fieldset.querySelector(".save-refused");
+    if (refused) {
+      fieldset.setAttribute("aria-invalid", "true");
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "error save-refused";
+        note.setAttribute("role", "alert");
+        note.textContent = status.getAttribute("data-refused") || "";
+        fieldset.insertBefore(note, fieldset.querySelector(".prompt").nextSibling);
+      }
+    } else {
+      fieldset.removeAttribute("aria-invalid");
+      if (note) { note.parentNode.removeChild(note); }
+    }
+  }
+
   function scheduleRetry() {
     if (retryTimer) { return; }
     retryTimer = window.setTimeout(function () { retryTimer = null; flush(); }, 3000);
@@ -89,7 +112,11 @@
 
   function flush() {
     if (sending || stopped) { return; }
-    if (!queue.length) { show("saved"); finishWaiters(true); return; }
+    if (!queue.length) {
+      show(Object.keys(rejected).length ? "error" : "saved");
+      finishWaiters(true);
+      return;
+    }
     sending = true;
     show("saving");
     var item = queue[0];
@@ -104,6 +131,7 @@
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
       if (xhr.status === 200 && body.ok === true) {
+        markRejected(item.question, false);
         queue = queue.filter(function (it) { return it !== item; });
         persist();
         acked = Math.max(acked, body.seq);
@@ -115,7 +143,8 @@
         stopped = true; queue = []; persist(); show("closed");
         if (body.result_url) { window.location.href = body.result_url; }
       } else if (xhr.status === 400 && (body.error === "bad_answer" || body.error === "bad_request")) {
-        queue = queue.filter(function (it) { return it !== item; }); persist(); show("error"); flush();
+        queue = queue.filter(function (it) { return it !== item; }); persist();
+        markRejected(item.question, true); flush();
       } else if (xhr.status === 200 || xhr.status === 401 || xhr.status === 400) {
         // Logged out (the login page came back) or an expired form token: keep the answers queued.
         show("login"); finishWaiters(false); scheduleRetry();
