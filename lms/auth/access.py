@@ -24,7 +24,17 @@ view after loading it: load-or-404, then check-or-403 with the rules below.
 This module lives in ``lms.auth`` because its vocabulary is roles and users;
 it also knows the unit tree (``lms.org``), which sits below ``auth``. It
 imports no feature above ``auth``: rules about their objects read the objects'
-attributes (decision 1211).
+attributes, and the one fact kept above (enrolment) comes through a registry
+(decisions 1211, 1212).
+
+The rules, each stated once:
+
+- ``can``: the role → permission table;
+- HR scope: ``unit_in_scope`` / ``check_unit_scope`` / ``filter_units_in_scope`` /
+  ``filter_in_scope`` and the officer's starting unit ``officer_root``;
+- certificates: ``can_manage_certificate`` (HR within scope, admin);
+- courses: ``manages_course`` / ``managed_courses`` (admins and the course's trainer
+  authors) and ``can_view_course`` (who may see a course's learner pages).
 """
 
 from __future__ import annotations
@@ -33,13 +43,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import Select, false
+from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy.orm import Session, object_session
 
 from lms.auth.models import Role, User
+from lms.core.registry import Registry
 from lms.org.models import OrgUnit, path_within
 
 # --- permissions ------------------------------------------------------------------------------
@@ -95,6 +107,9 @@ def can(user: Any, permission: Permission) -> bool:
 
 class Access(StrEnum):
     PUBLIC = "public"  # anyone, without signing in (needs a reason)
+    # A page about the course in its URL: visitors too when that course is public
+    # (``can_view_course``); for any other course a visitor is sent to log in, as for SIGNED_IN.
+    COURSE_READER = "course-reader"
     SIGNED_IN = "signed-in"  # any signed-in account; shows only the viewer's own data or shared content
     OWNER = "owner"  # signed in; the object in the URL belongs to one learner (staff may also see it)
     STAFF = "staff"  # trainer, HR or admin permission; a plain learner is refused
@@ -116,17 +131,21 @@ _EXEMPT_METHODS = frozenset({"OPTIONS"})
 def access(level: Access, permission: Permission | None = None, *, reason: str = "") -> Callable[[F], F]:
     """Declare and enforce who may reach a view: put it right under ``@bp.route``.
 
-    PUBLIC needs a ``reason``. Anonymous visitors of the other levels go to the login
+    PUBLIC needs a ``reason``. COURSE_READER lets visitors through to a view that loads the
+    course in its URL and calls ``refuse_course()`` unless ``can_view_course`` (so only a public
+    course opens without a session). Anonymous visitors of the other levels go to the login
     page (Flask-Login's unauthorized flow); signed-in users lacking ``permission`` get
     403. A STAFF view without a permission is one whose staff are defined by the object
     in its URL (a course's authors): it loads the object (404) and then checks (403).
     """
     if level is Access.PUBLIC and (permission is not None or not reason.strip()):
         raise ValueError("a public endpoint needs a reason and no permission")
+    if level is Access.COURSE_READER and permission is not None:
+        raise ValueError("a course-reader page asks for no permission: can_view_course decides")
     declared = Declared(level, permission, reason)
 
     def decorator(view: F) -> F:
-        if level is Access.PUBLIC:
+        if level in (Access.PUBLIC, Access.COURSE_READER):
             view.lms_access = declared  # type: ignore[attr-defined]
             return view
 
@@ -228,3 +247,122 @@ def filter_units_in_scope(stmt: S, user: User, path_column: Any = None) -> S:
         return stmt.where(false())
     column = path_column if path_column is not None else OrgUnit.path
     return stmt.where(path_within(column, root))
+
+
+def filter_in_scope(stmt: S, user: User, unit_id_column: Any) -> S:
+    """Restrict a SELECT of rows that carry a unit id (``unit_id_column``) to the user's subtree."""
+    if user.has_role(Role.ADMIN):
+        return stmt
+    return filter_units_in_scope(stmt.join(OrgUnit, OrgUnit.id == unit_id_column), user)
+
+
+def officer_root(session: Session, user: User) -> OrgUnit | None:
+    """The unit an officer's pages start from: their scope unit, or the province root for admin."""
+    if user.has_role(Role.ADMIN):
+        return session.scalars(
+            select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)
+        ).first()
+    return user.scope_unit
+
+
+def officer_root_or_403(session: Session, user: User) -> OrgUnit:
+    """``officer_root`` for a view: 403 when the officer has no unit to start from."""
+    root = officer_root(session, user)
+    if root is None:
+        abort(403)
+    return root
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+
+class HasUnit(Protocol):
+    @property
+    def org_unit(self) -> OrgUnit | None: ...
+
+
+def can_manage_certificate(user: Any, cert: HasUnit) -> bool:
+    """HR with the certificates permission for certificates of their subtree; admin for all."""
+    return can(user, Permission.MANAGE_CERTIFICATES) and unit_in_scope(user, cert.org_unit)
+
+
+# --- courses ----------------------------------------------------------------------------------
+
+PUBLISHED, ARCHIVED = "published", "archived"  # lms.catalog.models.CourseStatus values
+
+
+class CourseLike(Protocol):
+    """What the course rules read: lms.catalog.models.Course (``authors`` is its CourseAuthor rows)."""
+
+    id: Any
+    status: Any
+    authors: Any
+    is_public: Any
+
+
+def manages_course(user: Any, course: CourseLike) -> bool:
+    """Admins, and trainers listed as the course's authors: they edit it, see its drafts and statistics."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.has_role(Role.ADMIN):
+        return True
+    if not user.has_role(Role.TRAINER):
+        return False
+    cls = type(course)
+    session = object_session(course)
+    stmt = select(cls.id).where(cls.id == course.id, cls.authors.any(user_id=user.id))
+    return session is not None and session.scalar(stmt) is not None
+
+
+def managed_courses(user: Any, course_cls: Any) -> ColumnElement[bool]:
+    """SQL filter on a course class: the courses ``user`` manages (see ``manages_course``)."""
+    if user.has_role(Role.ADMIN):
+        return true()
+    if not user.has_role(Role.TRAINER):
+        return false()
+    return course_cls.authors.any(user_id=user.id)
+
+
+EnrolmentCheck = Callable[[Session, Any, Any], bool]
+ENROLMENT_CHECKS: Registry[EnrolmentCheck] = Registry(
+    "auth.access.enrolled",
+    "(session, user, course) -> is the user enrolled in the course? (learning) — keeps an archived "
+    "course open to its learners.",
+)
+
+
+def register_enrolment_check(check: EnrolmentCheck) -> None:
+    ENROLMENT_CHECKS.add(check)
+
+
+def refuse_course(user: Any) -> NoReturn:
+    """A COURSE_READER view's "no": a visitor is sent to log in, a signed-in user gets 404."""
+    if not getattr(user, "is_authenticated", False):
+        abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
+    abort(404)
+
+
+def can_view_course(user: Any, course: CourseLike, *, enrolled: bool | None = None) -> bool:
+    """May user see the course's learner pages (outline, lessons, images, quizzes)?
+
+    - published: every signed-in user; a published *public* course also every visitor
+      (reading only: nothing is stored for someone who is not signed in);
+    - draft: those who manage it (admins, its authors);
+    - archived: those who manage it, and the learners enrolled in it (they keep what
+      they studied and may finish it; nobody new may enrol).
+
+    ``enrolled`` is the caller's answer when it already knows (saves a statement);
+    otherwise the registered enrolment checks are asked, only for an archived course.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return course.status == PUBLISHED and bool(course.is_public)
+    if course.status == PUBLISHED:
+        return True
+    if manages_course(user, course):
+        return True
+    if course.status != ARCHIVED:
+        return False
+    if enrolled is None:
+        session = object_session(course)
+        enrolled = session is not None and any(check(session, user, course) for check in ENROLMENT_CHECKS)
+    return bool(enrolled)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.auth.access import manages_course
 from lms.auth.models import User
 from lms.authoring import services
 from lms.authoring.errors import AuthoringError
@@ -143,7 +144,7 @@ def upload_zip(
         if errors or parsed is None:
             raise CourseFilesError(errors.problems, str(folder.parent))
         existing = session.scalars(select(Course).where(Course.slug == parsed.slug)).first()
-        if existing is not None and not services.can_edit(session, by, existing):
+        if existing is not None and not manages_course(by, existing):
             raise AuthoringError(
                 str(
                     _l(

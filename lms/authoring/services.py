@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from lms.auth.access import managed_courses
 from lms.auth.models import Role, User
 from lms.authoring import bank
 from lms.authoring.errors import AuthoringError, EditConflictError
@@ -28,7 +29,6 @@ from lms.authoring.models import (
     DraftModule,
     DraftQuiz,
 )
-from lms.catalog import authors
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -61,25 +61,11 @@ COURSE_FIELDS = (
 )
 
 
-# --- who may edit -----------------------------------------------------------
-
-
-def is_author(session: Session, user: User, course: Course) -> bool:
-    return authors.is_author(session, user, course)
-
-
-def can_edit(session: Session, user: Any, course: Course) -> bool:
-    """Admins, and trainers listed as the course's authors (see lms.catalog.authors)."""
-    return authors.can_manage(session, user, course)
+# --- who may edit: lms.auth.access.manages_course -----------------------------------------
 
 
 def editable_courses(session: Session, user: User) -> list[Course]:
-    stmt = select(Course).order_by(Course.title)
-    if not user.has_role(Role.ADMIN):
-        stmt = stmt.join(CourseAuthor, CourseAuthor.course_id == Course.id).where(
-            CourseAuthor.user_id == user.id
-        )
-    return list(session.scalars(stmt))
+    return list(session.scalars(select(Course).where(managed_courses(user, Course)).order_by(Course.title)))
 
 
 def course_authors(session: Session, course: Course) -> list[CourseAuthor]:

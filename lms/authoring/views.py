@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access
+from lms.auth.access import Access, Permission, access, can_view_course, manages_course
 from lms.auth.models import Role, User
 from lms.authoring import bank, publishing, services
 from lms.authoring.files import UnsafeZipError, ZipLimits
@@ -67,7 +67,7 @@ def _course_or_404(course_id: int) -> Course:
 def _editable_course(course_id: int) -> Course:
     """Load the course (404), then require author or admin (403)."""
     course = _course_or_404(course_id)
-    if not services.can_edit(db.session, current_user, course):
+    if not manages_course(current_user, course):
         abort(403)
     return course
 
@@ -406,7 +406,7 @@ def asset(course_id: int, path: str) -> Response:
     ).first()
     if found is None:
         abort(404)
-    if course.status != CourseStatus.PUBLISHED and not services.can_edit(db.session, current_user, course):
+    if not can_view_course(current_user, course):
         abort(403)
     return asset_response(found)  # the same headers as the published image (lms.catalog.assets)
 

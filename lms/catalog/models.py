@@ -80,6 +80,8 @@ class Course(Base):
         cascade="all, delete-orphan",
         back_populates="course",
     )
+    # Read-only: who may manage the course (lms.auth.access); rows are written as CourseAuthor.
+    authors: Mapped[list[CourseAuthor]] = relationship(viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Course {self.slug} v{self.version}>"
@@ -187,7 +189,7 @@ class CourseVersion(Base):
 class CourseAuthor(Base):
     """A trainer allowed to edit and publish a course, and to see its quiz statistics.
 
-    Managed by lms.authoring; checked through lms.catalog.authors."""
+    Managed by lms.authoring; checked by lms.auth.access (``manages_course``, ``managed_courses``)."""
 
     __tablename__ = "course_authors"
     __table_args__ = (UniqueConstraint("course_id", "user_id"),)

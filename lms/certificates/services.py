@@ -20,9 +20,8 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.auth.access import unit_in_scope
+from lms.auth.access import manages_course, unit_in_scope
 from lms.auth.models import Role, User
-from lms.catalog.authors import is_author
 from lms.catalog.models import Course
 from lms.certificates.codes import ALPHABET, CODE_IN_TEXT, LENGTH, new_code, normalize_code
 from lms.certificates.models import (
@@ -152,7 +151,7 @@ def manual_issue_authority(session: Session, actor: User, user: User, course: Co
         return "admin"
     if actor.has_role(Role.HR) and user.org_unit is not None and unit_in_scope(actor, user.org_unit):
         return "hr-scope"
-    if actor.has_role(Role.TRAINER) and is_author(session, actor, course):
+    if actor.has_role(Role.TRAINER) and manages_course(actor, course):
         enrolled = session.scalar(
             select(Enrollment.id).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
         )

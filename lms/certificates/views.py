@@ -27,9 +27,16 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from lms.auth.access import Access, Permission, access, can, filter_units_in_scope, unit_in_scope
+from lms.auth.access import (
+    Access,
+    Permission,
+    access,
+    can_manage_certificate,
+    filter_in_scope,
+    managed_courses,
+    unit_in_scope,
+)
 from lms.auth.models import Role, User
-from lms.catalog.authors import managed_course_ids
 from lms.catalog.models import Course, published_courses
 from lms.certificates import services
 from lms.certificates.codes import format_code, normalize_code
@@ -235,20 +242,12 @@ def mine() -> str:
     return render_template("certificates/mine.html", certs=certs, status_label=_status_label)
 
 
-def _can_manage(cert: Certificate) -> bool:
-    if not can(current_user, Permission.MANAGE_CERTIFICATES):
-        return False
-    if current_user.has_role(Role.ADMIN):
-        return True
-    return unit_in_scope(current_user, cert.org_unit)
-
-
 @bp.route("/certificates/<int:cert_id>/pdf")
 @access(Access.OWNER)
 def download(cert_id: int) -> Any:
     """The signed PDF: for its holder, HR within scope, or admin."""
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    manager = _can_manage(cert)
+    manager = can_manage_certificate(current_user, cert)
     if cert.user_id != current_user.id and not manager:
         abort(403)
     if not manager and cert.status in (CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED):
@@ -273,10 +272,7 @@ def download(cert_id: int) -> Any:
 
 def _scoped(stmt: Select[Any]) -> Select[Any]:
     """Certificates of units in the officer's subtree (admin: all)."""
-    if current_user.has_role(Role.ADMIN):
-        return stmt
-    stmt = stmt.join(OrgUnit, OrgUnit.id == Certificate.org_unit_id)
-    return filter_units_in_scope(stmt, current_user)
+    return filter_in_scope(stmt, current_user, Certificate.org_unit_id)
 
 
 def _filters() -> dict[str, Any]:
@@ -358,7 +354,7 @@ def _zip_ready(f: dict[str, Any]) -> bool:
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def detail(cert_id: int) -> str:
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    if not _can_manage(cert):
+    if not can_manage_certificate(current_user, cert):
         abort(403)
     return _detail(
         cert, ReasonForm(prefix="revoke"), ReissueForm(prefix="reissue", holder_name=cert.holder_name)
@@ -383,7 +379,7 @@ def _detail(cert: Certificate, revoke_form: ReasonForm, reissue_form: ReissueFor
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def revoke(cert_id: int) -> Any:
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    if not _can_manage(cert):
+    if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReasonForm(prefix="revoke")
     if not form.validate_on_submit():
@@ -402,7 +398,7 @@ def revoke(cert_id: int) -> Any:
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def reissue(cert_id: int) -> Any:
     cert = db.session.get(Certificate, cert_id) or abort(404)
-    if not _can_manage(cert):
+    if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReissueForm(prefix="reissue")
     if not form.validate_on_submit():
@@ -424,7 +420,7 @@ def _issuable_courses() -> list[Course]:
     """Published courses only; a trainer who is not HR/admin sees the courses they author."""
     stmt = published_courses()
     if not current_user.has_role(Role.ADMIN, Role.HR):
-        stmt = stmt.where(Course.id.in_(managed_course_ids(db.session, current_user)))
+        stmt = stmt.where(managed_courses(current_user, Course))
     return list(db.session.scalars(stmt))
 
 
@@ -450,7 +446,7 @@ def issue() -> Any:
                 enqueue_render(db.session, cert)
                 db.session.commit()
                 flash(_("Certificate %(code)s issued.", code=format_code(cert.code)), "success")
-                if _can_manage(cert):
+                if can_manage_certificate(current_user, cert):
                     return redirect(url_for("certificates.detail", cert_id=cert.id))
                 return redirect(url_for("certificates.verify", code=format_code(cert.code)))
     return render_template("certificates/issue.html", form=form)

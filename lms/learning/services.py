@@ -402,6 +402,11 @@ def enrollment_for(session: Session, user: User, course: Course) -> Enrollment |
     ).first()
 
 
+def is_enrolled(session: Session, user: User, course: Course) -> bool:
+    """The enrolment fact lms.auth.access asks about an archived course."""
+    return enrollment_for(session, user, course) is not None
+
+
 def mark_seen(session: Session, enrollment: Enrollment, lesson_id: int) -> None:
     """Remember the lesson for "continue" (one UPDATE; only when it changed)."""
     if enrollment.last_lesson_id != lesson_id:

@@ -21,15 +21,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access, can
+from lms.auth.access import Access, Permission, access, can_view_course, managed_courses, manages_course
 from lms.auth.models import User
-from lms.catalog.authors import can_manage, managed_course_ids
 from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
 from lms.core.pagination import page_number, paginate
 from lms.db import begin_write, db, reads_first, utcnow
 from lms.extensions import limiter
+from lms.jobs import enqueue
 from lms.quizzes import kinds
 from lms.quizzes.attempts import (
     attempts_left,
@@ -38,7 +38,6 @@ from lms.quizzes.attempts import (
     close_overdue,
     entry,
     pages,
-    regrade_question,
     save_answer,
     save_page,
     start_attempt,
@@ -54,6 +53,7 @@ from lms.quizzes.errors import (
     QuizClosedError,
     StaleSaveError,
 )
+from lms.quizzes.jobs import REGRADE
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 from lms.quizzes.review import (
     answered_count,
@@ -70,13 +70,10 @@ from lms.quizzes.stats import attempt_counts, question_stats
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates")
 
 
-def _visible(course: Course) -> bool:
-    return course.status == CourseStatus.PUBLISHED or can(current_user, Permission.AUTHOR_COURSES)
-
-
 def _load_quiz(quiz_id: int) -> Quiz:
+    """An active quiz of a course the viewer may see (``can_view_course``), else 404."""
     quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None or not quiz.active or not _visible(quiz.course):
+    if quiz is None or not quiz.active or not can_view_course(current_user, quiz.course):
         abort(404)
     return quiz
 
@@ -90,8 +87,8 @@ def _load_attempt(attempt_id: int) -> Attempt:
 
 
 def _check_manager(course: Course) -> None:
-    """Trainer pages of a quiz are for the course's authors and admins (others 403)."""
-    if not can_manage(db.session, current_user, course):
+    """Trainer pages of a quiz are for those who manage the course (``manages_course``; others 403)."""
+    if not manages_course(current_user, course):
         abort(403)
 
 
@@ -127,7 +124,7 @@ def index() -> str:
 @access(Access.SIGNED_IN, Permission.LEARN)
 def course_quizzes(course_id: int) -> str:
     course = db.session.get(Course, course_id)
-    if course is None or not _visible(course):
+    if course is None or not can_view_course(current_user, course):
         abort(404)
     quizzes = quizzes_of(db.session, course)
     results = _best_by_quiz([q.id for q in quizzes])
@@ -404,7 +401,7 @@ def manage() -> str:
     quizzes = db.session.scalars(
         select(Quiz)
         .join(Course, Course.id == Quiz.course_id)
-        .where(Quiz.active.is_(True), Quiz.course_id.in_(managed_course_ids(db.session, current_user)))
+        .where(Quiz.active.is_(True), managed_courses(current_user, Course))
         .order_by(Course.title, Quiz.key)
     ).all()
     counts = {q.id: attempt_counts(db.session, q) for q in quizzes}
@@ -511,9 +508,15 @@ def regrade(question_id: int) -> Response:
     if question is None:
         abort(404)
     _check_manager(db.session.get_one(Course, question.course_id))
-    count = regrade_question(db.session, question, by=current_user)
-    db.session.commit()
-    flash(_("%(n)d attempts were regraded.", n=count), "success")
     quiz_id = request.form.get("quiz_id", type=int) or question.quiz_id
-    current_app.logger.info("question %s regraded by %s: %d attempts", question.key, current_user.id, count)
-    return redirect(url_for(".stats", quiz_id=quiz_id))
+    job_row = enqueue(
+        db.session,
+        REGRADE,
+        question_id=question.id,
+        by_id=current_user.id,
+        by=current_user,
+        return_to=url_for(".stats", quiz_id=quiz_id),
+    )
+    db.session.commit()
+    current_app.logger.info("question %s queued for regrading by %s", question.key, current_user.id)
+    return redirect(url_for("jobs.status", background_job_id=job_row.id))

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.auth.access import Access, Permission, access, check_unit_scope
+from lms.auth.access import Access, Permission, access, check_unit_scope, officer_root_or_403
 from lms.auth.models import ITQualification, User
 from lms.core.pagination import Page
 from lms.db import db, utcnow
@@ -32,7 +32,6 @@ from lms.org.services import ancestors
 from lms.reports import charts, exports, queries
 from lms.reports import jobs as report_jobs
 from lms.reports.queries import Filters
-from lms.training.services import scope_root
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
@@ -71,13 +70,6 @@ def filter_args(filters: Filters) -> dict[str, object]:
     return args
 
 
-def officer_root() -> OrgUnit:
-    root = scope_root(db.session, current_user)
-    if root is None:
-        abort(403)
-    return root
-
-
 def load_unit(unit_id: int) -> OrgUnit:
     unit = db.session.get(OrgUnit, unit_id) or abort(404)
     check_unit_scope(current_user, unit)
@@ -92,13 +84,13 @@ def breadcrumbs(unit: OrgUnit, root: OrgUnit) -> list[OrgUnit]:
 @bp.route("/")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def dashboard() -> str:
-    return unit_report(officer_root().id)
+    return unit_report(officer_root_or_403(db.session, current_user).id)
 
 
 @bp.route("/units/<int:unit_id>")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_report(unit_id: int) -> str:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     filters = read_filters()
     figures = queries.figures(db.session, unit, filters)
@@ -159,7 +151,7 @@ def unit_report(unit_id: int) -> str:
 @bp.route("/units/<int:unit_id>/people")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def unit_people(unit_id: int) -> str:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     filters = read_filters()
     page = max(request.args.get("page", 1, type=int), 1)
@@ -183,7 +175,7 @@ def unit_people(unit_id: int) -> str:
 @bp.route("/people/<int:user_id>")
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def person(user_id: int) -> str:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     user = db.session.get(User, user_id) or abort(404)
     check_unit_scope(current_user, user.org_unit)
     enrollments = db.session.scalars(
@@ -212,7 +204,7 @@ EXPORT_KINDS = {"units", "people", "attendance", "certificates"}
 @bp.route("/units/<int:unit_id>/export/<kind>.<fmt>", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def export(unit_id: int, kind: str, fmt: str) -> Any:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     unit = load_unit(unit_id)
     if kind not in EXPORT_KINDS or fmt not in {"csv", "xlsx"}:
         abort(404)

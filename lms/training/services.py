@@ -513,27 +513,6 @@ def _parse_date(value: str) -> dt.date | None:
     return None
 
 
-# --- scope helpers -----------------------------------------------------------------------
-
-
-def scope_unit_or_none(user: User) -> OrgUnit | None:
-    """The officer's subtree root; None for an administrator (the whole province)."""
-    from lms.auth.access import scope_unit
-
-    return scope_unit(user)
-
-
-def scope_root(session: Session, user: User) -> OrgUnit | None:
-    """The unit an officer's pages start from: their scope unit, or the province root for admin."""
-    from lms.auth.models import Role
-
-    if user.has_role(Role.ADMIN):
-        return session.scalars(
-            select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)
-        ).first()
-    return user.scope_unit
-
-
 def class_members_matching(session: Session, value: str) -> Select[tuple[int]]:
     """SELECT of user ids on the roster of the class with that id, or of classes whose title contains value."""
     stmt = select(ClassMember.user_id).join(TrainingClass, TrainingClass.id == ClassMember.class_id)

@@ -23,12 +23,22 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access, can, check_unit_scope, filter_units_in_scope
+from lms.auth.access import (
+    Access,
+    Permission,
+    access,
+    can,
+    check_unit_scope,
+    filter_units_in_scope,
+    officer_root_or_403,
+    scope_unit,
+)
 from lms.auth.models import User
 from lms.catalog.models import Course, published_courses
 from lms.core.pagination import Page
 from lms.core.timefmt import local_end_of_day
 from lms.db import db, utcnow
+from lms.jobs import enqueue
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
 from lms.training import importer, services
@@ -40,6 +50,7 @@ from lms.training.forms import (
     RosterForm,
     TargetForm,
 )
+from lms.training.jobs import COMMIT_IMPORT, import_key
 from lms.training.models import (
     Assignment,
     ClassMember,
@@ -51,14 +62,6 @@ from lms.training.models import (
 )
 
 bp = Blueprint("training", __name__, url_prefix="/training", template_folder="templates")
-
-
-def officer_root() -> OrgUnit:
-    """The subtree root the current officer works in (403 when they have none)."""
-    root = services.scope_root(db.session, current_user)
-    if root is None:
-        abort(403)
-    return root
 
 
 def scoped_units() -> list[OrgUnit]:
@@ -129,7 +132,7 @@ def my_assignments() -> str:
 @bp.route("/assignments", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def assignments() -> str | Response:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     units = scoped_units()
     form = AssignmentForm()
     form.course_id.choices = course_choices()
@@ -142,7 +145,7 @@ def assignments() -> str | Response:
             unit = db.session.get(OrgUnit, form.unit_id.data) or abort(404)
             check_unit_scope(current_user, unit)
         else:
-            people, missing = people_from_lines(form.people.data, services.scope_unit_or_none(current_user))
+            people, missing = people_from_lines(form.people.data, scope_unit(current_user))
             if missing:
                 form.people.errors.append(
                     _("Not found in your units: %(names)s", names=", ".join(missing[:20]))
@@ -189,7 +192,7 @@ def close_assignment(assignment_id: int) -> Response:
 @bp.route("/targets", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def targets() -> str | Response:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     units = scoped_units()
     form = TargetForm()
     form.unit_id.choices = unit_choices(units)
@@ -228,7 +231,7 @@ def load_class(class_id: int) -> TrainingClass:
 @bp.route("/classes")
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def classes() -> str:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     counts = select(ClassMember.class_id, func.count().label("n")).group_by(ClassMember.class_id).subquery()
     stmt = (
         select(TrainingClass, func.coalesce(counts.c.n, 0))
@@ -244,7 +247,7 @@ def classes() -> str:
 @bp.route("/classes/new", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def new_class() -> str | Response:
-    officer_root()
+    officer_root_or_403(db.session, current_user)
     units = scoped_units()
     form = ClassForm()
     form.course_id.choices = course_choices()
@@ -282,7 +285,7 @@ def class_detail(class_id: int) -> str | Response:
     cls = load_class(class_id)
     form = RosterForm()
     if form.validate_on_submit():
-        people, missing = people_from_lines(form.people.data, services.scope_unit_or_none(current_user))
+        people, missing = people_from_lines(form.people.data, scope_unit(current_user))
         if missing:
             form.people.errors.append(_("Not found in your units: %(names)s", names=", ".join(missing[:20])))
         else:
@@ -419,7 +422,7 @@ def load_job(job_id: int) -> ImportJob:
 @bp.route("/imports", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.MANAGE_PEOPLE)
 def imports() -> str | Response:
-    root = officer_root()
+    root = officer_root_or_403(db.session, current_user)
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -430,7 +433,7 @@ def imports() -> str | Response:
             upload=upload.stream,
             directory=import_dir(),
             by=current_user,
-            scope=services.scope_unit_or_none(current_user),
+            scope=scope_unit(current_user),
             deactivate_missing=form.deactivate_missing.data,
         )
         db.session.commit()
@@ -488,6 +491,19 @@ def import_commit(job_id: int) -> Response:
     job = load_job(job_id)
     if job.status != ImportStatus.READY:
         abort(409)
+    if job.total_rows > current_app.config.get("IMPORT_JOB_THRESHOLD", 2000):
+        # A large import is written by a background job (one transaction there, not in this request).
+        queued = enqueue(
+            db.session,
+            COMMIT_IMPORT,
+            key=import_key(job.id),
+            import_id=job.id,
+            by_id=current_user.id,
+            by=current_user,
+            return_to=url_for("training.import_job", job_id=job.id),
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.status", background_job_id=queued.id))
     summary = importer.commit_import(db.session, job, by=current_user)
     db.session.commit()
     flash(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.catalog.authors import is_author
+from lms.auth.access import manages_course
 from lms.catalog.models import Course, CourseAuthor
 from lms.demo.authoring import demo_authors
 
@@ -18,7 +18,7 @@ def test_demo_trainer_authors_authorless_courses_once(session, make_user):
     session.add(CourseAuthor(course_id=theirs.id, user_id=other.id))
     session.flush()
     assert "demo-a" in demo_authors(session, "small")
-    assert is_author(session, trainer, mine)
-    assert not is_author(session, trainer, theirs)
+    assert manages_course(trainer, mine)
+    assert not manages_course(trainer, theirs)
     assert demo_authors(session, "small") is None  # idempotent
     assert len(session.scalars(select(CourseAuthor).where(CourseAuthor.course_id == mine.id)).all()) == 1
