@@ -146,16 +146,71 @@ def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, boo
 
 
 def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
-    """Why the learner may not start this quiz yet (missing prerequisites, locked module), or None."""
+    """Why the learner may not start this quiz yet, or None (decision 1602).
+
+    Enrol first; then missing prerequisites or a locked module; a module quiz opens once
+    the module's required lessons are done; the final exam opens when the course's own
+    rules are met without it (required lessons done, required module quizzes passed).
+    """
+    from flask_babel import gettext as _
+
     from lms.learning.services import course_outline, enrollment_for
 
     course = quiz.course
-    if not course.sequential_modules and not course.prerequisite_links:
-        return None
-    outline = course_outline(session, course, user, enrollment_for(session, user, course))
+    enrollment = enrollment_for(session, user, course)
+    if enrollment is None:
+        return str(_("Enrol in the course first: its quizzes open as you study it."))
+    outline = course_outline(session, course, user, enrollment)
     if outline.locked:
         return outline.modules[0].lock_reason if outline.modules else None
+    if enrollment.is_complete:
+        return None
+    if quiz.is_final:
+        passed = module_quiz_check(session, enrollment)
+        missing = [
+            m.title
+            for m in outline.modules
+            if (course.require_lessons and m.required_done < m.required_total) or passed.get(m.id) is False
+        ]
+        if missing:
+            return str(
+                _(
+                    "The final exam opens when every module is complete. Still to finish: %(titles)s.",
+                    titles=", ".join(missing),
+                )
+            )
+        return None
     for module in outline.modules:
-        if module.id == quiz.module_id and module.locked:
+        if module.id != quiz.module_id:
+            continue
+        if module.locked:
             return module.lock_reason
+        if course.require_lessons and module.required_done < module.required_total:
+            return str(
+                _(
+                    'Finish the lessons of the module "%(title)s" first (%(done)d of %(total)d done).',
+                    title=module.title,
+                    done=module.required_done,
+                    total=module.required_total,
+                )
+            )
     return None
+
+
+def next_step(session: Session, enrollment: Enrollment, module_id: int) -> dict[str, str] | None:
+    """After a module's lessons: its quiz, if it is not passed yet (learning's next-step hook)."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    quiz = session.scalars(
+        select(Quiz).where(
+            Quiz.course_id == enrollment.course_id, Quiz.module_id == module_id, Quiz.active.is_(True)
+        )
+    ).first()
+    if quiz is None or quiz.id in _passed_quiz_ids(session, enrollment.user_id, [quiz.id]):
+        return None
+    return {
+        "text": _("You have finished the lessons of this module. Next: its quiz."),
+        "label": _("Take the module quiz"),
+        "url": url_for("quizzes.intro", quiz_id=quiz.id),
+    }
