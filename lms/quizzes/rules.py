@@ -202,12 +202,9 @@ def next_step(session: Session, enrollment: Enrollment, module_id: int) -> dict[
     from flask import url_for
     from flask_babel import gettext as _
 
-    quiz = session.scalars(
-        select(Quiz).where(
-            Quiz.course_id == enrollment.course_id, Quiz.module_id == module_id, Quiz.active.is_(True)
-        )
-    ).first()
-    if quiz is None or quiz.id in _passed_quiz_ids(session, enrollment.user_id, [quiz.id]):
+    quizzes, attempts = _quiz_state(session, enrollment.course, enrollment.user_id)
+    quiz = next((q for q in quizzes if q.module_id == module_id), None)
+    if quiz is None or quiz.id in _passed(attempts):
         return None
     return {
         "text": _("You have finished the lessons of this module. Next: its quiz."),
