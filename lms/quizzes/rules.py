@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course, Module
+from lms.db import read_memo
 from lms.learning.completion import Requirement
 from lms.learning.models import Enrollment
 from lms.quizzes.models import Attempt, Quiz
@@ -30,27 +31,50 @@ def course_quizzes(session: Session, course: Course) -> list[Quiz]:
     return list(quizzes)
 
 
+def _quiz_state(session: Session, course: Course, user_id: int | None) -> tuple[list[Quiz], list[Attempt]]:
+    """The course's active quizzes (in order) and the user's graded attempts at them: two statements.
+
+    A course page asks this up to three times (module gates, completion rule, quiz links): read
+    once per session until it writes (``lms.db.read_memo``).
+    """
+    memo = read_memo(session)
+    key = ("quiz_state", course.id, user_id)
+    if key in memo:
+        found: tuple[list[Quiz], list[Attempt]] = memo[key]
+        return found
+    quizzes = course_quizzes(session, course)
+    attempts: list[Attempt] = []
+    if quizzes and user_id is not None:
+        attempts = list(
+            session.scalars(
+                select(Attempt).where(
+                    Attempt.user_id == user_id,
+                    Attempt.quiz_id.in_([q.id for q in quizzes]),
+                    Attempt.percent.is_not(None),
+                )
+            )
+        )
+    memo[key] = (quizzes, attempts)
+    return quizzes, attempts
+
+
+def _passed(attempts: list[Attempt]) -> set[int]:
+    return {a.quiz_id for a in attempts if a.passed}
+
+
 def course_quiz_links(session: Session, course: Course, user: User) -> dict[str, Any]:
     """For course pages: {"modules": {module key: link}, "final": link | None}.
 
     A link is {"quiz", "best" (highest graded Attempt or None), "passed" (any
     attempt passed)}; one query for the quizzes, one for the learner's attempts.
     """
-    quizzes = course_quizzes(session, course)
+    user_id = user.id if getattr(user, "is_authenticated", False) else None
+    quizzes, attempts = _quiz_state(session, course, user_id)
     best: dict[int, Attempt] = {}
-    passed: set[int] = set()
-    if quizzes and getattr(user, "is_authenticated", False):
-        for a in session.scalars(
-            select(Attempt).where(
-                Attempt.user_id == user.id,
-                Attempt.quiz_id.in_([q.id for q in quizzes]),
-                Attempt.percent.is_not(None),
-            )
-        ):
-            if a.passed:
-                passed.add(a.quiz_id)
-            if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
-                best[a.quiz_id] = a
+    passed = _passed(attempts)
+    for a in attempts:
+        if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
+            best[a.quiz_id] = a
     links: dict[str, Any] = {"modules": {}, "final": None}
     for quiz in quizzes:
         link = {"quiz": quiz, "best": best.get(quiz.id), "passed": quiz.id in passed}
@@ -66,12 +90,10 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
     from flask_babel import lazy_gettext as _l
 
     course = enrollment.course
-    quizzes = session.execute(
-        select(Quiz.id, Quiz.key, Quiz.required).where(Quiz.course_id == course.id, Quiz.active.is_(True))
-    ).all()
+    quizzes, attempts = _quiz_state(session, course, enrollment.user_id)
     if not quizzes:
         return None
-    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
+    passed = _passed(attempts)
     results: list[Requirement] = []
     module_quizzes = [q for q in quizzes if q.key != FINAL_KEY and q.required]
     if course.require_quizzes and module_quizzes:
@@ -90,17 +112,6 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
             Requirement("final_exam", str(_l("Final exam passed")), all(q.id in passed for q in finals))
         )
     return results or None
-
-
-def _passed_quiz_ids(session: Session, user_id: int, quiz_ids: list[int]) -> set[int]:
-    """Which of these quizzes the user has passed (at least one passing attempt)."""
-    return set(
-        session.scalars(
-            select(Attempt.quiz_id).where(
-                Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True)
-            )
-        )
-    )
 
 
 def final_score(session: Session, enrollment: Enrollment) -> float | None:
@@ -126,19 +137,12 @@ def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, boo
     course = enrollment.course
     if not course.require_quizzes:
         return {}
-    quizzes = session.execute(
-        select(Quiz.id, Quiz.module_id).where(
-            Quiz.course_id == course.id,
-            Quiz.active.is_(True),
-            Quiz.required.is_(True),
-            Quiz.key != FINAL_KEY,
-            Quiz.module_id.is_not(None),
-        )
-    ).all()
+    active, attempts = _quiz_state(session, course, enrollment.user_id)
+    quizzes = [q for q in active if q.required and q.key != FINAL_KEY and q.module_id is not None]
     if not quizzes:
         return {}
-    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
-    return {q.module_id: q.id in passed for q in quizzes}
+    passed = _passed(attempts)
+    return {q.module_id: q.id in passed for q in quizzes if q.module_id is not None}
 
 
 def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
@@ -198,12 +202,9 @@ def next_step(session: Session, enrollment: Enrollment, module_id: int) -> dict[
     from flask import url_for
     from flask_babel import gettext as _
 
-    quiz = session.scalars(
-        select(Quiz).where(
-            Quiz.course_id == enrollment.course_id, Quiz.module_id == module_id, Quiz.active.is_(True)
-        )
-    ).first()
-    if quiz is None or quiz.id in _passed_quiz_ids(session, enrollment.user_id, [quiz.id]):
+    quizzes, attempts = _quiz_state(session, enrollment.course, enrollment.user_id)
+    quiz = next((q for q in quizzes if q.module_id == module_id), None)
+    if quiz is None or quiz.id in _passed(attempts):
         return None
     return {
         "text": _("You have finished the lessons of this module. Next: its quiz."),
