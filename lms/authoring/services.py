@@ -110,9 +110,25 @@ def remove_author(session: Session, course: Course, user: User, *, by: User) -> 
 # --- courses and drafts -----------------------------------------------------
 
 
-def create_course(session: Session, *, slug: str, title: str, topic: str, by: User) -> Course:
-    """A new, unpublished course (version 0) with its creator as author and an empty draft."""
-    slug = slug.strip().lower()
+def slug_from_title(session: Session, title: str) -> str:
+    """A free short name made from the title: "Chữ ký số cơ bản" -> "chu-ky-so-co-ban" (then -2, -3…)."""
+    base = _slugify(title, "khoa-hoc")[:90].strip("-")
+    taken = set(session.scalars(select(Course.slug).where(Course.slug.startswith(base))))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def create_course(
+    session: Session, *, slug: str, title: str, topic: str, by: User, summary: str = ""
+) -> Course:
+    """A new, unpublished course (version 0) with its creator as author and an empty draft.
+
+    An empty ``slug`` is made from the title; ``summary`` goes into the draft (publishing needs it).
+    """
+    slug = slug.strip().lower() or slug_from_title(session, title)
     if not SLUG_RE.match(slug) or len(slug) > 100:
         raise AuthoringError(str(_l("The short name may contain only a-z, 0-9 and hyphens.")))
     if session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
@@ -131,6 +147,8 @@ def create_course(session: Session, *, slug: str, title: str, topic: str, by: Us
     session.add(CourseAuthor(course_id=course.id, user_id=by.id, added_by_id=by.id))
     draft = ensure_draft(session, course, by=by)
     draft.dirty = True
+    if summary.strip():
+        draft.summary = nfc(summary.strip())
     record(session, "authoring.course_created", actor_id=by.id, subject=f"course:{course.id}", slug=slug)
     session.flush()
     return course
