@@ -123,7 +123,12 @@ def new_course() -> str | Response:
     if form.validate_on_submit():
         try:
             course = services.create_course(
-                db.session, slug=form.slug.data, title=form.title.data, topic=form.topic.data, by=current_user
+                db.session,
+                slug=form.slug.data or "",
+                title=form.title.data,
+                topic=form.topic.data,
+                summary=form.summary.data,
+                by=current_user,
             )
         except services.AuthoringError as exc:
             form.slug.errors.append(str(exc))
