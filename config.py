@@ -89,8 +89,11 @@ class Config:
         self.JOB_RETRY_BASE_SECONDS = float(env("LMS_JOB_RETRY_BASE_SECONDS", "10"))
         self.JOB_REQUEUE_SECONDS = int(env("LMS_JOB_REQUEUE_SECONDS", "1800"))
         self.JOB_FILE_TTL_HOURS = int(env("LMS_JOB_FILE_TTL_HOURS", "48"))
+        self.JOB_KEEP_DAYS = int(env("LMS_JOB_KEEP_DAYS", "14"))  # finished jobs then leave the jobs table
         # Exports with more rows than this become jobs (smaller ones stream at once).
         self.EXPORT_JOB_THRESHOLD = int(env("LMS_EXPORT_JOB_THRESHOLD", "5000"))
+        # People/unit imports with more rows than this are written by a job.
+        self.IMPORT_JOB_THRESHOLD = int(env("LMS_IMPORT_JOB_THRESHOLD", "2000"))
         # Certificate ZIPs with more PDFs than this become jobs.
         self.CERT_ZIP_JOB_THRESHOLD = int(env("LMS_CERT_ZIP_JOB_THRESHOLD", "100"))
         # Off only for load tests on 127.0.0.1 (benchmarks/quiz_autosave.py): many saves per learner.

@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
-from typing import Any, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
@@ -107,6 +107,9 @@ def can(user: Any, permission: Permission) -> bool:
 
 class Access(StrEnum):
     PUBLIC = "public"  # anyone, without signing in (needs a reason)
+    # A page about the course in its URL: visitors too when that course is public
+    # (``can_view_course``); for any other course a visitor is sent to log in, as for SIGNED_IN.
+    COURSE_READER = "course-reader"
     SIGNED_IN = "signed-in"  # any signed-in account; shows only the viewer's own data or shared content
     OWNER = "owner"  # signed in; the object in the URL belongs to one learner (staff may also see it)
     STAFF = "staff"  # trainer, HR or admin permission; a plain learner is refused
@@ -128,17 +131,21 @@ _EXEMPT_METHODS = frozenset({"OPTIONS"})
 def access(level: Access, permission: Permission | None = None, *, reason: str = "") -> Callable[[F], F]:
     """Declare and enforce who may reach a view: put it right under ``@bp.route``.
 
-    PUBLIC needs a ``reason``. Anonymous visitors of the other levels go to the login
+    PUBLIC needs a ``reason``. COURSE_READER lets visitors through to a view that loads the
+    course in its URL and calls ``refuse_course()`` unless ``can_view_course`` (so only a public
+    course opens without a session). Anonymous visitors of the other levels go to the login
     page (Flask-Login's unauthorized flow); signed-in users lacking ``permission`` get
     403. A STAFF view without a permission is one whose staff are defined by the object
     in its URL (a course's authors): it loads the object (404) and then checks (403).
     """
     if level is Access.PUBLIC and (permission is not None or not reason.strip()):
         raise ValueError("a public endpoint needs a reason and no permission")
+    if level is Access.COURSE_READER and permission is not None:
+        raise ValueError("a course-reader page asks for no permission: can_view_course decides")
     declared = Declared(level, permission, reason)
 
     def decorator(view: F) -> F:
-        if level is Access.PUBLIC:
+        if level in (Access.PUBLIC, Access.COURSE_READER):
             view.lms_access = declared  # type: ignore[attr-defined]
             return view
 
@@ -290,6 +297,7 @@ class CourseLike(Protocol):
     id: Any
     status: Any
     authors: Any
+    is_public: Any
 
 
 def manages_course(user: Any, course: CourseLike) -> bool:
@@ -327,10 +335,18 @@ def register_enrolment_check(check: EnrolmentCheck) -> None:
     ENROLMENT_CHECKS.add(check)
 
 
+def refuse_course(user: Any) -> NoReturn:
+    """A COURSE_READER view's "no": a visitor is sent to log in, a signed-in user gets 404."""
+    if not getattr(user, "is_authenticated", False):
+        abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
+    abort(404)
+
+
 def can_view_course(user: Any, course: CourseLike, *, enrolled: bool | None = None) -> bool:
     """May user see the course's learner pages (outline, lessons, images, quizzes)?
 
-    - published: every signed-in user;
+    - published: every signed-in user; a published *public* course also every visitor
+      (reading only: nothing is stored for someone who is not signed in);
     - draft: those who manage it (admins, its authors);
     - archived: those who manage it, and the learners enrolled in it (they keep what
       they studied and may finish it; nobody new may enrol).
@@ -339,7 +355,7 @@ def can_view_course(user: Any, course: CourseLike, *, enrolled: bool | None = No
     otherwise the registered enrolment checks are asked, only for an archived course.
     """
     if not getattr(user, "is_authenticated", False):
-        return False
+        return course.status == PUBLISHED and bool(course.is_public)
     if course.status == PUBLISHED:
         return True
     if manages_course(user, course):

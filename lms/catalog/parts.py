@@ -91,7 +91,7 @@ def register_part(part: CoursePart) -> None:
 
 
 def registered_parts() -> list[CoursePart]:
-    return COURSE_PARTS.items()
+    return COURSE_PARTS.values()
 
 
 class LearnerProgress(Protocol):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, access, can_view_course
+from lms.auth.access import Access, access, can_view_course, refuse_course
 from lms.catalog.assets import asset_response
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
 from lms.catalog.parts import learner_progress
@@ -42,11 +42,18 @@ def localized(obj: object, field: str = "title") -> str:
 
 
 @bp.route("/")
-@access(Access.SIGNED_IN)
+@access(Access.PUBLIC, reason="visitors see (and search) the public courses only; the rest needs a login")
 def index() -> str:
     q = request.args.get("q", "").strip()[:200]
     topic = request.args.get("topic", "")
-    stmt = select(Course).where(Course.status == CourseStatus.PUBLISHED)
+    # Online courses: published and with something to read (in-person-only courses, which have no
+    # lessons, belong to the training plan, not to the catalogue).
+    stmt = select(Course).where(
+        Course.status == CourseStatus.PUBLISHED,
+        select(Lesson.id).where(Lesson.course_id == Course.id).exists(),
+    )
+    if not current_user.is_authenticated:
+        stmt = stmt.where(Course.is_public.is_(True))
     if topic in TOPIC_LABELS:
         stmt = stmt.where(Course.topic == topic)
     else:
@@ -66,7 +73,8 @@ def index() -> str:
                 .group_by(Lesson.course_id)
             )
         }
-        enrolled = learner_progress(db.session, current_user, ids)  # registered by learning
+        if current_user.is_authenticated:
+            enrolled = learner_progress(db.session, current_user, ids)  # registered by learning
     return render_template(
         "catalog/index.html",
         courses=courses,
@@ -79,7 +87,7 @@ def index() -> str:
 
 
 @bp.route("/<slug>/assets/<path:path>")
-@access(Access.SIGNED_IN)  # lesson images need a session like the lessons they illustrate
+@access(Access.COURSE_READER)  # lesson images open for whoever may read the lessons they illustrate
 def asset(slug: str, path: str) -> Response:
     """A lesson image, with its own type, a strong ETag and long caching for versioned URLs."""
     row = db.session.execute(
@@ -88,8 +96,8 @@ def asset(slug: str, path: str) -> Response:
         .where(Course.slug == slug, CourseAsset.path == path)
     ).first()
     if row is None:
-        abort(404)
+        refuse_course(current_user)
     item, course = row
     if not can_view_course(current_user, course):
-        abort(404)
+        refuse_course(current_user)
     return asset_response(item)

@@ -76,4 +76,4 @@ def register_holder_filter(name: str, label: Any, users_for: Callable[[Session, 
 
 
 def holder_filters() -> list[HolderFilter]:
-    return HOLDER_FILTERS.items()
+    return HOLDER_FILTERS.values()

@@ -162,8 +162,9 @@ def _validation_context(moment: dt.datetime | None = None, *, fetch: bool = Fals
 
     settings = signing_settings()
     roots = [_load_pem(p) for p in settings.trust_roots] if settings else []
-    extra = {"moment": moment} if moment is not None else {}
-    return ValidationContext(trust_roots=roots, allow_fetching=fetch, **extra)
+    if moment is None:
+        return ValidationContext(trust_roots=roots, allow_fetching=fetch)
+    return ValidationContext(trust_roots=roots, allow_fetching=fetch, moment=moment)
 
 
 def _run_async(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:

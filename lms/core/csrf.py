@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from lms.core.registry import Registry
 from lms.extensions import csrf
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # "module.function" of each exempt view -> why it is exempt.
-EXEMPT: dict[str, str] = {}
+EXEMPT: Registry[str] = Registry("core.csrf_exempt", "Views exempt from CSRF checks, with the reason.")
 
 
 def view_key(view: Callable[..., Any]) -> str:
@@ -39,7 +40,7 @@ def csrf_exempt(reason: str) -> Callable[[F], F]:
         raise ValueError("a CSRF exemption needs a reason")
 
     def decorator(view: F) -> F:
-        EXEMPT[view_key(view)] = reason
+        EXEMPT.add(reason, view_key(view))
         csrf.exempt(view)
         return view
 

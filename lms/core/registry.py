@@ -51,9 +51,13 @@ class Registry(Generic[T]):
         finally:
             self._items = saved
 
-    def items(self) -> list[T]:
+    def values(self) -> list[T]:
         """The entries in registration order (i.e. ``FEATURES`` order)."""
         return list(self._items.values())
+
+    def items(self) -> list[tuple[Any, T]]:
+        """(key, entry) pairs in registration order."""
+        return list(self._items.items())
 
     def get(self, key: Hashable, default: T | None = None) -> T | None:
         return self._items.get(key, default)
@@ -62,7 +66,10 @@ class Registry(Generic[T]):
         return list(self._items)
 
     def __iter__(self) -> Iterator[T]:
-        return iter(self.items())
+        return iter(self.values())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
 
     def __len__(self) -> int:
         return len(self._items)

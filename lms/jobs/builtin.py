@@ -23,8 +23,25 @@ def send_mail_job(ctx: Any, *, to: str, subject: str, body: str) -> dict[str, An
 
 @job("jobs.cleanup", max_attempts=3)
 def cleanup_job(ctx: Any) -> dict[str, Any]:
-    """Delete job files past their expiry (exports, ZIPs)."""
-    return {"deleted": delete_expired(ctx.session)}
+    """Delete job files past their expiry (exports, ZIPs), and finished jobs older than JOB_KEEP_DAYS."""
+    import datetime as dt
+
+    from flask import current_app
+    from sqlalchemy import delete, select
+
+    from lms.db import utcnow
+    from lms.jobs.models import Job, JobFile, JobStatus
+
+    deleted = delete_expired(ctx.session)
+    before = utcnow() - dt.timedelta(days=int(current_app.config.get("JOB_KEEP_DAYS", 14)))
+    old = (
+        delete(Job)
+        .where(Job.status == JobStatus.DONE, Job.finished_at < before)
+        .where(~Job.id.in_(select(JobFile.job_id)))
+        .execution_options(synchronize_session=False)
+    )
+    removed = ctx.session.execute(old).rowcount  # type: ignore[attr-defined]
+    return {"deleted": deleted, "jobs_removed": removed}
 
 
 periodic("jobs.cleanup", minute="17")

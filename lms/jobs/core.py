@@ -32,6 +32,7 @@ from sqlalchemy import CursorResult, and_, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lms.core.registry import Registry
 from lms.db import db, utcnow, writing
 from lms.jobs.models import Job, JobStatus
 
@@ -52,7 +53,7 @@ class Handler:
     priority: int = 0
 
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: Registry[Handler] = Registry("jobs.handlers", "fn(ctx, **kwargs) run for jobs of a kind (@job).")
 
 
 def job(
@@ -61,18 +62,18 @@ def job(
     """Register fn(ctx, **kwargs) as the handler of jobs of this kind (higher priority runs first)."""
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        HANDLERS[kind] = Handler(kind, fn, max_attempts, priority)
+        HANDLERS.add(Handler(kind, fn, max_attempts, priority), kind)
         return fn
 
     return decorator
 
 
 # Human names of job kinds for the job pages (lazy_gettext strings); see register_label().
-KIND_LABELS: dict[str, Any] = {}
+KIND_LABELS: Registry[Any] = Registry("jobs.kind_labels", "Human names of job kinds on the job pages.")
 
 
 def register_label(kind: str, label: Any) -> None:
-    KIND_LABELS[kind] = label
+    KIND_LABELS.add(label, kind)
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,12 @@ class Periodic:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-PERIODIC: dict[str, Periodic] = {}
+PERIODIC: Registry[Periodic] = Registry("jobs.periodic", "Jobs enqueued on a cron schedule (periodic()).")
 
 
 def periodic(kind: str, *, minute: str = "*", hour: str = "*", day: str = "*", **kwargs: Any) -> None:
     """Enqueue a job of this (registered) kind on a cron schedule (UTC), once per slot across consumers."""
-    PERIODIC[kind] = Periodic(kind, minute, hour, day, kwargs)
+    PERIODIC.add(Periodic(kind, minute, hour, day, kwargs), kind)
 
 
 # Enqueueing -----------------------------------------------------------------
@@ -103,12 +104,14 @@ def enqueue(
     by: Any = None,
     key: str | None = None,
     delay: float | None = None,
+    return_to: str | None = None,
     **kwargs: Any,
 ) -> Job:
     """Add a job in the caller's transaction (flush only); it is queued when that transaction commits.
 
     ``key`` makes it idempotent: an existing job with the same key is returned
     (and queued again if it had failed). ``kwargs`` must be JSON values.
+    ``return_to`` (a local URL) is the "Continue" link of the job page once the job is done.
     """
     handler = HANDLERS.get(kind)
     if handler is None:
@@ -122,7 +125,7 @@ def enqueue(
     now = utcnow()
     new = Job(
         kind=kind,
-        args=kwargs,
+        args={**kwargs, "_return_to": return_to} if return_to else kwargs,
         key=key,
         status=JobStatus.QUEUED,
         priority=handler.priority,
@@ -281,7 +284,8 @@ def run_job(job_id: int, *, worker: str | None = None) -> str:
     try:
         if handler is None:
             raise PermanentJobError(f"unknown job kind {job_row.kind!r}")
-        result = handler.fn(JobContext(session, job_row), **(job_row.args or {}))
+        kwargs = {k: v for k, v in (job_row.args or {}).items() if not k.startswith("_")}
+        result = handler.fn(JobContext(session, job_row), **kwargs)
         job_row = session.get(Job, job_id) or job_row
         job_row.status = JobStatus.DONE
         job_row.finished_at = job_row.heartbeat_at = utcnow()

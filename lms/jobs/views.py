@@ -58,8 +58,12 @@ def _own_job(job_id: int) -> Job:
 def status(background_job_id: int) -> Any:
     job_row = _own_job(background_job_id)
     stored = file_of(db.session, job_row.id)
+    back = (job_row.args or {}).get("_return_to")
+    if not (isinstance(back, str) and back.startswith("/") and not back.startswith("//")):
+        back = None
     return render_template(
         "jobs/status.html",
+        back=back,
         job=job_row,
         stored=stored,
         label=KIND_LABELS.get(job_row.kind, job_row.kind),

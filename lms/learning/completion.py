@@ -44,7 +44,7 @@ def register_requirement(check: RequirementCheck) -> RequirementCheck:
 
 
 def registered_requirements() -> list[RequirementCheck]:
-    return REQUIREMENTS.items()
+    return REQUIREMENTS.values()
 
 
 ModuleCheck = Callable[[Session, Enrollment], dict[int, bool]]
@@ -65,4 +65,4 @@ def register_module_check(check: ModuleCheck) -> ModuleCheck:
 
 
 def registered_module_checks() -> list[ModuleCheck]:
-    return MODULE_CHECKS.items()
+    return MODULE_CHECKS.values()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access, can, can_view_course
+from lms.auth.access import Access, Permission, access, can, can_view_course, refuse_course
 from lms.catalog.models import Course, CourseStatus, CourseVersion, Lesson
 from lms.db import db, write_on_get
 from lms.learning import services
@@ -27,21 +29,34 @@ def dashboard() -> str:
 
 
 def _load_course(slug: str) -> tuple[Course, Enrollment | None]:
-    """The course and the viewer's enrolment; 404 unless the viewer may see it (``can_view_course``)."""
+    """The course and the viewer's enrolment; 404 unless the viewer may see it (``can_view_course``).
+
+    A visitor who is not signed in may read a public course (no enrolment); for any other course
+    they are sent to log in (``refuse_course``).
+    """
     course = db.session.scalars(select(Course).where(Course.slug == slug)).first()
     if course is None:
-        abort(404)
+        refuse_course(current_user)
+    if not current_user.is_authenticated:
+        if not can_view_course(current_user, course):
+            refuse_course(current_user)
+        return course, None
     enrollment = services.enrollment_for(db.session, current_user, course)
     if not can_view_course(current_user, course, enrolled=enrollment is not None):
         abort(404)
     return course, enrollment
 
 
+def _viewer() -> Any:
+    """The signed-in user for the learning services; None for a visitor of a public course."""
+    return current_user if current_user.is_authenticated else None
+
+
 @bp.route("/courses/<slug>")
-@access(Access.SIGNED_IN)
+@access(Access.COURSE_READER)
 def course(slug: str) -> str:
     course, enrollment = _load_course(slug)
-    outline = services.course_outline(db.session, course, current_user, enrollment)
+    outline = services.course_outline(db.session, course, _viewer(), enrollment)
     resume = outline.resume_lesson() if enrollment else None
     requirements = services.requirements_for(db.session, enrollment) if enrollment else []
     versions = db.session.scalars(
@@ -97,7 +112,7 @@ def resume(slug: str) -> Response:
 def _lesson_context(slug: str, module_key: str, lesson_key: str) -> tuple:
     """Load the course, the learner's enrollment and the outline; 404 for an unknown lesson."""
     course, enrollment = _load_course(slug)
-    outline = services.course_outline(db.session, course, current_user, enrollment)
+    outline = services.course_outline(db.session, course, _viewer(), enrollment)
     item = outline.find(module_key, lesson_key)
     if item is None:
         abort(404)
@@ -105,11 +120,12 @@ def _lesson_context(slug: str, module_key: str, lesson_key: str) -> tuple:
 
 
 @bp.route("/courses/<slug>/learn/<module_key>/<lesson_key>")
-@access(Access.SIGNED_IN)
+@access(Access.COURSE_READER)
 def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
     course, enrollment, outline, item = _lesson_context(slug, module_key, lesson_key)
     preview = enrollment is None and can(current_user, Permission.AUTHOR_COURSES)
-    if enrollment is None and not preview:
+    visitor = not current_user.is_authenticated  # a public course: reading only, nothing stored
+    if enrollment is None and not preview and not visitor:
         flash(_("Enrol in the course to open its lessons."), "warning")
         return redirect(url_for("learning.course", slug=slug))
     if item.locked and not preview:
@@ -130,6 +146,7 @@ def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
         prev_item=prev_item,
         next_item=next_item,
         preview=preview,
+        visitor=visitor,
     )
 
 

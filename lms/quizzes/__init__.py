@@ -22,6 +22,11 @@ def init_app(app: Flask) -> None:
     register_nav(_l("Quizzes"), "quizzes.index", Permission.LEARN)
     register_nav(_l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
     lms_cli.add_command(cli.quizzes_cli)
+    from lms.jobs import register_label
+    from lms.quizzes import jobs
+
+    register_label(jobs.REGRADE, _l("Regrade a question"))
+    register_label(jobs.CLOSE_OVERDUE, _l("Close overdue attempts"))
 
     @app.context_processor
     def _quiz_links() -> dict[str, object]:

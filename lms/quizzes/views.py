@@ -29,6 +29,7 @@ from lms.core.html import plain_text
 from lms.core.pagination import page_number, paginate
 from lms.db import begin_write, db, reads_first, utcnow, write_on_get
 from lms.extensions import limiter
+from lms.jobs import enqueue
 from lms.quizzes import kinds
 from lms.quizzes.attempts import (
     attempts_left,
@@ -37,7 +38,6 @@ from lms.quizzes.attempts import (
     entry,
     is_overdue,
     pages,
-    regrade_question,
     save_answer,
     save_page,
     start_attempt,
@@ -53,6 +53,7 @@ from lms.quizzes.errors import (
     QuizClosedError,
     StaleSaveError,
 )
+from lms.quizzes.jobs import REGRADE
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 from lms.quizzes.review import (
     answered_count,
@@ -515,9 +516,15 @@ def regrade(question_id: int) -> Response:
     if question is None:
         abort(404)
     _check_manager(db.session.get_one(Course, question.course_id))
-    count = regrade_question(db.session, question, by=current_user)
-    db.session.commit()
-    flash(_("%(n)d attempts were regraded.", n=count), "success")
     quiz_id = request.form.get("quiz_id", type=int) or question.quiz_id
-    current_app.logger.info("question %s regraded by %s: %d attempts", question.key, current_user.id, count)
-    return redirect(url_for(".stats", quiz_id=quiz_id))
+    job_row = enqueue(
+        db.session,
+        REGRADE,
+        question_id=question.id,
+        by_id=current_user.id,
+        by=current_user,
+        return_to=url_for(".stats", quiz_id=quiz_id),
+    )
+    db.session.commit()
+    current_app.logger.info("question %s queued for regrading by %s", question.key, current_user.id)
+    return redirect(url_for("jobs.status", background_job_id=job_row.id))

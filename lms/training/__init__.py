@@ -10,8 +10,9 @@ def init_app(app: Flask) -> None:
     from lms.certificates.hooks import register_holder_filter
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
+    from lms.jobs import register_label
     from lms.learning.completion import register_requirement
-    from lms.training import cli, services, views
+    from lms.training import cli, jobs, services, views
 
     app.register_blueprint(views.bp)
 
@@ -24,3 +25,4 @@ def init_app(app: Flask) -> None:
     lms_cli.add_command(cli.people_cli)
     # The HR certificate list and ZIP export can be filtered by class.
     register_holder_filter("class", _l("Class"), services.class_members_matching)
+    register_label(jobs.COMMIT_IMPORT, _l("Write an import"))

@@ -38,6 +38,7 @@ from lms.catalog.models import Course, published_courses
 from lms.core.pagination import Page
 from lms.core.timefmt import local_end_of_day
 from lms.db import db, utcnow
+from lms.jobs import enqueue
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
 from lms.training import importer, services
@@ -49,6 +50,7 @@ from lms.training.forms import (
     RosterForm,
     TargetForm,
 )
+from lms.training.jobs import COMMIT_IMPORT, import_key
 from lms.training.models import (
     Assignment,
     ClassMember,
@@ -489,6 +491,19 @@ def import_commit(job_id: int) -> Response:
     job = load_job(job_id)
     if job.status != ImportStatus.READY:
         abort(409)
+    if job.total_rows > current_app.config.get("IMPORT_JOB_THRESHOLD", 2000):
+        # A large import is written by a background job (one transaction there, not in this request).
+        queued = enqueue(
+            db.session,
+            COMMIT_IMPORT,
+            key=import_key(job.id),
+            import_id=job.id,
+            by_id=current_user.id,
+            by=current_user,
+            return_to=url_for("training.import_job", job_id=job.id),
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.status", background_job_id=queued.id))
     summary = importer.commit_import(db.session, job, by=current_user)
     db.session.commit()
     flash(

@@ -191,6 +191,7 @@ def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
     assert public == {
         "static",
         "healthz",
+        "catalog.index",
         "auth.login",
         "auth.set_language",
         "auth.reset_password",
@@ -249,7 +250,9 @@ def test_the_owner_and_signed_in_learners_get_their_pages(app: Flask, world: Wor
     """The other side of the walk: the same URLs work for those they are meant for."""
     wrong = [
         f"GET {url} ({level}) -> {resp.status_code}"
-        for _, url, level, resp in walk(app, world, world.owner, {Access.SIGNED_IN, Access.OWNER}, ("GET",))
+        for _, url, level, resp in walk(
+            app, world, world.owner, {Access.SIGNED_IN, Access.OWNER, Access.COURSE_READER}, ("GET",)
+        )
         if resp.status_code >= 400 or is_login_redirect(resp)
     ]
     assert not wrong, "\n".join(wrong)
@@ -263,7 +266,7 @@ def test_a_draft_course_is_hidden_from_learners(app: Flask, world: World, sessio
     about_course = {"slug", "course_id", "quiz_id", "path"}
     adapter = app.url_map.bind("localhost")
     seen = {}
-    for _, url, _, resp in walk(app, world, world.other, {Access.SIGNED_IN}, ("GET",)):
+    for _, url, _, resp in walk(app, world, world.other, {Access.SIGNED_IN, Access.COURSE_READER}, ("GET",)):
         rule, _ = adapter.match(url, return_rule=True)
         if about_course & set(rule.arguments):
             seen[url] = resp.status_code
@@ -271,3 +274,30 @@ def test_a_draft_course_is_hidden_from_learners(app: Flask, world: World, sessio
         adapter.match(u, return_rule=True)[0].endpoint for u in seen
     }
     assert {url: code for url, code in seen.items() if code not in (403, 404)} == {}
+
+
+def test_a_public_course_opens_to_visitors_and_nothing_else_does(
+    app: Flask, world: World, session: Any
+) -> None:
+    """The same walk with the course made public: a visitor reads its pages and images; every other
+    route (enrolling, ticking a lesson, quizzes, certificates, other people's pages) still asks for
+    a login, and the catalogue lists the public course only."""
+    course = session.scalars(select(Course).where(Course.slug == world.args["slug"])).one()
+    course.is_public = True
+    session.flush()
+    opened, wrong = set(), []
+    for method, url, level, resp in walk(app, world, None, set(Access)):
+        endpoint = app.url_map.bind("localhost").match(url, method=method, return_rule=True)[0].endpoint
+        if level is Access.COURSE_READER and method == "GET":
+            if resp.status_code != 200:
+                wrong.append(f"{method} {url} (public course) -> {resp.status_code}")
+            opened.add(endpoint)
+        elif level is not Access.PUBLIC and not is_login_redirect(resp):
+            wrong.append(f"{method} {url} -> {resp.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert {"learning.course", "learning.lesson", "catalog.asset"} <= opened
+    listed = app.test_client().get("/courses/").get_data(as_text=True)
+    assert f'href="/courses/{course.slug}"' in listed
+    course.is_public = False
+    session.flush()
+    assert f'href="/courses/{course.slug}"' not in app.test_client().get("/courses/").get_data(as_text=True)

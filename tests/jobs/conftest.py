@@ -151,6 +151,10 @@ def app_settings(tmp: Path, keys: Path, url: str, redis_url: str = "") -> dict[s
         "SIGNING_P12_PASSPHRASE": (keys / "passphrase").read_text(),
         "SIGNING_TRUST_ROOTS": str(keys / "ca.pem"),
         "REDIS_URL": redis_url,
+        # In-process apps keep limits in memory: Flask-Limiter's storage is process-wide, and the
+        # rest of the suite must not inherit a Redis that goes away (shared limits are tested with
+        # separate gunicorn processes in test_shared_state.py).
+        "RATELIMIT_STORAGE_URI": "memory://",
         "JOB_RETRY_BASE_SECONDS": 0.2,
     }
 

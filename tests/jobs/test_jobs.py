@@ -134,7 +134,7 @@ def test_expired_files_are_deleted_by_the_cleanup_job(app: Any, session: Any, ma
     cleanup = enqueue(session, "jobs.cleanup")
     assert run(app, cleanup.id) == JobStatus.DONE
     session.refresh(cleanup)
-    assert cleanup.result == {"deleted": 1}
+    assert cleanup.result == {"deleted": 1, "jobs_removed": 0}
     session.expire_all()
     assert session.get(JobFile, row.id) is None
     assert delete_expired(session) == 0
@@ -158,4 +158,4 @@ def test_sweeper_pushes_lost_jobs_and_releases_dead_consumers(app: Any, session:
 
 
 def test_every_registered_kind_has_a_label_or_is_internal() -> None:
-    assert {"mail.send", "jobs.cleanup", "certificates.render"} <= set(HANDLERS)
+    assert {"mail.send", "jobs.cleanup", "certificates.render"} <= set(HANDLERS.keys())

@@ -297,3 +297,33 @@ def test_rejected_file_leaves_nothing_behind(app, session, tree, admin):
     assert job.status == ImportStatus.INVALID
     assert not Path(job.stored_path).exists()
     assert session.scalar(select(func.count()).where(ImportRow.job_id == job.id)) == 0
+
+
+def test_a_large_import_is_written_by_a_job(app, session, tree, login_as, make_user, monkeypatch):
+    from lms.jobs import run_queued
+    from lms.jobs.models import Job, JobStatus
+
+    monkeypatch.setitem(app.config, "IMPORT_JOB_THRESHOLD", 1)  # 2 rows count as large here
+    district = tree[1]
+    hr = make_user(Role.HR, unit=district, scope=district)
+    client = login_as(hr)
+    data = {"kind": "people", "file": (io.BytesIO(people_csv(tree).encode()), "nguoi.csv")}
+    job_url = client.post("/training/imports", data=data, content_type="multipart/form-data").headers[
+        "Location"
+    ]
+    job_id = int(job_url.rstrip("/").rsplit("/", 1)[1])
+    client.post(f"/training/imports/{job_id}/step")
+    r = client.post(f"/training/imports/{job_id}/commit")
+    again = client.post(f"/training/imports/{job_id}/commit")  # a double click: the same job
+    assert r.location == again.location
+    assert "/jobs/" in r.location
+    assert session.scalar(select(func.count()).where(User.email == "an@x.vn")) == 0  # not in the request
+    with app.app_context():
+        assert run_queued(kinds=["training.import_commit"]) == 1
+    session.expire_all()
+    job = session.scalars(select(Job).where(Job.kind == "training.import_commit")).one()
+    assert (job.status, job.result["created"]) == (JobStatus.DONE, 2)
+    assert session.scalar(select(func.count()).where(User.email == "an@x.vn")) == 1
+    page = client.get(r.location).get_data(as_text=True)
+    assert "2 tạo mới" in page
+    assert f"/training/imports/{job_id}" in page  # "Continue" back to the import

@@ -285,4 +285,4 @@ def names() -> tuple[str, ...]:
 
 
 def all_kinds() -> list[QuestionKind]:
-    return KINDS.items()
+    return KINDS.values()
