@@ -31,17 +31,23 @@ def enqueue_render(session: Session, cert: Certificate) -> None:
 
 @job(RENDER, max_attempts=6, priority=5)
 def render_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
-    from lms.certificates.services import render_certificate
+    from lms.certificates.pdf import render_certificate_pdf
+    from lms.certificates.services import store_pdf
     from lms.certificates.signing import signing_available
+    from lms.db import read_only
 
-    cert = ctx.session.get(Certificate, certificate_id)
-    if cert is None:
-        return {"rendered": False, "missing": True}
-    if cert.pdf_sha256 is not None:
-        return {"rendered": False}
-    if not signing_available():
-        raise PermanentJobError("no signing key: set LMS_SIGNING_P12 or run `lms certificates dev-keys`")
-    return {"rendered": render_certificate(ctx.session, cert)}
+    session = ctx.session
+    with read_only():  # read and render without holding SQLite's write lock (others keep writing)
+        cert = session.get(Certificate, certificate_id)
+        if cert is None:
+            return {"rendered": False, "missing": True}
+        if cert.pdf_sha256 is not None:
+            return {"rendered": False}
+        if not signing_available():
+            raise PermanentJobError("no signing key: set LMS_SIGNING_P12 or run `lms certificates dev-keys`")
+        pdf = render_certificate_pdf(cert)
+        session.commit()
+    return {"rendered": store_pdf(session, cert, pdf)}  # a short write; false if another run stored one
 
 
 ZIP = "certificates.zip"
@@ -85,7 +91,7 @@ def zip_job(ctx: Any, *, certificate_ids: list[int], filename: str) -> dict[str,
         tmp.seek(0)
         with writing():
             stored = store_file(session, ctx.job, tmp, filename=filename, mimetype="application/zip")
-    ctx.progress(total, total)
+    ctx.job.progress_done = ctx.job.progress_total = total  # in this (write) transaction
     return {"files": written, "bytes": stored.size, "filename": filename}
 
 

@@ -311,7 +311,15 @@ def render_certificate(session: Session, cert: Certificate) -> bool:
 
     if cert.pdf_sha256 is not None:
         return False
-    pdf = render_certificate_pdf(cert)
+    return store_pdf(session, cert, render_certificate_pdf(cert))
+
+
+def store_pdf(session: Session, cert: Certificate, pdf: bytes) -> bool:
+    """Store a rendered, signed PDF unless one is stored already (conditional UPDATE); flush only.
+
+    Background jobs render outside any write transaction and then call this in a short one
+    (on SQLite the write lock is then held for milliseconds, not for the whole render).
+    """
     digest = hashlib.sha256(pdf).hexdigest()
     now = utcnow()
     result = cast(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from lms.db import db
 
@@ -15,6 +17,45 @@ ERROR_CODES = (400, 403, 404, 405, 409, 413, 429, 500)
 def init_errors(app: Flask) -> None:
     for code in ERROR_CODES:
         app.register_error_handler(code, error_page)
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(InterfaceError, database_unavailable)
+
+
+# Shown while the database is away: built without the database (no user, no locale lookup, no
+# base template, all of which would query it), in Vietnamese then English.
+UNAVAILABLE_VI = (
+    "Hệ thống tạm thời gián đoạn. Những gì bạn đã lưu vẫn an toàn; vui lòng thử lại sau giây lát."
+)
+UNAVAILABLE_EN = "The site is briefly unavailable. Your saved work is safe; please try again in a moment."
+UNAVAILABLE_HTML = (
+    '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>503</title>'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>'
+    f'<main><h1>503</h1><p>{UNAVAILABLE_VI}</p><p lang="en">{UNAVAILABLE_EN}</p></main></body></html>'
+)
+
+
+def database_unavailable(error: Exception) -> Response:
+    """The database is away (restart, failover, network): 503 with Retry-After, not a 500.
+
+    Connection-level errors (psycopg OperationalError / InterfaceError; SQLite "database is
+    locked") land here; the transaction is rolled back and the pool drops the dead connection,
+    so the next request reconnects by itself (pool_pre_ping). Decision 1405.
+    """
+    current_app.logger.warning("database unavailable: %s", error)
+    with contextlib.suppress(Exception):  # the connection is gone; the session is discarded at teardown
+        db.session.rollback()
+    if (
+        request.accept_mimetypes.best == "application/json"
+        or request.path.startswith("/api/")
+        or request.is_json
+    ):
+        response = jsonify(error=503, message=UNAVAILABLE_VI)
+    else:
+        response = Response(UNAVAILABLE_HTML, mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def error_page(error: Any) -> tuple[str | Response, int]:

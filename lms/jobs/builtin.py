@@ -40,7 +40,7 @@ def cleanup_job(ctx: Any) -> dict[str, Any]:
         .where(~Job.id.in_(select(JobFile.job_id)))
         .execution_options(synchronize_session=False)
     )
-    removed = ctx.session.execute(old).rowcount  # type: ignore[attr-defined]
+    removed = ctx.session.execute(old).rowcount
     return {"deleted": deleted, "jobs_removed": removed}
 
 

@@ -213,7 +213,12 @@ class JobContext:
         self.job = job_row
 
     def progress(self, done: int, total: int | None = None) -> None:
-        """Record progress (and a heartbeat), visible to the job page at once."""
+        """Record progress (and a heartbeat), visible to the job page at once.
+
+        Written in its own short transaction: call it while the handler reads (or between its
+        commits), not while the handler's session holds uncommitted writes (SQLite would wait
+        for them); then set ``ctx.job.progress_done`` instead.
+        """
         values: dict[str, Any] = {"progress_done": done, "heartbeat_at": utcnow()}
         if total is not None:
             values["progress_total"] = total

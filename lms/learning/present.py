@@ -48,4 +48,4 @@ def present_lesson_html(html: str | None) -> Markup:
         ),
         html,
     )
-    return Markup(html)  # noqa: S704 - stored HTML was sanitised by lms.core.html at import
+    return Markup(html)  # noqa: S704  (sanitised by lms.core.html at import)  # nosec B704

@@ -160,7 +160,7 @@ def parse_quiz_file(path: Path, rel: str, key: str, errors: ImportErrors) -> Qui
     """Parse one quiz file; problems go to errors."""
     ch = Checker(errors, rel)
     try:
-        node = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)  # noqa: S506  (SafeLoader subclass)
+        node = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)  # noqa: S506  (a SafeLoader subclass)  # nosec B506
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         errors.add(rel, line + 1 if line is not None else None, "", f"not valid YAML: {exc}")

@@ -106,5 +106,6 @@ def export_job(ctx: Any, *, unit_id: int, kind: str, fmt: str, filters: dict[str
             with writing():
                 stored = store_file(session, ctx.job, tmp, filename=filename, mimetype=MIMETYPES[fmt])
     rows_done = getattr(ctx, "rows", 0)
-    ctx.progress(rows_done, rows_done)
+    # In the session's own (write) transaction: ctx.progress() would wait for it on SQLite.
+    ctx.job.progress_done = ctx.job.progress_total = rows_done
     return {"rows": rows_done, "bytes": stored.size, "filename": filename}

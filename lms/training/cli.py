@@ -44,16 +44,20 @@ def import_people(
     from lms.auth.access import scope_unit
 
     with file.open("rb") as f:
-        job = importer.start_import(
-            session,
-            kind=kind or ImportKind.PEOPLE.value,
-            filename=file.name,
-            upload=f,
-            directory=Path(current_app.instance_path) / "imports",
-            by=actor,
-            scope=scope_unit(actor),
-            deactivate_missing=deactivate_missing,
-        )
+        try:
+            job = importer.start_import(
+                session,
+                kind=kind or ImportKind.PEOPLE.value,
+                filename=file.name,
+                upload=f,
+                directory=Path(current_app.instance_path) / "imports",
+                by=actor,
+                scope=scope_unit(actor),
+                deactivate_missing=deactivate_missing,
+            )
+        except importer.UploadNotSavedError as exc:
+            session.rollback()
+            raise click.ClickException(f"the file could not be stored under instance/imports: {exc}") from exc
     session.commit()
     click.echo(f"{job.total_rows} rows, encoding {job.encoding or '?'}")
     with click.progressbar(length=job.total_rows, label="Checking") as bar:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import json
 import re
@@ -187,6 +188,22 @@ def is_xlsx(path: Path) -> bool:
     return zipfile.is_zipfile(path)
 
 
+class UploadNotSavedError(RuntimeError):
+    """The upload could not be stored (disk full, read-only or missing folder): nothing was kept."""
+
+
+# errno values that mean "the server cannot write here", not "the file is unreadable".
+_STORAGE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EFBIG,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOENT,
+}
+
+
 def iter_rows(path: Path, cell_limits: dict[int, int] | None = None) -> tuple[str, Iterator[list[str]]]:
     """(encoding, iterator of rows as lists of strings) for a CSV or XLSX file.
 
@@ -244,8 +261,12 @@ def start_import(
     scope: OrgUnit | None,
     deactivate_missing: bool = False,
 ) -> ImportJob:
-    """Store the upload, normalise it to JSON lines and check the header (constant memory)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Store the upload, normalise it to JSON lines and check the header (constant memory).
+
+    If the instance folder cannot be written (disk full, read-only), every file
+    this call began is removed and ``UploadNotSavedError`` is raised; the caller
+    rolls back, so no job row or half-written file remains.
+    """
     job = ImportJob(
         kind=kind,
         filename=filename[:255],
@@ -258,10 +279,15 @@ def start_import(
     session.add(job)
     session.flush()
     raw = directory / f"{job.id}.upload"
-    with raw.open("wb") as out:
-        while chunk := upload.read(1 << 16):
-            out.write(chunk)
     normalised = directory / f"{job.id}.jsonl"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with raw.open("wb") as out:
+            while chunk := upload.read(1 << 16):
+                out.write(chunk)
+    except OSError as exc:
+        raw.unlink(missing_ok=True)
+        raise UploadNotSavedError(str(exc)) from exc
     job.stored_path = str(normalised)
     issues: list[dict[str, Any]] = []
     total = 0
@@ -293,9 +319,16 @@ def start_import(
                     total += 1
             if total == 0 and not issues:
                 issues.append({"row_no": 1, "column": "", "code": "empty_file", "value": ""})
+    except OSError as exc:
+        if exc.errno not in _STORAGE_ERRNOS:
+            issues.append({"row_no": 1, "column": "", "code": "unreadable", "value": ""})
+        else:  # the normalised copy could not be written: keep nothing
+            raw.unlink(missing_ok=True)
+            normalised.unlink(missing_ok=True)
+            raise UploadNotSavedError(str(exc)) from exc
     except UnsafeArchiveError as exc:
         issues.append({"row_no": 1, "column": "", "code": "unsafe_archive", "value": str(exc)})
-    except (UnicodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (UnicodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError):
         issues.append({"row_no": 1, "column": "", "code": "unreadable", "value": ""})
     finally:
         raw.unlink(missing_ok=True)

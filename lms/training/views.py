@@ -426,16 +426,28 @@ def imports() -> str | Response:
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        job = importer.start_import(
-            db.session,
-            kind=form.kind.data,
-            filename=upload.filename or "upload",
-            upload=upload.stream,
-            directory=import_dir(),
-            by=current_user,
-            scope=scope_unit(current_user),
-            deactivate_missing=form.deactivate_missing.data,
-        )
+        try:
+            job = importer.start_import(
+                db.session,
+                kind=form.kind.data,
+                filename=upload.filename or "upload",
+                upload=upload.stream,
+                directory=import_dir(),
+                by=current_user,
+                scope=scope_unit(current_user),
+                deactivate_missing=form.deactivate_missing.data,
+            )
+        except importer.UploadNotSavedError:
+            db.session.rollback()  # no job row; start_import removed its files
+            current_app.logger.exception("import upload not saved")
+            flash(
+                _(
+                    "The file could not be saved on the server (its disk is full or read-only). "
+                    "Nothing was imported. Please tell the administrator and try again later."
+                ),
+                "error",
+            )
+            return redirect(url_for("training.imports"))
         db.session.commit()
         return redirect(url_for("training.import_job", job_id=job.id))
     stmt = select(ImportJob).order_by(ImportJob.id.desc()).limit(20)

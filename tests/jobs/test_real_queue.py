@@ -150,3 +150,32 @@ def test_sigkill_mid_render_then_restart_gives_exactly_one_signed_pdf(
     assert_one_genuine_pdf_each(app, ids)
     attempts = read(app, lambda s: s.get(Job, killed[0]).attempts)
     assert attempts == 2  # the killed attempt and the one that finished
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_an_export_job_runs_in_a_real_consumer_and_stores_its_file(committed_app: Any, fmt: str) -> None:
+    """On a committed SQLite file: reading without the write lock, progress and storing must not deadlock."""
+    from lms.jobs.models import JobFile
+    from lms.reports.jobs import enqueue_export
+    from lms.reports.queries import Filters
+
+    app = committed_app()
+    with app.app_context():
+        s = db.session
+        unit = OrgUnit(code="E1", name="UBND huyện Cô Tô", path="/7/")
+        s.add(unit)
+        s.flush()
+        hr = User(username="hr-e", full_name="Nhân sự", scope_unit_id=unit.id, org_unit_id=unit.id)
+        hr.set_roles({"hr"})
+        s.add(hr)
+        s.add_all(User(username=f"e{n}", full_name=f"Lê Thị {n}", org_unit_id=unit.id) for n in range(30))
+        s.flush()
+        job = enqueue_export(s, unit=unit, kind="people", fmt=fmt, filters=Filters(year=2026), by=hr)
+        s.commit()
+        job_id = job.id
+    with consumer_thread(app):
+        wait_until(lambda: read(app, lambda s: s.get(Job, job_id).finished), timeout=120)
+    job = read(app, lambda s: s.get(Job, job_id))
+    assert job.status == JobStatus.DONE, job.error
+    assert job.result["rows"] == 31
+    assert read(app, lambda s: s.get(JobFile, job_id).size) > 0

@@ -40,7 +40,6 @@ __all__ = [
     "UnknownKindError",
     "all_kinds",
     "get",
-    "is_answered",
     "names",
     "read_page",
     "register",
@@ -50,10 +49,6 @@ __all__ = [
 
 for _kind in (SingleChoice(), MultipleChoice(), TrueFalse(), ShortText(), Matching(), Ordering()):
     register(_kind)
-
-
-def is_answered(entry: SnapshotEntry, response: Any) -> bool:
-    return get(entry.kind).is_answered(response)
 
 
 def read_page(entries: list[SnapshotEntry], getlist: Getlist) -> tuple[dict[int, Any], dict[int, str]]:
