@@ -6,10 +6,11 @@ Read-only: these functions answer questions for other features (course pages,
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course, Module
@@ -18,16 +19,69 @@ from lms.learning.models import Enrollment
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.part import FINAL_KEY
 
+# A course page asks three questions of the same rows (its quiz links, the completion
+# requirements, the module gates): each is read once per session until the session writes.
+_MEMO = "lms.quizzes.rules"
+T = TypeVar("T")
+
+
+def _memo(session: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    memo: dict[tuple[Any, ...], Any] = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info.pop(_MEMO, None)
+
 
 def course_quizzes(session: Session, course: Course) -> list[Quiz]:
     """Active quizzes of a course: module quizzes in module order, then the final exam."""
-    quizzes = session.scalars(
-        select(Quiz)
-        .outerjoin(Module, Quiz.module_id == Module.id)
-        .where(Quiz.course_id == course.id, Quiz.active.is_(True))
-        .order_by(Quiz.key == FINAL_KEY, Module.position, Quiz.key)
-    ).all()
-    return list(quizzes)
+
+    def load() -> list[Quiz]:
+        return list(
+            session.scalars(
+                select(Quiz)
+                .outerjoin(Module, Quiz.module_id == Module.id)
+                .where(Quiz.course_id == course.id, Quiz.active.is_(True))
+                .order_by(Quiz.key == FINAL_KEY, Module.position, Quiz.key)
+            )
+        )
+
+    return list(_memo(session, ("quizzes", course.id), load))
+
+
+def _graded_attempts(session: Session, user_id: int, course: Course) -> list[Attempt]:
+    """The user's graded attempts at the course's active quizzes."""
+    quiz_ids = [q.id for q in course_quizzes(session, course)]
+
+    def load() -> list[Attempt]:
+        if not quiz_ids:
+            return []
+        return list(
+            session.scalars(
+                select(Attempt).where(
+                    Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.percent.is_not(None)
+                )
+            )
+        )
+
+    return _memo(session, ("attempts", user_id, course.id), load)
+
+
+def _passed_quiz_ids(session: Session, user_id: int, course: Course) -> set[int]:
+    """Which of the course's active quizzes the user has passed (at least one passing attempt)."""
+    return {a.quiz_id for a in _graded_attempts(session, user_id, course) if a.passed}
 
 
 def course_quiz_links(session: Session, course: Course, user: User) -> dict[str, Any]:
@@ -40,13 +94,7 @@ def course_quiz_links(session: Session, course: Course, user: User) -> dict[str,
     best: dict[int, Attempt] = {}
     passed: set[int] = set()
     if quizzes and getattr(user, "is_authenticated", False):
-        for a in session.scalars(
-            select(Attempt).where(
-                Attempt.user_id == user.id,
-                Attempt.quiz_id.in_([q.id for q in quizzes]),
-                Attempt.percent.is_not(None),
-            )
-        ):
+        for a in _graded_attempts(session, user.id, course):
             if a.passed:
                 passed.add(a.quiz_id)
             if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
@@ -66,12 +114,10 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
     from flask_babel import lazy_gettext as _l
 
     course = enrollment.course
-    quizzes = session.execute(
-        select(Quiz.id, Quiz.key, Quiz.required).where(Quiz.course_id == course.id, Quiz.active.is_(True))
-    ).all()
+    quizzes = course_quizzes(session, course)
     if not quizzes:
         return None
-    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
+    passed = _passed_quiz_ids(session, enrollment.user_id, course)
     results: list[Requirement] = []
     module_quizzes = [q for q in quizzes if q.key != FINAL_KEY and q.required]
     if course.require_quizzes and module_quizzes:
@@ -90,17 +136,6 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
             Requirement("final_exam", str(_l("Final exam passed")), all(q.id in passed for q in finals))
         )
     return results or None
-
-
-def _passed_quiz_ids(session: Session, user_id: int, quiz_ids: list[int]) -> set[int]:
-    """Which of these quizzes the user has passed (at least one passing attempt)."""
-    return set(
-        session.scalars(
-            select(Attempt.quiz_id).where(
-                Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True)
-            )
-        )
-    )
 
 
 def final_score(session: Session, enrollment: Enrollment) -> float | None:
@@ -122,23 +157,19 @@ def final_score(session: Session, enrollment: Enrollment) -> float | None:
 
 
 def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, bool]:
-    """Module gate (sequential modules): {module_id: its required quiz passed}, two statements."""
+    """Module gate (sequential modules): {module_id: its required quiz passed}; shares the page's reads."""
     course = enrollment.course
     if not course.require_quizzes:
         return {}
-    quizzes = session.execute(
-        select(Quiz.id, Quiz.module_id).where(
-            Quiz.course_id == course.id,
-            Quiz.active.is_(True),
-            Quiz.required.is_(True),
-            Quiz.key != FINAL_KEY,
-            Quiz.module_id.is_not(None),
-        )
-    ).all()
-    if not quizzes:
+    gates = [
+        (q.module_id, q.id)
+        for q in course_quizzes(session, course)
+        if q.required and q.key != FINAL_KEY and q.module_id is not None
+    ]
+    if not gates:
         return {}
-    passed = _passed_quiz_ids(session, enrollment.user_id, [q.id for q in quizzes])
-    return {q.module_id: q.id in passed for q in quizzes}
+    passed = _passed_quiz_ids(session, enrollment.user_id, course)
+    return {module_id: quiz_id in passed for module_id, quiz_id in gates}
 
 
 def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
