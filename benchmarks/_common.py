@@ -115,7 +115,11 @@ def gunicorn(env: dict[str, str], extra: list[str] | None = None) -> Iterator[Se
         yield server
     finally:
         proc.terminate()
-        proc.wait(20)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a worker stuck on a busy machine: do not leave it running
+            proc.kill()
+            proc.wait(10)
         log.close()
 
 
@@ -136,7 +140,10 @@ class Run:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:  # e.g. "-nan" when nothing completed
+        return float("nan")
+    value, unit = found.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
@@ -152,7 +159,15 @@ def wrk(
     script_env: dict[str, str] | None = None,
 ) -> Run:
     """One wrk run against path; fails on any non-2xx/3xx answer or socket error."""
-    cmd = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+    cmd = [
+        require_wrk(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "--latency",
+    ]
     for k, v in (headers or {}).items():
         cmd += ["-H", f"{k}: {v}"]
     if script:
@@ -171,8 +186,8 @@ def wrk(
         )
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = _ms(m.group(1)) if (m := re.search(r"50%\s+(\S+)", out)) else float("nan")
+    p99 = _ms(m.group(1)) if (m := re.search(r"99%\s+(\S+)", out)) else float("nan")
     return Run(rps, requests, cpu / max(requests, 1), p50, p99)
 
 

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alembic import command
 from sqlalchemy import event
 
+from benchmarks._common import emit
 from lms import create_app
 from lms.auth.models import User
 from lms.authoring import services
@@ -67,6 +68,7 @@ def main() -> None:
         assert response.status_code in (200, 302), (url, response.status_code)
         return len(statements)
 
+    result: dict[str, dict] = {"ratios": {}, "counts": {}, "figures": {}}
     print("statements per request (small course 3×3 → large course 15×10):")
     for label, path in [
         ("editor page", "/authoring/{id}/"),
@@ -77,9 +79,13 @@ def main() -> None:
         a = count("GET", path.format(id=ids["small"]))
         b = count("GET", path.format(id=ids["large"]))
         print(f"  {label:22s} {a:4d} → {b:4d}")
+        result["counts"][f"{label} SQL (small)"] = a
+        result["counts"][f"{label} SQL (large)"] = b
     a = count("POST", f"/authoring/{ids['small']}/publish", data={"note": ""})
     b = count("POST", f"/authoring/{ids['large']}/publish", data={"note": ""})
     print(f"  {'publish':22s} {a:4d} → {b:4d}   (grows with lessons: one upsert each)")
+    result["counts"]["publish SQL (small)"] = a
+    result["counts"]["publish SQL (large)"] = b
 
     def timed(url: str, n: int = 30) -> float:
         start = time.perf_counter()
@@ -91,6 +97,10 @@ def main() -> None:
     for label, course_id in (("small", ids["small"]), ("large", ids["large"])):
         ratio = timed(f"/authoring/{course_id}/") / base
         print(f"editor page ({label}) costs {ratio:.1f}× /healthz")
+        result["ratios"][f"editor page ({label}) / healthz"] = round(
+            1 / ratio, 4
+        )  # a share: higher is better
+    emit(result)
 
 
 if __name__ == "__main__":

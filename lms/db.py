@@ -276,6 +276,32 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+def read_memo(session: Session) -> dict[Any, Any]:
+    """Reads cached for the life of this session (one request), dropped whenever it writes.
+
+    For lookups several features repeat within one page (a course's quizzes, an outline's lesson
+    counts). Emptied on every flush, commit or rollback and before any statement that is not a
+    SELECT, so a value read here is never older than the session's own last write.
+    """
+    memo: dict[Any, Any] = session.info.setdefault("lms_read_memo", {})
+    return memo
+
+
+def _drop_memo(session: Session, *_args: Any) -> None:
+    session.info.pop("lms_read_memo", None)
+
+
+event.listen(Session, "after_flush", _drop_memo)
+event.listen(Session, "after_commit", _drop_memo)
+event.listen(Session, "after_rollback", _drop_memo)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _drop_memo_before_writes(state: Any) -> None:
+    if not state.is_select:
+        _drop_memo(state.session)
+
+
 class _AppSession(Session):
     """A session whose engine is the current app's, unless bound explicitly."""
 

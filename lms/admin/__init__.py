@@ -11,6 +11,9 @@ def init_app(app: Flask) -> None:
     from lms.core.nav import register_nav
 
     app.register_blueprint(views.bp)
+    from lms.core.audit import describe_details
+
+    app.jinja_env.filters["audit_details"] = describe_details
 
     register_nav(_l("Users"), "admin.users", Permission.ADMIN_USERS)
     register_nav(_l("Unit tree"), "admin.units", Permission.ADMIN_UNITS)

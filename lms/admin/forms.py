@@ -19,7 +19,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.auth import services as auth_services
@@ -140,7 +140,12 @@ class UserForm(FlaskForm):
     )
     org_unit = SelectField(_l("Unit"), coerce=int)
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
-    it_qualification = SelectField(_l("IT qualification"), choices=list(QUALIFICATION_LABELS.items()))
+    # No preselected level: the first choice used to be the highest degree, which new accounts got silently.
+    it_qualification = SelectField(
+        _l("IT qualification"),
+        choices=[("", _l("— choose —")), *QUALIFICATION_LABELS.items()],
+        validators=[InputRequired()],
+    )
     roles = MultiCheckboxField(_l("Roles"), choices=list(ROLE_LABELS.items()))
     scope_unit = SelectField(_l("HR scope (unit and its sub-units)"), coerce=int)
     submit = SubmitField(_l("Save"))

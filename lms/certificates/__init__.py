@@ -28,3 +28,10 @@ def init_app(app: Flask) -> None:
     register_nav(_l("My certificates"), "certificates.mine", Permission.LEARN)
     register_nav(_l("Certificates"), "certificates.index", Permission.MANAGE_CERTIFICATES)
     register_nav(_l("Issue a certificate"), "certificates.issue", Permission.ISSUE_CERTIFICATES)
+    from lms.core.audit import register_action
+
+    register_action("certificate.issue", _l("Certificate issued"))
+    register_action("certificate.lookup", _l("Certificate looked up"))
+    register_action("certificate.reissue", _l("Certificate reissued"))
+    register_action("certificate.revoke", _l("Certificate revoked"))
+    register_action("certificate.zip", _l("Certificates downloaded as ZIP"))

@@ -137,7 +137,9 @@ def verify(code: str) -> Any:
         else None,
     )
     if not found:
-        abort(404)
+        # Same work as a hit (the page above is rendered and dropped), then a clear answer with 404.
+        form = CodeForm(formdata=None, code=code[:64])
+        return render_template("certificates/verify_unknown.html", code=code[:64], form=form), 404
     return html
 
 

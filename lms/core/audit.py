@@ -72,3 +72,85 @@ def _register_foundation_actions() -> None:
 
 
 _register_foundation_actions()
+
+
+def _detail_labels() -> dict[str, Any]:
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "absent": _l("absent"),
+        "added": _l("added"),
+        "attempts": _l("attempts"),
+        "code": _l("code"),
+        "codes": _l("codes"),
+        "count": _l("count"),
+        "course": _l("course"),
+        "course_id": _l("course"),
+        "date": _l("date"),
+        "days": _l("days"),
+        "enrolled": _l("enrolled"),
+        "fields": _l("fields"),
+        "filename": _l("file"),
+        "found": _l("found"),
+        "into": _l("into"),
+        "kind": _l("kind"),
+        "lang": _l("language"),
+        "login": _l("login"),
+        "name": _l("name"),
+        "new": _l("new"),
+        "new_parent": _l("new parent unit"),
+        "old": _l("old"),
+        "old_parent": _l("old parent unit"),
+        "old_unit_id": _l("old unit"),
+        "org_unit_id": _l("unit"),
+        "outcome": _l("outcome"),
+        "path": _l("file"),
+        "people_moved": _l("people moved"),
+        "present": _l("present"),
+        "question": _l("question"),
+        "reason": _l("reason"),
+        "roles": _l("roles"),
+        "rows": _l("rows"),
+        "scope": _l("HR scope"),
+        "scores_changed": _l("scores changed"),
+        "slug": _l("short name"),
+        "source": _l("source"),
+        "unit": _l("unit"),
+        "user": _l("user"),
+        "username": _l("username"),
+        "version": _l("version"),
+        "via": _l("via"),
+        "year": _l("year"),
+    }
+
+
+def _value_labels() -> dict[str, Any]:
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "auto": _l("automatic"),
+        "manual": _l("by hand"),
+        "upload": _l("uploaded file"),
+        "import": _l("import"),
+        "people": _l("people"),
+        "units": _l("units"),
+        "found": _l("found"),
+        "not_found": _l("not found"),
+        "valid": _l("valid"),
+        "revoked": _l("revoked"),
+        "True": _l("yes"),
+        "False": _l("no"),
+    }
+
+
+def describe_details(details: dict[str, Any] | None) -> list[str]:
+    """The ``audit_details`` filter: an event's details as "label: value" lines in the reader's language."""
+    keys, values = _detail_labels(), _value_labels()
+    lines = []
+    for key, value in (details or {}).items():
+        if isinstance(value, list | tuple):
+            shown = ", ".join(str(values.get(str(v), v)) for v in value)
+        else:
+            shown = str(values.get(str(value), value))
+        lines.append(f"{keys.get(key, key)}: {shown}")
+    return lines

@@ -69,7 +69,20 @@ def number(value: float | int | None) -> str:
     return str(format_decimal(value))
 
 
+# Percent as written in Vietnamese documents: "100,0 %" (no-break space); English "100.0%".
+PERCENT_SUFFIX = {"vi": "\u00a0%"}
+
+
+def percent(value: float | int | None, digits: int = 1) -> str:
+    """The ``percent`` filter: a 0–100 value with ``digits`` decimals in the UI language's format."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, format=pattern)) + PERCENT_SUFFIX.get(str(get_locale()), "%")
+
+
 def init_filters(app: Flask) -> None:
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["percent"] = percent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, has_request_context, jsonify, request, session
@@ -79,6 +80,14 @@ def init_web(app: Flask) -> None:
 
     install_form_translations()
     app.jinja_env.globals["get_locale"] = get_locale
+    if not app.testing:
+        # Compiled templates survive worker restarts (gunicorn re-forks; each worker would compile
+        # every template again on its first requests). Stale entries are keyed by source checksum.
+        from jinja2 import FileSystemBytecodeCache
+
+        cache_dir = Path(app.instance_path) / "jinja-cache"
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -66,3 +66,19 @@ def register_module_check(check: ModuleCheck) -> ModuleCheck:
 
 def registered_module_checks() -> list[ModuleCheck]:
     return MODULE_CHECKS.values()
+
+
+NextStep = Callable[[Session, Enrollment, int], "dict[str, str] | None"]
+NEXT_STEPS: Registry[NextStep] = Registry(
+    "learning.next_steps",
+    "(session, enrollment, module_id) -> {text, label, url} | None: what to do once a module's lessons are done.",
+)
+
+
+def next_step_after_module(session: Session, enrollment: Enrollment, module_id: int) -> dict[str, str] | None:
+    """The first registered step still to do after this module's lessons (e.g. its quiz), or None."""
+    for step in NEXT_STEPS.values():
+        found = step(session, enrollment, module_id)
+        if found:
+            return found
+    return None

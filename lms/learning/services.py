@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course, CoursePrerequisite, Lesson, Module
-from lms.db import utcnow
+from lms.db import read_memo, utcnow
 from lms.learning.completion import (
     Requirement,
     enrollment_completed,
@@ -74,7 +74,13 @@ def lesson_requirement(session: Session, enrollment: Enrollment) -> Requirement 
 
 
 def lesson_counts(session: Session, enrollment: Enrollment) -> tuple[int, int]:
-    """(required lessons in the course, of which done) in one statement."""
+    """(required lessons in the course, of which done) in one statement.
+
+    After this session built the enrollment's outline (and wrote nothing since), from the outline.
+    """
+    known: tuple[int, int] | None = read_memo(session).get(("lesson_counts", enrollment.id))
+    if known is not None:
+        return known
     done_sq = (
         select(LessonProgress.lesson_id)
         .where(LessonProgress.enrollment_id == enrollment.id, LessonProgress.completed_at.is_not(None))
@@ -353,6 +359,12 @@ def course_outline(
             )
         ]
     outline = Outline(course, enrollment, list(modules.values()), prerequisites)
+    if enrollment is not None and enrollment.id is not None:
+        required = [les for m in modules.values() for les in m.lessons if les.required]
+        read_memo(session)[("lesson_counts", enrollment.id)] = (
+            len(required),
+            sum(1 for les in required if les.done),
+        )
     if enrollment is not None and course.sequential_modules and not enrollment.is_complete:
         for check in registered_module_checks():
             for module_id, passed in check(session, enrollment).items():

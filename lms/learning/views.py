@@ -15,6 +15,7 @@ from lms.auth.access import Access, Permission, access, can, can_view_course, re
 from lms.catalog.models import Course, CourseStatus, CourseVersion, Lesson
 from lms.db import db, write_on_get
 from lms.learning import services
+from lms.learning.completion import next_step_after_module
 from lms.learning.models import Enrollment
 from lms.learning.present import present_lesson_html
 
@@ -133,6 +134,11 @@ def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
         return redirect(url_for("learning.course", slug=slug))
     body = db.session.scalar(select(Lesson.body_html).where(Lesson.id == item.id))
     prev_item, next_item = outline.neighbours(item)
+    module = outline.module_of(item)
+    step = None
+    if enrollment is not None and module.required_done >= module.required_total and item.done:
+        # The module's lessons are done: say what comes next (its quiz) instead of a locked next lesson.
+        step = next_step_after_module(db.session, enrollment, module.id)
     if enrollment is not None and enrollment.last_lesson_id != item.id:
         _remember_lesson(enrollment, item.id)
     return render_template(
@@ -141,7 +147,8 @@ def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
         outline=outline,
         enrollment=enrollment,
         item=item,
-        module=outline.module_of(item),
+        module=module,
+        next_step=step,
         body=present_lesson_html(body),
         prev_item=prev_item,
         next_item=next_item,
@@ -180,6 +187,20 @@ def complete(slug: str, module_key: str, lesson_key: str) -> Response:
         return redirect(url_for("learning.course", slug=slug))
     flash(_('Lesson "%(title)s" completed.', title=item.title), "success")
     _prev, nxt = outline.neighbours(item)
+    module = outline.module_of(item)
+    module_done = all(les.done or les.id == item.id for les in module.lessons if les.required)
+    last_of_module = nxt is None or nxt.module_key != item.module_key
+    if module_done and last_of_module and next_step_after_module(db.session, enrollment, module.id):
+        # Last lesson of a module whose quiz is still to do: stay here, the page shows the quiz button.
+        return redirect(
+            url_for(
+                "learning.lesson",
+                slug=slug,
+                module_key=item.module_key,
+                lesson_key=item.key,
+                _anchor="next-step",
+            )
+        )
     if nxt is not None:
         return redirect(url_for("learning.lesson", slug=slug, module_key=nxt.module_key, lesson_key=nxt.key))
     return redirect(url_for("learning.course", slug=slug))

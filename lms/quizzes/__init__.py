@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     from lms.catalog.parts import register_part
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.learning.completion import register_module_check, register_requirement
+    from lms.learning.completion import NEXT_STEPS, register_module_check, register_requirement
     from lms.quizzes import attempts, cli, rules, views
     from lms.quizzes.part import QuizzesPart
 
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     register_part(QuizzesPart())
     register_requirement(rules.quiz_requirements)
     register_module_check(rules.module_quiz_check)
+    NEXT_STEPS.add(rules.next_step)
     register_nav(_l("Quizzes"), "quizzes.index", Permission.LEARN)
     register_nav(_l("Quiz statistics"), "quizzes.manage", Permission.VIEW_QUESTION_STATS)
     lms_cli.add_command(cli.quizzes_cli)
@@ -36,3 +37,15 @@ def init_app(app: Flask) -> None:
         from lms.db import db
 
         return {"course_quiz_links": lambda course: rules.course_quiz_links(db.session, course, current_user)}
+
+    from lms.core.audit import register_action
+    from lms.quizzes.kinds import KINDS
+
+    def kind_label(name: str) -> str:
+        """A question kind's name for people (statistics pages show no raw kind ids)."""
+        kind = KINDS.get(name)
+        return str(kind.label) if kind is not None else name
+
+    app.jinja_env.globals["kind_label"] = kind_label
+
+    register_action("quiz.regrade", _l("Quiz question regraded"))

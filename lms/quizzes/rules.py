@@ -6,82 +6,60 @@ Read-only: these functions answer questions for other features (course pages,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.catalog.models import Course, Module
+from lms.db import read_memo
 from lms.learning.completion import Requirement
 from lms.learning.models import Enrollment
 from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.part import FINAL_KEY
 
-# A course page asks three questions of the same rows (its quiz links, the completion
-# requirements, the module gates): each is read once per session until the session writes.
-_MEMO = "lms.quizzes.rules"
-T = TypeVar("T")
-
-
-def _memo(session: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    memo: dict[tuple[Any, ...], Any] = session.info.setdefault(_MEMO, {})
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]  # type: ignore[no-any-return]
-
-
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(_MEMO, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forget_on_write(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info.pop(_MEMO, None)
-
 
 def course_quizzes(session: Session, course: Course) -> list[Quiz]:
     """Active quizzes of a course: module quizzes in module order, then the final exam."""
-
-    def load() -> list[Quiz]:
-        return list(
-            session.scalars(
-                select(Quiz)
-                .outerjoin(Module, Quiz.module_id == Module.id)
-                .where(Quiz.course_id == course.id, Quiz.active.is_(True))
-                .order_by(Quiz.key == FINAL_KEY, Module.position, Quiz.key)
-            )
-        )
-
-    return list(_memo(session, ("quizzes", course.id), load))
+    quizzes = session.scalars(
+        select(Quiz)
+        .outerjoin(Module, Quiz.module_id == Module.id)
+        .where(Quiz.course_id == course.id, Quiz.active.is_(True))
+        .order_by(Quiz.key == FINAL_KEY, Module.position, Quiz.key)
+    ).all()
+    return list(quizzes)
 
 
-def _graded_attempts(session: Session, user_id: int, course: Course) -> list[Attempt]:
-    """The user's graded attempts at the course's active quizzes."""
-    quiz_ids = [q.id for q in course_quizzes(session, course)]
+def _quiz_state(session: Session, course: Course, user_id: int | None) -> tuple[list[Quiz], list[Attempt]]:
+    """The course's active quizzes (in order) and the user's graded attempts at them: two statements.
 
-    def load() -> list[Attempt]:
-        if not quiz_ids:
-            return []
-        return list(
+    A course page asks this up to three times (module gates, completion rule, quiz links): read
+    once per session until it writes (``lms.db.read_memo``).
+    """
+    memo = read_memo(session)
+    key = ("quiz_state", course.id, user_id)
+    if key in memo:
+        found: tuple[list[Quiz], list[Attempt]] = memo[key]
+        return found
+    quizzes = course_quizzes(session, course)
+    attempts: list[Attempt] = []
+    if quizzes and user_id is not None:
+        attempts = list(
             session.scalars(
                 select(Attempt).where(
-                    Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.percent.is_not(None)
+                    Attempt.user_id == user_id,
+                    Attempt.quiz_id.in_([q.id for q in quizzes]),
+                    Attempt.percent.is_not(None),
                 )
             )
         )
+    memo[key] = (quizzes, attempts)
+    return quizzes, attempts
 
-    return _memo(session, ("attempts", user_id, course.id), load)
 
-
-def _passed_quiz_ids(session: Session, user_id: int, course: Course) -> set[int]:
-    """Which of the course's active quizzes the user has passed (at least one passing attempt)."""
-    return {a.quiz_id for a in _graded_attempts(session, user_id, course) if a.passed}
+def _passed(attempts: list[Attempt]) -> set[int]:
+    return {a.quiz_id for a in attempts if a.passed}
 
 
 def course_quiz_links(session: Session, course: Course, user: User) -> dict[str, Any]:
@@ -90,15 +68,13 @@ def course_quiz_links(session: Session, course: Course, user: User) -> dict[str,
     A link is {"quiz", "best" (highest graded Attempt or None), "passed" (any
     attempt passed)}; one query for the quizzes, one for the learner's attempts.
     """
-    quizzes = course_quizzes(session, course)
+    user_id = user.id if getattr(user, "is_authenticated", False) else None
+    quizzes, attempts = _quiz_state(session, course, user_id)
     best: dict[int, Attempt] = {}
-    passed: set[int] = set()
-    if quizzes and getattr(user, "is_authenticated", False):
-        for a in _graded_attempts(session, user.id, course):
-            if a.passed:
-                passed.add(a.quiz_id)
-            if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
-                best[a.quiz_id] = a
+    passed = _passed(attempts)
+    for a in attempts:
+        if a.quiz_id not in best or (a.percent or 0) > (best[a.quiz_id].percent or 0):
+            best[a.quiz_id] = a
     links: dict[str, Any] = {"modules": {}, "final": None}
     for quiz in quizzes:
         link = {"quiz": quiz, "best": best.get(quiz.id), "passed": quiz.id in passed}
@@ -114,10 +90,10 @@ def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirem
     from flask_babel import lazy_gettext as _l
 
     course = enrollment.course
-    quizzes = course_quizzes(session, course)
+    quizzes, attempts = _quiz_state(session, course, enrollment.user_id)
     if not quizzes:
         return None
-    passed = _passed_quiz_ids(session, enrollment.user_id, course)
+    passed = _passed(attempts)
     results: list[Requirement] = []
     module_quizzes = [q for q in quizzes if q.key != FINAL_KEY and q.required]
     if course.require_quizzes and module_quizzes:
@@ -157,32 +133,81 @@ def final_score(session: Session, enrollment: Enrollment) -> float | None:
 
 
 def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, bool]:
-    """Module gate (sequential modules): {module_id: its required quiz passed}; shares the page's reads."""
+    """Module gate (sequential modules): {module_id: its required quiz passed}, two statements."""
     course = enrollment.course
     if not course.require_quizzes:
         return {}
-    gates = [
-        (q.module_id, q.id)
-        for q in course_quizzes(session, course)
-        if q.required and q.key != FINAL_KEY and q.module_id is not None
-    ]
-    if not gates:
+    active, attempts = _quiz_state(session, course, enrollment.user_id)
+    quizzes = [q for q in active if q.required and q.key != FINAL_KEY and q.module_id is not None]
+    if not quizzes:
         return {}
-    passed = _passed_quiz_ids(session, enrollment.user_id, course)
-    return {module_id: quiz_id in passed for module_id, quiz_id in gates}
+    passed = _passed(attempts)
+    return {q.module_id: q.id in passed for q in quizzes if q.module_id is not None}
 
 
 def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
-    """Why the learner may not start this quiz yet (missing prerequisites, locked module), or None."""
+    """Why the learner may not start this quiz yet, or None (decision 1602).
+
+    Enrol first; then missing prerequisites or a locked module; a module quiz opens once
+    the module's required lessons are done; the final exam opens when the course's own
+    rules are met without it (required lessons done, required module quizzes passed).
+    """
+    from flask_babel import gettext as _
+
     from lms.learning.services import course_outline, enrollment_for
 
     course = quiz.course
-    if not course.sequential_modules and not course.prerequisite_links:
-        return None
-    outline = course_outline(session, course, user, enrollment_for(session, user, course))
+    enrollment = enrollment_for(session, user, course)
+    if enrollment is None:
+        return str(_("Enrol in the course first: its quizzes open as you study it."))
+    outline = course_outline(session, course, user, enrollment)
     if outline.locked:
         return outline.modules[0].lock_reason if outline.modules else None
+    if enrollment.is_complete:
+        return None
+    if quiz.is_final:
+        passed = module_quiz_check(session, enrollment)
+        missing = [
+            m.title
+            for m in outline.modules
+            if (course.require_lessons and m.required_done < m.required_total) or passed.get(m.id) is False
+        ]
+        if missing:
+            return str(
+                _(
+                    "The final exam opens when every module is complete. Still to finish: %(titles)s.",
+                    titles=", ".join(missing),
+                )
+            )
+        return None
     for module in outline.modules:
-        if module.id == quiz.module_id and module.locked:
+        if module.id != quiz.module_id:
+            continue
+        if module.locked:
             return module.lock_reason
+        if course.require_lessons and module.required_done < module.required_total:
+            return str(
+                _(
+                    'Finish the lessons of the module "%(title)s" first (%(done)d of %(total)d done).',
+                    title=module.title,
+                    done=module.required_done,
+                    total=module.required_total,
+                )
+            )
     return None
+
+
+def next_step(session: Session, enrollment: Enrollment, module_id: int) -> dict[str, str] | None:
+    """After a module's lessons: its quiz, if it is not passed yet (learning's next-step hook)."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    quizzes, attempts = _quiz_state(session, enrollment.course, enrollment.user_id)
+    quiz = next((q for q in quizzes if q.module_id == module_id), None)
+    if quiz is None or quiz.id in _passed(attempts):
+        return None
+    return {
+        "text": _("You have finished the lessons of this module. Next: its quiz."),
+        "label": _("Take the module quiz"),
+        "url": url_for("quizzes.intro", quiz_id=quiz.id),
+    }

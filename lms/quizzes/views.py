@@ -30,6 +30,7 @@ from lms.core.pagination import page_number, paginate
 from lms.db import begin_write, db, reads_first, utcnow, write_on_get
 from lms.extensions import limiter
 from lms.jobs import enqueue
+from lms.learning.models import Enrollment
 from lms.quizzes import kinds
 from lms.quizzes.attempts import (
     attempts_left,
@@ -104,10 +105,11 @@ def _managed_quiz(quiz_id: int) -> Quiz:
 @bp.route("/")
 @access(Access.SIGNED_IN, Permission.LEARN)
 def index() -> str:
-    """Every published course's quizzes, with the learner's best result."""
+    """The quizzes of the courses the learner is enrolled in, with their best result."""
     quizzes = db.session.scalars(
         select(Quiz)
         .join(Course, Course.id == Quiz.course_id)
+        .join(Enrollment, (Enrollment.course_id == Course.id) & (Enrollment.user_id == current_user.id))
         .where(Quiz.active.is_(True), Course.status == CourseStatus.PUBLISHED)
         .order_by(Course.title)
     ).all()

@@ -1,7 +1,9 @@
 """Streamed CSV and XLSX exports with Vietnamese headers and formula-safe cells.
 
-Both use the one rule of ``lms.core.csvfile`` (formula-like text gets a leading
-apostrophe; numbers stay numbers) and its CSV writer.
+CSV uses the one rule of ``lms.core.csvfile`` (formula-like text gets a leading
+apostrophe) and its writer; XLSX cells are typed instead (numbers, dates, and text
+stored as text, which a spreadsheet never runs as a formula). Dates are local
+(Asia/Ho_Chi_Minh); due dates are days.
 """
 
 from __future__ import annotations
@@ -12,18 +14,22 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
 
-from lms.core.csvfile import csv_chunks, safe_cell  # one rule for every export
+from lms.core.csvfile import csv_chunks  # one CSV rule for every export
+from lms.core.timefmt import to_local
 
 
 def _plain(value: Any) -> Any:
+    """CSV text: local dates as 27/11/2026 (and 14:30 27/11/2026), decimals with a comma."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "có" if value else "không"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return to_local(value).strftime("%H:%M %d/%m/%Y")
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
     return value
 
 
@@ -44,15 +50,16 @@ def xlsx_stream(
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31])
+    ws.freeze_panes = "A2"
     bold = Font(bold=True)
     head = []
     for h in header:
-        cell = WriteOnlyCell(ws, value=safe_cell(h))
+        cell = WriteOnlyCell(ws, value=h)
         cell.font = bold
         head.append(cell)
     ws.append(head)
     for row in rows:
-        ws.append([safe_cell(_xlsx_value(v)) for v in row])
+        ws.append([_xlsx_cell(ws, v) for v in row])
     with tempfile.TemporaryFile() as tmp:
         wb.save(tmp)
         tmp.seek(0)
@@ -60,9 +67,26 @@ def xlsx_stream(
             yield data
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_cell(ws: Any, value: Any) -> Any:
+    """A typed cell: numbers stay numbers, dates are dates (local time), text is text.
+
+    Text is written with the string type, so "=1+2" is shown as typed and never runs as a
+    formula; no CSV-style apostrophe is added to what the reader sees.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, bool):
-        return "có" if value else "không"
+        value = "có" if value else "không"
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        cell = WriteOnlyCell(ws, value=to_local(value).replace(tzinfo=None))
+        cell.number_format = "dd/mm/yyyy hh:mm"
+        return cell
+    if isinstance(value, dt.date):
+        cell = WriteOnlyCell(ws, value=dt.datetime.combine(value, dt.time()))
+        cell.number_format = "dd/mm/yyyy"
+        return cell
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"  # openpyxl reads a leading "=" as a formula; this cell is text
+        return cell
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -24,7 +25,9 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.access import Access, Permission, access, check_unit_scope, officer_root_or_403
 from lms.auth.models import ITQualification, User
+from lms.certificates.codes import format_code
 from lms.core.pagination import Page
+from lms.core.timefmt import to_local
 from lms.db import db, utcnow
 from lms.learning.models import Enrollment
 from lms.org.models import OrgUnit
@@ -226,7 +229,7 @@ def export(unit_id: int, kind: str, fmt: str) -> Any:
     stamp = f"{unit.code}-{filters.year}"
     if fmt == "csv":
         body = exports.csv_stream(header, rows)
-        mimetype = "text/csv; charset=utf-8"
+        mimetype = "text/csv"
     else:
         body = exports.xlsx_stream(title, header, rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -234,6 +237,35 @@ def export(unit_id: int, kind: str, fmt: str) -> Any:
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.{fmt}"'
     response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+SOURCE_LABELS = {"assigned": _l("Assigned"), "self": _l("Self-enrolled")}
+
+
+def _local_day(value: dt.datetime | None) -> dt.date | None:
+    """A stored UTC instant as the local calendar day (due dates and issue dates have no time of day)."""
+    return to_local(value).date() if value is not None else None
+
+
+def _people_export_rows(rows):
+    """People detail with words instead of codes (qualification, source) and local days."""
+    for r in rows:
+        (code, unit, name, username, email, job, qual, course, source, progress, due, done, overdue) = r
+        yield [
+            code,
+            unit,
+            name,
+            username,
+            email,
+            job,
+            str(QUALIFICATION_LABELS.get(qual, qual)) if qual else "",
+            course,
+            str(SOURCE_LABELS.get(source, source)) if source else "",
+            progress,
+            _local_day(due),
+            _local_day(done),
+            overdue if course else None,
+        ]
 
 
 def export_data(kind: str, unit: OrgUnit, filters: Filters):
@@ -264,9 +296,17 @@ def export_data(kind: str, unit: OrgUnit, filters: Filters):
             "Mã đơn vị", "Đơn vị", "Họ tên", "Tên đăng nhập", "Email", "Chức danh", "Trình độ CNTT",
             "Khoá học", "Nguồn", "Tiến độ (%)", "Hạn hoàn thành", "Ngày hoàn thành", "Quá hạn",
         ]  # fmt: skip
-        return header, queries.people_detail_rows(db.session, unit, filters), "Chi tiết cán bộ"
+        return (
+            header,
+            _people_export_rows(queries.people_detail_rows(db.session, unit, filters)),
+            "Chi tiết cán bộ",
+        )
     if kind == "certificates":
         header = ["Mã chứng chỉ", "Họ tên", "Tên đăng nhập", "Đơn vị", "Khoá học", "Ngày cấp", "Trạng thái"]
-        return header, queries.certificate_rows(db.session, unit, filters), "Chứng chỉ"
+        cert_rows: Iterator[list[Any]] = (
+            [format_code(r[0]), *r[1:5], _local_day(r[5]), r[6]]
+            for r in queries.certificate_rows(db.session, unit, filters)
+        )
+        return header, cert_rows, "Chứng chỉ"
     header = ["Lớp", "Khoá học", "Địa điểm", "Ngày học", "Họ tên", "Tên đăng nhập", "Đơn vị", "Có mặt"]
     return header, queries.attendance_rows(db.session, unit, filters), "Điểm danh"

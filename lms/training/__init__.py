@@ -26,3 +26,25 @@ def init_app(app: Flask) -> None:
     # The HR certificate list and ZIP export can be filtered by class.
     register_holder_filter("class", _l("Class"), services.class_members_matching)
     register_label(jobs.COMMIT_IMPORT, _l("Write an import"))
+
+    @app.context_processor
+    def _my_classes() -> dict[str, object]:
+        """`my_classes(course)`: the signed-in learner's in-person classes of a course (course page)."""
+        from flask_login import current_user
+
+        from lms.db import db
+
+        return {"my_classes": lambda course: services.classes_of(db.session, current_user, course)}
+
+    from lms.core.audit import register_action
+
+    register_action("assignment_created", _l("Training assigned"))
+    register_action("assignment_closed", _l("Assignment closed"))
+    register_action("attendance_imported", _l("Attendance imported"))
+    register_action("attendance_recorded", _l("Attendance recorded"))
+    register_action("class_created", _l("Class created"))
+    register_action("class_roster_added", _l("People added to a class"))
+    register_action("class_roster_removed", _l("Person removed from a class"))
+    register_action("import_started", _l("People import started"))
+    register_action("import_committed", _l("People import saved"))
+    register_action("target_set", _l("Training target set"))

@@ -519,3 +519,17 @@ def class_members_matching(session: Session, value: str) -> Select[tuple[int]]:
     if value.isdigit():
         return stmt.where(TrainingClass.id == int(value))
     return stmt.where(TrainingClass.title.icontains(value, autoescape=True))
+
+
+def classes_of(session: Session, user: User, course: Course) -> list[TrainingClass]:
+    """The classes of this course whose roster has the user, soonest first (one statement)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        session.scalars(
+            select(TrainingClass)
+            .join(ClassMember, ClassMember.class_id == TrainingClass.id)
+            .where(ClassMember.user_id == user.id, TrainingClass.course_id == course.id)
+            .order_by(TrainingClass.starts_on)
+        )
+    )

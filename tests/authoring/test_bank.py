@@ -183,7 +183,7 @@ def test_trying_a_quiz_grades_without_recording(
         client.post(url, data={"seed": seed, f"q{question.id}": v}).get_data(as_text=True) for v in values
     ]
     assert all("Giải thích A" in r for r in results)
-    full = [r for r in results if "<strong>100.0%</strong>" in r]
+    full = [r for r in results if "<strong>100,0\u00a0%</strong>" in r]
     assert len(full) == 1
     assert "Hay" in full[0]
     assert session.query(Attempt).count() == 0

@@ -60,7 +60,7 @@ class _Checker(HTMLParser):
         if (
             tag == "link"
             and self.in_head
-            and amap.get("rel") == "stylesheet"
+            and amap.get("rel") in ("stylesheet", "icon")  # the site's own CSS and favicon
             and amap.get("href", "").startswith("/static/")
         ):
             return

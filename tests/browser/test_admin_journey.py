@@ -35,6 +35,7 @@ def test_admin_creates_units_and_account_hands_over_link_then_merges(page, live_
     page.get_by_role("link", name="Thêm người").click()
     page.fill("#full_name", "Trịnh Thị Thử")
     page.fill("#username", "tt.thu")
+    page.select_option("#it_qualification", "none")  # no level is preselected
     page.check("input[name=roles][value=learner]")
     _submit(page, "main form")
     assert page.get_by_text("Đã tạo tài khoản tt.thu").is_visible()

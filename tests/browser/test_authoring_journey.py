@@ -77,7 +77,7 @@ def _add_quiz(page: Any) -> None:
     page.get_by_role("link", name="Làm thử bài kiểm tra").click()
     page.get_by_label("Khoá bí mật").check()
     page.get_by_role("button", name="Nộp bài và xem kết quả").click()
-    expect(page.get_by_text("100.0%")).to_be_visible()
+    expect(page.get_by_text("100,0\u00a0%")).to_be_visible()
     expect(page.get_by_text("Chính xác.")).to_be_visible()
     page.get_by_role("link", name="Quay lại ngân hàng câu hỏi").click()
     page.get_by_role("link", name=re.compile(r"^← ")).first.click()

@@ -89,6 +89,9 @@ def test_everything_works_without_javascript(browser, live_server):
         page.fill("input[name=password]", demo_password("quantri"))
         page.click("main form [type=submit]")
         page.wait_for_load_state()
+        # On a phone the menu is a closed <details>: it opens without script.
+        assert not page.locator("nav.main-nav").get_by_role("link", name="Người dùng").is_visible()
+        page.locator("#main-menu > summary").click()
         assert page.locator("nav.main-nav").get_by_role("link", name="Người dùng").is_visible()
         page.goto(f"{live_server}/admin/units")
         # The tree opens and closes with <details>, no script needed.
@@ -97,15 +100,38 @@ def test_everything_works_without_javascript(browser, live_server):
         page.select_option("#lang-select", "en")
         page.get_by_role("button", name="Đổi ngôn ngữ").click()
         page.wait_for_load_state()
+        page.locator("#main-menu > summary").click()
         assert page.locator("nav.main-nav").get_by_text("Users").is_visible()
         # Back to Vietnamese: the live database is shared by the browser tests.
         page.select_option("#lang-select", "vi")
         page.get_by_role("button", name="Change language").click()
         page.wait_for_load_state()
+        page.locator("#main-menu > summary").click()
         assert page.locator("nav.main-nav").get_by_text("Người dùng").is_visible()
         page.locator("nav.main-nav button.link-button").click()
         page.wait_for_load_state()
         assert "/login" in page.url
         _shot(page, "nojs-after-logout")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_menu_is_collapsed_on_a_phone_and_open_on_a_wide_screen(browser, live_server, js):
+    context = browser.new_context(java_script_enabled=js, viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "quantri")
+        nav = page.locator("nav.main-nav")
+        header = page.locator("header.site-header").bounding_box()
+        assert header is not None
+        assert header["height"] < 160, "the closed menu leaves most of a 640 px screen to the page"
+        assert not nav.get_by_role("link", name="Người dùng").is_visible()
+        page.locator("#main-menu > summary").click()
+        assert nav.get_by_role("link", name="Người dùng").is_visible()
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.reload()
+        assert not page.locator("#main-menu > summary").is_visible()
+        assert nav.get_by_role("link", name="Người dùng").is_visible()
     finally:
         context.close()

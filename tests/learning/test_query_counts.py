@@ -77,4 +77,7 @@ def test_pages_run_the_same_statements_for_5_or_200_lessons_and_10_or_5000_learn
     many = _measure(count_queries, client, "lon")
     assert few == many
     assert max(few.values()) <= 12, few
+    # Issue 19: the course and lesson pages read the quizzes and the outline's counts once.
+    assert few["course"] <= 8, few
+    assert few["lesson"] <= 8, few
     print("statements per page:", few)

@@ -73,6 +73,16 @@ def test_course_page_links_the_quizzes_for_enrolled_learners(session, example, l
         complete_lesson(session, enrollment, lesson)
     html = client.get("/courses/vi-du").get_data(as_text=True)
     assert f"/quizzes/{module_quiz.id}" in html
+    # The module is open, but its quiz waits for the module's own lessons (decision 1602).
+    client.post(f"/quizzes/{module_quiz.id}/start")
+    assert attempts.user_attempts(session, module_quiz, learner) == []
+    assert "Finish the lessons of the module" in client.get(f"/quizzes/{module_quiz.id}").get_data(
+        as_text=True
+    ) or (
+        "Hãy học xong các bài của mô-đun" in client.get(f"/quizzes/{module_quiz.id}").get_data(as_text=True)
+    )
+    for lesson in example.modules[1].lessons:
+        complete_lesson(session, enrollment, lesson)
     assert client.post(f"/quizzes/{module_quiz.id}/start").status_code == 302
     assert len(attempts.user_attempts(session, module_quiz, learner)) == 1
 
