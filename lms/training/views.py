@@ -364,9 +364,12 @@ def attendance(class_id: int, day: str) -> str | Response:
         abort(404)
     if request.method == "POST":
         absent = {int(v) for v in request.form.getlist("absent") if v.isdigit()}
-        present, absent_n = services.record_attendance(db.session, cls, session_date, absent, by=current_user)
+        saved = services.record_attendance(db.session, cls, session_date, absent, by=current_user)
+        if not saved.changed:
+            flash(_("Nothing changed: the attendance of this day was already saved like this."), "info")
+            return redirect(url_for("training.class_detail", class_id=cls.id))
         db.session.commit()
-        flash(_("Attendance saved: %(p)d present, %(a)d absent.", p=present, a=absent_n), "success")
+        flash(_("Attendance saved: %(p)d present, %(a)d absent.", p=saved.present, a=saved.absent), "success")
         return redirect(url_for("training.class_detail", class_id=cls.id))
     sheet = services.attendance_sheet(db.session, cls, session_date)
     return render_template("training/attendance.html", cls=cls, day=session_date, sheet=sheet)
