@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.catalog.assets import IMAGE_TYPES, check_image
+from lms.catalog.differ import Change, diff_courses
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -646,9 +647,27 @@ def plan_course(session: Session, parsed: ParsedCourse, errors: ImportErrors) ->
 
 
 def _diff(session: Session, course: Course, parsed: ParsedCourse) -> list[str]:
-    notes: list[str] = []
-    meta = parsed.meta
-    fields = {
+    return import_notes(diff_courses(_stored_view(session, course), _parsed_view(parsed)))
+
+
+# The course settings an import compares, in the order its notes name them.
+_IMPORT_FIELDS = (
+    "title",
+    "title_en",
+    "summary",
+    "summary_en",
+    "topic",
+    "language",
+    "estimated_hours",
+    "certificate_validity_months",
+    "sequential_modules",
+    "public",
+)
+
+
+def _stored_view(session: Session, course: Course) -> dict[str, Any]:
+    """The stored course in the differ's snapshot form, with positions and image hashes."""
+    values = {
         "title": course.title,
         "title_en": course.title_en,
         "summary": course.summary,
@@ -659,71 +678,105 @@ def _diff(session: Session, course: Course, parsed: ParsedCourse) -> list[str]:
         "certificate_validity_months": course.certificate_validity_months,
         "sequential_modules": course.sequential_modules,
         "public": course.is_public,
+        "completion": (
+            course.require_lessons,
+            course.require_quizzes,
+            course.require_final_exam,
+            course.require_attendance,
+        ),
+        "prerequisites": sorted(link.required_course.slug for link in course.prerequisite_links),
     }
-    changed = [k for k, v in fields.items() if _meta_value(meta, k) != v]
-    if _completion_flags(meta) != (
-        course.require_lessons,
-        course.require_quizzes,
-        course.require_final_exam,
-        course.require_attendance,
-    ):
-        changed.append("completion")
-    old_prereqs = sorted(link.required_course.slug for link in course.prerequisite_links)
-    if sorted(meta["prerequisites"]) != old_prereqs:
-        changed.append("prerequisites")
-    if changed:
-        notes.append("course: " + ", ".join(changed) + " changed")
-    old_modules = {m.key: m for m in course.modules}
-    new_keys = {m.key for m in parsed.modules}
-    added_m = [m.key for m in parsed.modules if m.key not in old_modules]
-    removed_m = [k for k in old_modules if k not in new_keys]
-    if added_m:
-        notes.append("modules added: " + ", ".join(added_m))
-    if removed_m:
-        notes.append("modules removed: " + ", ".join(removed_m))
-    added, removed, edited = [], [], []
-    for m in parsed.modules:
-        old = old_modules.get(m.key)
-        if old is not None and (old.title, old.title_en, old.position, old.summary) != (
-            m.title,
-            m.title_en,
-            m.order,
-            m.summary,
-        ):
-            edited.append(m.key + "/" + MODULE_FILE)
-        old_lessons = {les.key: les for les in old.lessons} if old else {}
-        for les in m.lessons:
-            o = old_lessons.pop(les.key, None)
-            if o is None:
-                if old is not None:
-                    added.append(f"{m.key}/{les.key}")
-            elif (o.title, o.position, o.estimated_minutes, o.required, o.body_markdown.strip()) != (
-                les.title,
-                les.order,
-                les.estimated_minutes,
-                les.required,
-                les.body.strip(),
-            ):
-                edited.append(f"{m.key}/{les.key}")
-        removed += [f"{m.key}/{k}" for k in old_lessons]
-    if added:
-        notes.append("lessons added: " + ", ".join(added))
-    if removed:
-        notes.append("lessons removed: " + ", ".join(removed))
-    if edited:
-        notes.append("changed: " + ", ".join(edited))
-    old_assets = dict(
+    modules = [
+        {
+            "key": m.key,
+            "title": m.title,
+            "title_en": m.title_en,
+            "position": m.position,
+            "summary": m.summary,
+            "lessons": [
+                {
+                    "key": les.key,
+                    "title": les.title,
+                    "position": les.position,
+                    "estimated_minutes": les.estimated_minutes,
+                    "required": les.required,
+                    "body": les.body_markdown.strip(),
+                }
+                for les in m.lessons
+            ],
+        }
+        for m in course.modules
+    ]
+    assets = dict(
         session.execute(
             select(CourseAsset.path, CourseAsset.sha256).where(CourseAsset.course_id == course.id)
         )
         .tuples()
         .all()
     )
-    a_new = [p for p in parsed.assets if p not in old_assets]
-    a_gone = [p for p in old_assets if p not in parsed.assets]
-    a_changed = [p for p, a in parsed.assets.items() if p in old_assets and old_assets[p] != a.sha256]
-    if a_new or a_gone or a_changed:
-        notes.append(f"images: {len(a_new)} added, {len(a_changed)} changed, {len(a_gone)} removed")
+    return {"course": values, "modules": modules, "assets": assets}
+
+
+def _parsed_view(parsed: ParsedCourse) -> dict[str, Any]:
+    """The course files in the same form as ``_stored_view``."""
+    meta = parsed.meta
+    values = {k: _meta_value(meta, k) for k in _IMPORT_FIELDS}
+    values["completion"] = _completion_flags(meta)
+    values["prerequisites"] = sorted(meta["prerequisites"])
+    modules = [
+        {
+            "key": m.key,
+            "title": m.title,
+            "title_en": m.title_en,
+            "position": m.order,
+            "summary": m.summary,
+            "lessons": [
+                {
+                    "key": les.key,
+                    "title": les.title,
+                    "position": les.order,
+                    "estimated_minutes": les.estimated_minutes,
+                    "required": les.required,
+                    "body": les.body.strip(),
+                }
+                for les in m.lessons
+            ],
+        }
+        for m in parsed.modules
+    ]
+    assets = {path: a.sha256 for path, a in parsed.assets.items()}
+    return {"course": values, "modules": modules, "assets": assets}
+
+
+def import_notes(changes: list[Change]) -> list[str]:
+    """The differ's changes as the importer's short English notes (CLI output, stored per version;
+    pages translate them with ``lms.catalog.changes``)."""
+
+    def keys(what: str, action: str) -> list[str]:
+        return [c.key for c in changes if (c.what, c.action) == (what, action)]
+
+    notes: list[str] = []
+    if settings := keys("course", "changed"):
+        notes.append("course: " + ", ".join(settings) + " changed")
+    for label, what, action in (
+        ("modules added", "module", "added"),
+        ("modules removed", "module", "removed"),
+        ("lessons added", "lesson", "added"),
+        ("lessons removed", "lesson", "removed"),
+    ):
+        if found := keys(what, action):
+            notes.append(f"{label}: " + ", ".join(found))
+    edited = [
+        f"{c.key}/{MODULE_FILE}" if c.what == "module" else c.key
+        for c in changes
+        if c.action == "changed" and c.what in ("module", "lesson")
+    ]
+    if edited:
+        notes.append("changed: " + ", ".join(edited))
+    for c in changes:
+        if c.what == "images":
+            added, changed, removed = c.counts
+            notes.append(f"images: {added} added, {changed} changed, {removed} removed")
     return notes
 
 
