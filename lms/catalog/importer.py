@@ -53,7 +53,7 @@ from lms.catalog.yamlfile import (
     positive,
     slug,
 )
-from lms.core.html import render_markdown
+from lms.core.html import plain_text, render_markdown
 from lms.core.text import fold, nfc
 
 COURSE_FILE = "course.yaml"
@@ -931,6 +931,7 @@ def _sync_lessons(course: Course, module: Module, pm: ParsedModule) -> None:
         lesson.title, lesson.position = pl.title, pl.order
         lesson.estimated_minutes, lesson.required = pl.estimated_minutes, pl.required
         lesson.body_markdown, lesson.body_html = pl.body, pl.html
+        lesson.search_text = fold(pl.title + " " + plain_text(pl.html))
     for gone in old_lessons.values():
         module.lessons.remove(gone)
 
