@@ -339,48 +339,16 @@ def delete_lesson(course_id: int, lesson_id: int) -> Response:
 # --- lesson editor ----------------------------------------------------------
 
 
-@bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
-@access(Access.STAFF)
-def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
-    form = LessonForm(obj=lesson if request.method == "GET" else None)
-    if request.method == "GET":
-        form.lock_version.data = str(lesson.lock_version)
-    preview_html: str | None = None
-    conflict: str | None = None
-    theirs: DraftLesson | None = None
-    status = 200
-    if request.method == "POST" and form.validate():
-        if form.upload.data:
-            status = _handle_upload(course, form)
-        elif form.preview.data:
-            preview_html = services.render_lesson(course, lesson.module.key, form.body_markdown.data or "")
-        else:
-            try:
-                services.save_lesson(
-                    db.session,
-                    lesson,
-                    title=form.title.data,
-                    estimated_minutes=form.estimated_minutes.data,
-                    required=form.required.data,
-                    body_markdown=form.body_markdown.data or "",
-                    expected_version=_int(form.lock_version.data),
-                    by=current_user,
-                )
-                db.session.commit()
-            except (services.EditConflictError, StaleDataError) as exc:
-                conflict, lesson = handle_edit_conflict(
-                    exc, form, lambda: draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
-                )
-                theirs = lesson
-                status = 409
-            else:
-                flash(_("Lesson saved in the draft."), "success")
-                return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
-    elif request.method == "POST":
-        status = 400
+def _lesson_page(
+    course: Course,
+    lesson: DraftLesson,
+    form: LessonForm,
+    status: int,
+    *,
+    preview_html: str | None = None,
+    conflict: str | None = None,
+    theirs: DraftLesson | None = None,
+) -> tuple[str, int]:
     return render_template(
         "authoring/edit_lesson.html",
         course=course,
@@ -390,6 +358,66 @@ def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
         conflict=conflict,
         theirs=theirs,
     ), status
+
+
+def _lesson_form(course_id: int, lesson_id: int) -> tuple[Course, DraftLesson, LessonForm]:
+    course = _editable_course(course_id)
+    lesson = draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
+    form = LessonForm(obj=lesson if request.method == "GET" else None)
+    if request.method == "GET":
+        form.lock_version.data = str(lesson.lock_version)
+    return course, lesson, form
+
+
+@bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
+@access(Access.STAFF)
+def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
+    """The lesson editor; a POST here saves. Preview and image upload have their own buttons and URLs."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if request.method == "GET":
+        return _lesson_page(course, lesson, form, 200)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    try:
+        services.save_lesson(
+            db.session,
+            lesson,
+            title=form.title.data,
+            estimated_minutes=form.estimated_minutes.data,
+            required=form.required.data,
+            body_markdown=form.body_markdown.data or "",
+            expected_version=_int(form.lock_version.data),
+            by=current_user,
+        )
+        db.session.commit()
+    except (services.EditConflictError, StaleDataError) as exc:
+        conflict, lesson = handle_edit_conflict(
+            exc, form, lambda: draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
+        )
+        return _lesson_page(course, lesson, form, 409, conflict=conflict, theirs=lesson)
+    flash(_("Lesson saved in the draft."), "success")
+    return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/preview-page")
+@access(Access.STAFF)
+def preview_lesson(course_id: int, lesson_id: int) -> tuple[str, int]:
+    """The Preview button (no JavaScript needed): the editor again, the posted text rendered, nothing saved."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    html = services.render_lesson(course, lesson.module.key, form.body_markdown.data or "")
+    return _lesson_page(course, lesson, form, 200, preview_html=html)
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/image")
+@access(Access.STAFF)
+def upload_lesson_image(course_id: int, lesson_id: int) -> tuple[str, int]:
+    """The Upload image button: store the image, add it to the posted text; the lesson is not saved yet."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    return _lesson_page(course, lesson, form, _handle_upload(course, form))
 
 
 def _handle_upload(course: Course, form: LessonForm) -> int:
