@@ -126,6 +126,39 @@ def my_assignments() -> str:
     return render_template("training/my.html", enrollments=enrollments, now=utcnow())
 
 
+@bp.route("/notifications")
+@access(Access.SIGNED_IN)
+def notifications() -> str:
+    """The learner's notifications (due dates, new assignments, certificates, classes) and calendar URL."""
+    from lms.training import notices
+
+    feed = url_for(
+        "training.calendar",
+        user_id=current_user.id,
+        token=notices.calendar_token(current_user),
+        _external=True,
+    )
+    return render_template(
+        "training/notifications.html",
+        notices=notices.notices_for(db.session, current_user, utcnow()),
+        feed=feed,
+    )
+
+
+@bp.route("/calendar/<int:user_id>/<token>.ics")
+@access(Access.PUBLIC, reason="a calendar app cannot log in; the URL carries the learner's secret token")
+def calendar(user_id: int, token: str) -> Response:
+    from lms.training import notices
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or not notices.token_matches(user, token):
+        abort(404)
+    body = notices.calendar_feed(db.session, user, utcnow(), request.host.split(":")[0])
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="hoc-truc-tuyen.ics"'
+    return response
+
+
 # --- assignments -------------------------------------------------------------------------
 
 
