@@ -59,10 +59,7 @@ bp = Blueprint("authoring", __name__, url_prefix="/authoring", template_folder="
 
 
 def _course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    return course
+    return db.get_or_404(Course, course_id)
 
 
 def _editable_course(course_id: int) -> Course:
@@ -597,9 +594,7 @@ def remove_author(course_id: int, user_id: int) -> Response:
     course = _course_or_404(course_id)
     if not current_user.has_role(Role.ADMIN):
         abort(403)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     services.remove_author(db.session, course, user, by=current_user)
     db.session.commit()
     flash(_("%(name)s is no longer an author of this course.", name=user.full_name), "success")
