@@ -9,9 +9,9 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, abort, current_app, g, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import (
     DateTime,
@@ -316,6 +316,9 @@ def _scope() -> int:
     return id(ctx)
 
 
+_M = TypeVar("_M")
+
+
 class Database:
     """Holds the engine per app and a session scoped to the app context."""
 
@@ -347,6 +350,13 @@ class Database:
     def engine(self) -> Engine:
         holder: _EngineHolder = current_app.extensions["lms.db"]
         return holder.engine
+
+    def get_or_404(self, model: type[_M], ident: Any) -> _M:
+        """The row with this primary key, or a 404 page: the "load" of load-or-404-then-check-or-403."""
+        obj = self.session.get(model, ident)
+        if obj is None:
+            abort(404)
+        return obj
 
 
 class _EngineHolder:

@@ -59,10 +59,7 @@ bp = Blueprint("authoring", __name__, url_prefix="/authoring", template_folder="
 
 
 def _course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    return course
+    return db.get_or_404(Course, course_id)
 
 
 def _editable_course(course_id: int) -> Course:
@@ -97,6 +94,17 @@ def _draft_or_404(course: Course) -> CourseDraft:
     if draft is None:
         abort(404)
     return draft
+
+
+def _editable_child(
+    course_id: int, model: type[DraftChild], child_id: int, *, start_draft: bool = False
+) -> tuple[Course, CourseDraft, DraftChild]:
+    """Course (404, then author or admin: 403), its draft (started by a structure POST, else 404), child (404)."""
+    course = _editable_course(course_id)
+    draft = (
+        services.ensure_draft(db.session, course, by=current_user) if start_draft else _draft_or_404(course)
+    )
+    return course, draft, draft_child_or_404(model, draft, child_id)
 
 
 def _back_to_course(course: Course, anchor: str = "") -> Response:
@@ -251,9 +259,7 @@ def add_module(course_id: int) -> Response:
 @bp.route("/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
 @access(Access.STAFF)
 def edit_module(course_id: int, module_id: int) -> str | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id)
     form = ModuleForm(obj=module)
     if form.validate_on_submit():
         services.update_module(
@@ -275,9 +281,7 @@ def edit_module(course_id: int, module_id: int) -> str | Response:
 def move_module(course_id: int, module_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id, start_draft=True)
     services.move_module(db.session, module, direction, by=current_user)
     db.session.commit()
     return _back_to_course(course, f"module-{module.id}")
@@ -286,9 +290,7 @@ def move_module(course_id: int, module_id: int, direction: str) -> Response:
 @bp.post("/<int:course_id>/modules/<int:module_id>/delete")
 @access(Access.STAFF)
 def delete_module(course_id: int, module_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id, start_draft=True)
     services.remove_module(db.session, module, by=current_user)
     db.session.commit()
     flash(_("Module removed from the draft."), "success")
@@ -298,9 +300,7 @@ def delete_module(course_id: int, module_id: int) -> Response:
 @bp.post("/<int:course_id>/modules/<int:module_id>/lessons")
 @access(Access.STAFF)
 def add_lesson(course_id: int, module_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id, start_draft=True)
     form = TitleForm(prefix="lesson")
     if not form.validate():
         flash(_("Give the lesson a title."), "error")
@@ -316,9 +316,7 @@ def add_lesson(course_id: int, module_id: int) -> Response:
 def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
+    course, _draft, lesson = _editable_child(course_id, DraftLesson, lesson_id, start_draft=True)
     services.move_lesson(db.session, lesson, direction, by=current_user)
     db.session.commit()
     return _back_to_course(course, f"lesson-{lesson.id}")
@@ -327,9 +325,7 @@ def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/delete")
 @access(Access.STAFF)
 def delete_lesson(course_id: int, lesson_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
+    course, _draft, lesson = _editable_child(course_id, DraftLesson, lesson_id, start_draft=True)
     services.remove_lesson(db.session, lesson, by=current_user)
     db.session.commit()
     flash(_("Lesson removed from the draft."), "success")
@@ -339,48 +335,16 @@ def delete_lesson(course_id: int, lesson_id: int) -> Response:
 # --- lesson editor ----------------------------------------------------------
 
 
-@bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
-@access(Access.STAFF)
-def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
-    form = LessonForm(obj=lesson if request.method == "GET" else None)
-    if request.method == "GET":
-        form.lock_version.data = str(lesson.lock_version)
-    preview_html: str | None = None
-    conflict: str | None = None
-    theirs: DraftLesson | None = None
-    status = 200
-    if request.method == "POST" and form.validate():
-        if form.upload.data:
-            status = _handle_upload(course, form)
-        elif form.preview.data:
-            preview_html = services.render_lesson(course, lesson.module.key, form.body_markdown.data or "")
-        else:
-            try:
-                services.save_lesson(
-                    db.session,
-                    lesson,
-                    title=form.title.data,
-                    estimated_minutes=form.estimated_minutes.data,
-                    required=form.required.data,
-                    body_markdown=form.body_markdown.data or "",
-                    expected_version=_int(form.lock_version.data),
-                    by=current_user,
-                )
-                db.session.commit()
-            except (services.EditConflictError, StaleDataError) as exc:
-                conflict, lesson = handle_edit_conflict(
-                    exc, form, lambda: draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
-                )
-                theirs = lesson
-                status = 409
-            else:
-                flash(_("Lesson saved in the draft."), "success")
-                return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
-    elif request.method == "POST":
-        status = 400
+def _lesson_page(
+    course: Course,
+    lesson: DraftLesson,
+    form: LessonForm,
+    status: int,
+    *,
+    preview_html: str | None = None,
+    conflict: str | None = None,
+    theirs: DraftLesson | None = None,
+) -> tuple[str, int]:
     return render_template(
         "authoring/edit_lesson.html",
         course=course,
@@ -390,6 +354,66 @@ def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
         conflict=conflict,
         theirs=theirs,
     ), status
+
+
+def _lesson_form(course_id: int, lesson_id: int) -> tuple[Course, DraftLesson, LessonForm]:
+    course = _editable_course(course_id)
+    lesson = draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
+    form = LessonForm(obj=lesson if request.method == "GET" else None)
+    if request.method == "GET":
+        form.lock_version.data = str(lesson.lock_version)
+    return course, lesson, form
+
+
+@bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
+@access(Access.STAFF)
+def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
+    """The lesson editor; a POST here saves. Preview and image upload have their own buttons and URLs."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if request.method == "GET":
+        return _lesson_page(course, lesson, form, 200)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    try:
+        services.save_lesson(
+            db.session,
+            lesson,
+            title=form.title.data,
+            estimated_minutes=form.estimated_minutes.data,
+            required=form.required.data,
+            body_markdown=form.body_markdown.data or "",
+            expected_version=_int(form.lock_version.data),
+            by=current_user,
+        )
+        db.session.commit()
+    except (services.EditConflictError, StaleDataError) as exc:
+        conflict, lesson = handle_edit_conflict(
+            exc, form, lambda: draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
+        )
+        return _lesson_page(course, lesson, form, 409, conflict=conflict, theirs=lesson)
+    flash(_("Lesson saved in the draft."), "success")
+    return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/preview-page")
+@access(Access.STAFF)
+def preview_lesson(course_id: int, lesson_id: int) -> tuple[str, int]:
+    """The Preview button (no JavaScript needed): the editor again, the posted text rendered, nothing saved."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    html = services.render_lesson(course, lesson.module.key, form.body_markdown.data or "")
+    return _lesson_page(course, lesson, form, 200, preview_html=html)
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/image")
+@access(Access.STAFF)
+def upload_lesson_image(course_id: int, lesson_id: int) -> tuple[str, int]:
+    """The Upload image button: store the image, add it to the posted text; the lesson is not saved yet."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    return _lesson_page(course, lesson, form, _handle_upload(course, form))
 
 
 def _handle_upload(course: Course, form: LessonForm) -> int:
@@ -569,9 +593,7 @@ def remove_author(course_id: int, user_id: int) -> Response:
     course = _course_or_404(course_id)
     if not current_user.has_role(Role.ADMIN):
         abort(403)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     services.remove_author(db.session, course, user, by=current_user)
     db.session.commit()
     flash(_("%(name)s is no longer an author of this course.", name=user.full_name), "success")
@@ -619,9 +641,7 @@ def add_quiz(course_id: int, target: str) -> Response:
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>", methods=["GET", "POST"])
 @access(Access.STAFF)
 def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
+    course, draft, quiz = _editable_child(course_id, DraftQuiz, quiz_id)
     form = QuizSettingsForm()
     if request.method == "GET":
         form.fill(quiz.settings)
@@ -697,9 +717,7 @@ def _render_question(
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
 @access(Access.STAFF)
 def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
+    course, _draft, quiz = _editable_child(course_id, DraftQuiz, quiz_id)
     try:
         kind = kinds.get(request.args.get("kind", "single"))
     except kinds.UnknownKindError:
@@ -722,9 +740,7 @@ def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
 @bp.route("/<int:course_id>/questions/<int:question_id>", methods=["GET", "POST"])
 @access(Access.STAFF)
 def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    question = draft_child_or_404(DraftQuestion, draft, question_id)
+    course, _draft, question = _editable_child(course_id, DraftQuestion, question_id)
     quiz = question.quiz
     form = question_form(kinds.get(question.data["kind"]))
     if request.method == "GET":
@@ -757,9 +773,7 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
 @bp.post("/<int:course_id>/questions/<int:question_id>/delete")
 @access(Access.STAFF)
 def delete_question(course_id: int, question_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    question = draft_child_or_404(DraftQuestion, draft, question_id)
+    course, _draft, question = _editable_child(course_id, DraftQuestion, question_id)
     quiz_id = question.quiz_id
     bank.delete_question(db.session, question, by=current_user)
     db.session.commit()
@@ -772,9 +786,7 @@ def delete_question(course_id: int, question_id: int) -> Response:
 def move_question(course_id: int, question_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    question = draft_child_or_404(DraftQuestion, draft, question_id)
+    course, _draft, question = _editable_child(course_id, DraftQuestion, question_id)
     bank.move_question(db.session, question, direction, by=current_user)
     db.session.commit()
     return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
@@ -786,9 +798,7 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
     """Take the draft quiz as a learner would; graded by the quiz engine, nothing recorded."""
     from lms.authoring import trial
 
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
+    course, draft, quiz = _editable_child(course_id, DraftQuiz, quiz_id)
     if request.method == "POST":
         seed = _int(request.form.get("seed"))
         entries = trial.trial_entries(draft, quiz, seed)

@@ -247,7 +247,7 @@ def mine() -> str:
 @access(Access.OWNER)
 def download(cert_id: int) -> Any:
     """The signed PDF: for its holder, HR within scope, or admin."""
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     manager = can_manage_certificate(current_user, cert)
     if cert.user_id != current_user.id and not manager:
         abort(403)
@@ -354,7 +354,7 @@ def _zip_ready(f: dict[str, Any]) -> bool:
 @bp.route("/certificates/<int:cert_id>")
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def detail(cert_id: int) -> str:
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not can_manage_certificate(current_user, cert):
         abort(403)
     return _detail(
@@ -379,7 +379,7 @@ def _detail(cert: Certificate, revoke_form: ReasonForm, reissue_form: ReissueFor
 @bp.route("/certificates/<int:cert_id>/revoke", methods=["POST"])
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def revoke(cert_id: int) -> Any:
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReasonForm(prefix="revoke")
@@ -398,7 +398,7 @@ def revoke(cert_id: int) -> Any:
 @bp.route("/certificates/<int:cert_id>/reissue", methods=["POST"])
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def reissue(cert_id: int) -> Any:
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReissueForm(prefix="reissue")

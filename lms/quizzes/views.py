@@ -95,9 +95,7 @@ def _check_manager(course: Course) -> None:
 
 def _managed_quiz(quiz_id: int) -> Quiz:
     """Load a quiz for its trainer pages: 404 if missing, then 403 unless author or admin."""
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
+    quiz = db.get_or_404(Quiz, quiz_id)
     _check_manager(quiz.course)
     return quiz
 
@@ -449,9 +447,7 @@ def attempts(quiz_id: int) -> str:
 @access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def inspect(attempt_id: int) -> str:
     """A trainer's view of one attempt: each saved answer with its time and sequence number."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None:
-        abort(404)
+    attempt = db.get_or_404(Attempt, attempt_id)
     _check_manager(attempt.quiz.course)
     answers = {
         a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
@@ -514,9 +510,7 @@ def stats_csv(quiz_id: int) -> Response:
 @bp.post("/question/<int:question_id>/regrade")
 @access(Access.STAFF, Permission.AUTHOR_COURSES)
 def regrade(question_id: int) -> Response:
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     _check_manager(db.session.get_one(Course, question.course_id))
     quiz_id = request.form.get("quiz_id", type=int) or question.quiz_id
     job_row = enqueue(

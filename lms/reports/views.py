@@ -74,7 +74,7 @@ def filter_args(filters: Filters) -> dict[str, object]:
 
 
 def load_unit(unit_id: int) -> OrgUnit:
-    unit = db.session.get(OrgUnit, unit_id) or abort(404)
+    unit = db.get_or_404(OrgUnit, unit_id)
     check_unit_scope(current_user, unit)
     return unit
 
@@ -203,7 +203,7 @@ def unit_people(unit_id: int) -> str:
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def person(user_id: int) -> str:
     officer_root_or_403(db.session, current_user)
-    user = db.session.get(User, user_id) or abort(404)
+    user = db.get_or_404(User, user_id)
     check_unit_scope(current_user, user.org_unit)
     enrollments = db.session.scalars(
         select(Enrollment)
