@@ -35,6 +35,7 @@ TIMEOUT = 20 * 60  # one script; a stuck one is reported as failed instead of ha
 # Arguments that keep the whole run to a few minutes on two cores.
 ARGS = {
     "certificates": ["--renders", "200", "--batch", "20", "--repeat", "10"],
+    "jobs": ["requests", "batch", "xlsx", "--certs", "20", "--people", "5000"],
 }
 
 

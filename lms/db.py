@@ -9,9 +9,9 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, abort, current_app, g, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import (
     DateTime,
@@ -148,22 +148,44 @@ def _is_write_request() -> bool:
         return False
     if not has_request_context():
         return True
+    if g.get("_lms_writing"):
+        return True
     return request.method not in _READ_METHODS and not _reads_first_request()
 
 
 def begin_write(session: Session | scoped_session[Session]) -> None:
-    """In a ``reads_first`` view: the reads are done; from here on the request writes.
+    """The request's reads are done; from here on it writes. The one way a GET may write.
 
-    On SQLite this ends the deferred read transaction (objects already loaded stay usable) so the
-    next statement starts ``BEGIN IMMEDIATE``. Elsewhere (PostgreSQL, tests' outer transaction, a
-    request not marked ``reads_first``) it only records that the request now writes.
+    For a ``reads_first`` POST (decision 1903) and for the few GETs that must write (decision
+    0002: closing an overdue quiz attempt, the audit row of a certificate lookup, …). On SQLite
+    this ends the deferred read transaction (objects already loaded stay usable) so the next
+    statement starts ``BEGIN IMMEDIATE``. Elsewhere (PostgreSQL, tests' outer transaction, a
+    plain POST) it only records that the request now writes. Whatever the view decided from its
+    reads must be re-checked by its writes: another writer may commit in between.
     """
     if has_request_context():
         g._lms_writing = True
     if isinstance(session, scoped_session):
         session = session()
-    if session.in_transaction() and session.connection().info.get("lms_deferred_write"):
+    if session.in_transaction() and session.connection().info.get("lms_deferred"):
         session.commit()
+
+
+@contextmanager
+def write_on_get(session: Session | scoped_session[Session]) -> Iterator[None]:
+    """The one way a GET writes (decision 0002): take the write lock, write, commit.
+
+    ``with write_on_get(db.session): close_if_overdue(...)``. On SQLite the block runs in a
+    ``BEGIN IMMEDIATE`` transaction (``begin_write``) and commits at its end; the rest of the
+    request reads again without the lock. Outside the block a GET that writes raises.
+    """
+    begin_write(session)
+    try:
+        yield
+        session.commit()
+    finally:
+        if has_request_context():
+            g._lms_writing = False
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -190,23 +212,47 @@ def _configure_sqlite(engine: Engine) -> None:
         # locked" instead of waiting. Reads stay deferred so pages never queue;
         # so do the reads of a `reads_first` POST until it calls begin_write().
         conn.info["lms_deferred_write"] = False
+        conn.info["lms_deferred"] = False
         if _is_write_request() or conn.info.get("immediate"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            conn.info["lms_deferred_write"] = has_request_context() and request.method not in _READ_METHODS
+            # A dispatched request's read transaction (GET, or a reads_first POST before
+            # begin_write) must not write: it could fail with "database is locked".
+            conn.info["lms_deferred"] = has_request_context()
+            conn.info["lms_deferred_write"] = has_request_context() and (
+                request.method not in _READ_METHODS or bool(g.get("_lms_read_request"))
+            )
             conn.exec_driver_sql("BEGIN")
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(conn: Any) -> None:
         conn.info["lms_deferred_write"] = False
+        conn.info["lms_deferred"] = False
 
     @event.listens_for(engine, "before_cursor_execute")
     def _no_write_before_begin_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if conn.info.get("lms_deferred_write") and statement.lstrip()[:7].upper().startswith(_DML):
             raise RuntimeError(
-                "a reads_first view wrote before lms.db.begin_write(session): "
-                "its deferred transaction could fail with 'database is locked'"
+                "a request wrote in its read transaction, before lms.db.begin_write(session): "
+                "it could fail with 'database is locked'"
+            )
+
+
+def _guard_get_requests(engine: Engine) -> None:
+    """GET never writes (decision 0002), on every database: a write needs ``begin_write`` first."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_write_in_a_get(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if (
+            has_request_context()
+            and g.get("_lms_read_request")
+            and not g.get("_lms_writing")
+            and statement.lstrip()[:7].upper().startswith(_DML)
+        ):
+            raise RuntimeError(
+                f"GET {request.path} wrote outside `with lms.db.write_on_get(db.session)` "
+                f"(begin_write; decision 0002): {statement[:60]}"
             )
 
 
@@ -223,9 +269,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, **kwargs)
+    _guard_get_requests(engine)
+    return engine
 
 
 def read_memo(session: Session) -> dict[Any, Any]:
@@ -268,6 +316,9 @@ def _scope() -> int:
     return id(ctx)
 
 
+_M = TypeVar("_M")
+
+
 class Database:
     """Holds the engine per app and a session scoped to the app context."""
 
@@ -286,6 +337,11 @@ class Database:
         )
         app.extensions["lms.db"] = _EngineHolder(engine)
 
+        @app.before_request
+        def _mark_read_request() -> None:
+            # Only dispatched requests: a test_request_context() around service calls is not a GET.
+            g._lms_read_request = request.method in _READ_METHODS
+
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
             self.registry.remove()
@@ -294,6 +350,13 @@ class Database:
     def engine(self) -> Engine:
         holder: _EngineHolder = current_app.extensions["lms.db"]
         return holder.engine
+
+    def get_or_404(self, model: type[_M], ident: Any) -> _M:
+        """The row with this primary key, or a 404 page: the "load" of load-or-404-then-check-or-403."""
+        obj = self.session.get(model, ident)
+        if obj is None:
+            abort(404)
+        return obj
 
 
 class _EngineHolder:

@@ -45,13 +45,6 @@ USERS_PER_PAGE = 50
 AUDIT_PER_PAGE = 50
 
 
-def _get_or_404(model: type, ident: int) -> Any:
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 def _unit_or_none(unit_id: int) -> OrgUnit | None:
     if not unit_id or unit_id == NO_UNIT:
         return None
@@ -155,7 +148,7 @@ def _account_error_to_form(form: UserForm, exc: auth_services.AccountError) -> N
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.ADMIN_USERS)
 def user_edit(user_id: int) -> str | Response:
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     form = UserForm(db.session, user=user, obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.roles.data = sorted(user.roles)
@@ -190,7 +183,7 @@ def user_edit(user_id: int) -> str | Response:
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @access(Access.STAFF, Permission.ADMIN_USERS)
 def user_deactivate(user_id: int) -> Response:
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     try:
         auth_services.deactivate_user(db.session, user, by=current_user)
     except auth_services.AccountError:
@@ -204,7 +197,7 @@ def user_deactivate(user_id: int) -> Response:
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 @access(Access.STAFF, Permission.ADMIN_USERS)
 def user_reactivate(user_id: int) -> Response:
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     auth_services.reactivate_user(db.session, user, by=current_user)
     db.session.commit()
     flash(_("Account %(name)s reactivated.", name=user.username), "success")
@@ -214,7 +207,7 @@ def user_reactivate(user_id: int) -> Response:
 @bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
 @access(Access.STAFF, Permission.ADMIN_USERS)
 def user_reset_link(user_id: int) -> str | Response:
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     if not user.is_active:
         flash(_("Reactivate the account before creating a reset link."), "error")
         return redirect(url_for("admin.user_edit", user_id=user.id))
@@ -322,7 +315,7 @@ def _unit_page(unit: OrgUnit, form: UnitForm, move_form: MoveUnitForm, merge_for
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_edit(unit_id: int) -> str | Response:
-    unit = _get_or_404(OrgUnit, unit_id)
+    unit = db.get_or_404(OrgUnit, unit_id)
     form = UnitForm(db.session, unit=unit, obj=unit if request.method == "GET" else None)
     if form.validate_on_submit():
         org_services.update_unit(
@@ -345,7 +338,7 @@ def unit_edit(unit_id: int) -> str | Response:
 @bp.route("/units/<int:unit_id>/move", methods=["POST"])
 @access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_move(unit_id: int) -> str | Response:
-    unit = _get_or_404(OrgUnit, unit_id)
+    unit = db.get_or_404(OrgUnit, unit_id)
     move_form = MoveUnitForm(db.session, unit)
     if move_form.validate_on_submit():
         try:
@@ -363,7 +356,7 @@ def unit_move(unit_id: int) -> str | Response:
 @bp.route("/units/<int:unit_id>/merge", methods=["POST"])
 @access(Access.STAFF, Permission.ADMIN_UNITS)
 def unit_merge(unit_id: int) -> str | Response:
-    unit = _get_or_404(OrgUnit, unit_id)
+    unit = db.get_or_404(OrgUnit, unit_id)
     merge_form = MergeUnitForm(db.session, unit)
     if not unit.is_active:
         flash(_("This unit has already been merged."), "error")

@@ -319,19 +319,14 @@ def merge_units(session: Session, source: OrgUnit, target: OrgUnit, *, by: User 
     """
     check_merge(source, target)
     moved_ids = list(session.scalars(select(User.id).where(User.org_unit_id == source.id)))
-    session.execute(
-        update(User)
-        .where(User.org_unit_id == source.id)
-        .values(org_unit_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
+    for column in (User.org_unit_id, User.scope_unit_id):  # their people, then the HR scopes on it
+        session.execute(
+            update(User)
+            .where(column == source.id)
+            .values({column: target.id})
+            .execution_options(synchronize_session=False)
+        )
     moved = len(moved_ids)
-    session.execute(
-        update(User)
-        .where(User.scope_unit_id == source.id)
-        .values(scope_unit_id=target.id)
-        .execution_options(synchronize_session=False)
-    )
     merge_unit_tree(session, source, target)
     # Announce each moved person (training gives them the new unit's assignments).
     for person in session.scalars(select(User).where(User.id.in_(moved_ids))) if moved_ids else ():

@@ -39,7 +39,7 @@ class NewCourseForm(FlaskForm):
     slug = StringField(
         _l("Short name (used in addresses and files)"),
         validators=[
-            DataRequired(),
+            Optional(),  # empty: made from the title
             Length(max=100),
             Regexp(
                 r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -47,6 +47,8 @@ class NewCourseForm(FlaskForm):
             ),
         ],
     )
+    # Publishing needs a summary: ask for it now rather than at the first publish.
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=4000)])
     topic = SelectField(_l("Topic"), choices=TOPIC_CHOICES)
     submit = SubmitField(_l("Create course"))
 

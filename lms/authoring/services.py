@@ -29,6 +29,7 @@ from lms.authoring.models import (
     DraftModule,
     DraftQuiz,
 )
+from lms.catalog.differ import Change, diff_courses
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -109,9 +110,25 @@ def remove_author(session: Session, course: Course, user: User, *, by: User) -> 
 # --- courses and drafts -----------------------------------------------------
 
 
-def create_course(session: Session, *, slug: str, title: str, topic: str, by: User) -> Course:
-    """A new, unpublished course (version 0) with its creator as author and an empty draft."""
-    slug = slug.strip().lower()
+def slug_from_title(session: Session, title: str) -> str:
+    """A free short name made from the title: "Chữ ký số cơ bản" -> "chu-ky-so-co-ban" (then -2, -3…)."""
+    base = _slugify(title, "khoa-hoc")[:90].strip("-")
+    taken = set(session.scalars(select(Course.slug).where(Course.slug.startswith(base))))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def create_course(
+    session: Session, *, slug: str, title: str, topic: str, by: User, summary: str = ""
+) -> Course:
+    """A new, unpublished course (version 0) with its creator as author and an empty draft.
+
+    An empty ``slug`` is made from the title; ``summary`` goes into the draft (publishing needs it).
+    """
+    slug = slug.strip().lower() or slug_from_title(session, title)
     if not SLUG_RE.match(slug) or len(slug) > 100:
         raise AuthoringError(str(_l("The short name may contain only a-z, 0-9 and hyphens.")))
     if session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
@@ -130,6 +147,8 @@ def create_course(session: Session, *, slug: str, title: str, topic: str, by: Us
     session.add(CourseAuthor(course_id=course.id, user_id=by.id, added_by_id=by.id))
     draft = ensure_draft(session, course, by=by)
     draft.dirty = True
+    if summary.strip():
+        draft.summary = nfc(summary.strip())
     record(session, "authoring.course_created", actor_id=by.id, subject=f"course:{course.id}", slug=slug)
     session.flush()
     return course
@@ -491,55 +510,30 @@ def store_image(session: Session, course: Course, data: bytes, *, by: User) -> C
 
 
 def changes_between(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Human-readable list of what differs between two snapshots."""
-    notes: list[str] = []
-    for f in (*COURSE_FIELDS, "prerequisites"):
-        if old["course"].get(f) != new["course"].get(f):
-            notes.append(str(_l("Course setting changed: %(field)s", field=f)))
-    old_mods = {m["key"]: m for m in old["modules"]}
-    new_mods = {m["key"]: m for m in new["modules"]}
-    if [m["key"] for m in old["modules"] if m["key"] in new_mods] != [
-        m["key"] for m in new["modules"] if m["key"] in old_mods
-    ]:
-        notes.append(str(_l("Modules reordered")))
-    for key, m in new_mods.items():
-        if key not in old_mods:
-            notes.append(str(_l("Module added: %(title)s", title=m["title"])))
-            continue
-        om = old_mods[key]
-        if (om["title"], om.get("title_en"), om.get("summary")) != (
-            m["title"],
-            m.get("title_en"),
-            m.get("summary"),
-        ):
-            notes.append(str(_l("Module changed: %(title)s", title=m["title"])))
-        old_les = {x["key"]: x for x in om["lessons"]}
-        new_les = {x["key"]: x for x in m["lessons"]}
-        if [k for k in old_les if k in new_les] != [k for k in new_les if k in old_les]:
-            notes.append(str(_l("Lessons reordered in: %(title)s", title=m["title"])))
-        for lkey, les in new_les.items():
-            if lkey not in old_les:
-                notes.append(str(_l("Lesson added: %(title)s", title=les["title"])))
-            elif old_les[lkey] != les:
-                notes.append(str(_l("Lesson changed: %(title)s", title=les["title"])))
-        for lkey, les in old_les.items():
-            if lkey not in new_les:
-                notes.append(str(_l("Lesson removed: %(title)s", title=les["title"])))
-    for key, m in old_mods.items():
-        if key not in new_mods:
-            notes.append(str(_l("Module removed: %(title)s", title=m["title"])))
-    old_quizzes = {q["module"] or "": q for q in old.get("quizzes", [])}
-    new_quizzes = {q["module"] or "": q for q in new.get("quizzes", [])}
-    for key, q in new_quizzes.items():
-        title = q["settings"].get("title", key)
-        if key not in old_quizzes:
-            notes.append(str(_l("Quiz added: %(title)s", title=title)))
-        elif old_quizzes[key] != q:
-            notes.append(str(_l("Quiz changed: %(title)s", title=title)))
-    for key, q in old_quizzes.items():
-        if key not in new_quizzes:
-            notes.append(str(_l("Quiz removed: %(title)s", title=q["settings"].get("title", key))))
-    return notes
+    """Human-readable list of what differs between two snapshots (lms.catalog.differ)."""
+    return [_history_note(c) for c in diff_courses(old, new)]
+
+
+def _history_note(change: Change) -> str:
+    """One change as a version-history line, in the trainer's language."""
+    if change.what == "course":
+        return str(_l("Course setting changed: %(field)s", field=change.key))
+    if change.what == "modules":
+        return str(_l("Modules reordered"))
+    if change.what == "lessons":
+        return str(_l("Lessons reordered in: %(title)s", title=change.title))
+    words = {
+        ("module", "added"): _l("Module added: %(title)s", title=change.title),
+        ("module", "changed"): _l("Module changed: %(title)s", title=change.title),
+        ("module", "removed"): _l("Module removed: %(title)s", title=change.title),
+        ("lesson", "added"): _l("Lesson added: %(title)s", title=change.title),
+        ("lesson", "changed"): _l("Lesson changed: %(title)s", title=change.title),
+        ("lesson", "removed"): _l("Lesson removed: %(title)s", title=change.title),
+        ("quiz", "added"): _l("Quiz added: %(title)s", title=change.title),
+        ("quiz", "changed"): _l("Quiz changed: %(title)s", title=change.title),
+        ("quiz", "removed"): _l("Quiz removed: %(title)s", title=change.title),
+    }
+    return str(words[change.what, change.action])
 
 
 def publish_problems(draft: CourseDraft) -> list[str]:

@@ -7,7 +7,8 @@ author of it or an admin (403).
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -58,10 +59,7 @@ bp = Blueprint("authoring", __name__, url_prefix="/authoring", template_folder="
 
 
 def _course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    return course
+    return db.get_or_404(Course, course_id)
 
 
 def _editable_course(course_id: int) -> Course:
@@ -72,18 +70,23 @@ def _editable_course(course_id: int) -> Course:
     return course
 
 
-def _module(course: Course, draft: CourseDraft, module_id: int) -> DraftModule:
-    module = db.session.get(DraftModule, module_id)
-    if module is None or module.draft_id != draft.id:
-        abort(404)
-    return module
+DraftChild = TypeVar("DraftChild", DraftModule, DraftLesson, DraftQuiz, DraftQuestion)
+
+# How each kind of draft child reaches the draft it belongs to.
+_DRAFT_ID_OF: dict[type, Callable[[Any], int]] = {
+    DraftModule: lambda module: module.draft_id,
+    DraftLesson: lambda lesson: lesson.module.draft_id,
+    DraftQuiz: lambda quiz: quiz.draft_id,
+    DraftQuestion: lambda question: question.quiz.draft_id,
+}
 
 
-def _lesson(draft: CourseDraft, lesson_id: int) -> DraftLesson:
-    lesson = db.session.get(DraftLesson, lesson_id)
-    if lesson is None or lesson.module.draft_id != draft.id:
+def draft_child_or_404(model: type[DraftChild], draft: CourseDraft, child_id: int) -> DraftChild:
+    """Load a module, lesson, quiz or question of this draft; 404 if absent or of another draft."""
+    child = db.session.get(model, child_id)
+    if child is None or _DRAFT_ID_OF[model](child) != draft.id:
         abort(404)
-    return lesson
+    return child
 
 
 def _draft_or_404(course: Course) -> CourseDraft:
@@ -117,7 +120,12 @@ def new_course() -> str | Response:
     if form.validate_on_submit():
         try:
             course = services.create_course(
-                db.session, slug=form.slug.data, title=form.title.data, topic=form.topic.data, by=current_user
+                db.session,
+                slug=form.slug.data or "",
+                title=form.title.data,
+                topic=form.topic.data,
+                summary=form.summary.data,
+                by=current_user,
             )
         except services.AuthoringError as exc:
             form.slug.errors.append(str(exc))
@@ -156,11 +164,10 @@ def edit_course(course_id: int) -> str | Response:
             services.update_metadata(
                 db.session, draft, data, expected_version=_int(form.lock_version.data), by=current_user
             )
-        except services.EditConflictError as exc:
-            conflict = _conflict_message(exc)
-            form.lock_version.data = str(exc.current_version)
-        else:
             db.session.commit()
+        except (services.EditConflictError, StaleDataError) as exc:
+            conflict, draft = handle_edit_conflict(exc, form, lambda: _draft_or_404(course))
+        else:
             flash(_("Course settings saved in the draft."), "success")
             return _back_to_course(course)
     return make_response(
@@ -199,6 +206,27 @@ def _conflict_message(exc: services.EditConflictError) -> str:
     )
 
 
+Versioned = TypeVar("Versioned", CourseDraft, DraftLesson, DraftQuiz, DraftQuestion)
+
+
+def handle_edit_conflict(exc: Exception, form: Any, reload: Callable[[], Versioned]) -> tuple[str, Versioned]:
+    """After a save lost to someone else's: roll back, reload what is stored now, say who saved it.
+
+    ``exc`` is the service's EditConflictError (the form's version was old) or SQLAlchemy's
+    StaleDataError (the row changed between our read and our write). The form's hidden
+    version becomes the stored one, so saving again keeps the trainer's text.
+    Returns the message and the stored object (to show "their version").
+    """
+    db.session.rollback()
+    stored = reload()
+    if not isinstance(exc, services.EditConflictError):
+        exc = services.EditConflictError(
+            stored.lock_version, getattr(stored, "updated_by", None), stored.updated_at
+        )
+    form.lock_version.data = str(exc.current_version)
+    return _conflict_message(exc), stored
+
+
 # --- structure --------------------------------------------------------------
 
 
@@ -222,7 +250,7 @@ def add_module(course_id: int) -> Response:
 def edit_module(course_id: int, module_id: int) -> str | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    module = _module(course, draft, module_id)
+    module = draft_child_or_404(DraftModule, draft, module_id)
     form = ModuleForm(obj=module)
     if form.validate_on_submit():
         services.update_module(
@@ -246,7 +274,7 @@ def move_module(course_id: int, module_id: int, direction: str) -> Response:
         abort(404)
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
-    module = _module(course, draft, module_id)
+    module = draft_child_or_404(DraftModule, draft, module_id)
     services.move_module(db.session, module, direction, by=current_user)
     db.session.commit()
     return _back_to_course(course, f"module-{module.id}")
@@ -257,7 +285,7 @@ def move_module(course_id: int, module_id: int, direction: str) -> Response:
 def delete_module(course_id: int, module_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
-    module = _module(course, draft, module_id)
+    module = draft_child_or_404(DraftModule, draft, module_id)
     services.remove_module(db.session, module, by=current_user)
     db.session.commit()
     flash(_("Module removed from the draft."), "success")
@@ -269,7 +297,7 @@ def delete_module(course_id: int, module_id: int) -> Response:
 def add_lesson(course_id: int, module_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
-    module = _module(course, draft, module_id)
+    module = draft_child_or_404(DraftModule, draft, module_id)
     form = TitleForm(prefix="lesson")
     if not form.validate():
         flash(_("Give the lesson a title."), "error")
@@ -287,7 +315,7 @@ def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
         abort(404)
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
-    lesson = _lesson(draft, lesson_id)
+    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
     services.move_lesson(db.session, lesson, direction, by=current_user)
     db.session.commit()
     return _back_to_course(course, f"lesson-{lesson.id}")
@@ -298,7 +326,7 @@ def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
 def delete_lesson(course_id: int, lesson_id: int) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
-    lesson = _lesson(draft, lesson_id)
+    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
     services.remove_lesson(db.session, lesson, by=current_user)
     db.session.commit()
     flash(_("Lesson removed from the draft."), "success")
@@ -308,53 +336,16 @@ def delete_lesson(course_id: int, lesson_id: int) -> Response:
 # --- lesson editor ----------------------------------------------------------
 
 
-@bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
-@access(Access.STAFF)
-def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    lesson = _lesson(draft, lesson_id)
-    form = LessonForm(obj=lesson if request.method == "GET" else None)
-    if request.method == "GET":
-        form.lock_version.data = str(lesson.lock_version)
-    preview_html: str | None = None
-    conflict: str | None = None
-    theirs: DraftLesson | None = None
-    status = 200
-    if request.method == "POST" and form.validate():
-        if form.upload.data:
-            status = _handle_upload(course, form)
-        elif form.preview.data:
-            preview_html = services.render_lesson(course, lesson.module.key, form.body_markdown.data or "")
-        else:
-            try:
-                services.save_lesson(
-                    db.session,
-                    lesson,
-                    title=form.title.data,
-                    estimated_minutes=form.estimated_minutes.data,
-                    required=form.required.data,
-                    body_markdown=form.body_markdown.data or "",
-                    expected_version=_int(form.lock_version.data),
-                    by=current_user,
-                )
-                db.session.commit()
-            except (services.EditConflictError, StaleDataError) as exc:
-                db.session.rollback()
-                lesson = _lesson(_draft_or_404(course), lesson_id)
-                if not isinstance(exc, services.EditConflictError):
-                    exc = services.EditConflictError(
-                        lesson.lock_version, lesson.updated_by, lesson.updated_at
-                    )
-                conflict = _conflict_message(exc)
-                theirs = lesson
-                form.lock_version.data = str(exc.current_version)
-                status = 409
-            else:
-                flash(_("Lesson saved in the draft."), "success")
-                return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
-    elif request.method == "POST":
-        status = 400
+def _lesson_page(
+    course: Course,
+    lesson: DraftLesson,
+    form: LessonForm,
+    status: int,
+    *,
+    preview_html: str | None = None,
+    conflict: str | None = None,
+    theirs: DraftLesson | None = None,
+) -> tuple[str, int]:
     return render_template(
         "authoring/edit_lesson.html",
         course=course,
@@ -364,6 +355,66 @@ def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
         conflict=conflict,
         theirs=theirs,
     ), status
+
+
+def _lesson_form(course_id: int, lesson_id: int) -> tuple[Course, DraftLesson, LessonForm]:
+    course = _editable_course(course_id)
+    lesson = draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
+    form = LessonForm(obj=lesson if request.method == "GET" else None)
+    if request.method == "GET":
+        form.lock_version.data = str(lesson.lock_version)
+    return course, lesson, form
+
+
+@bp.route("/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
+@access(Access.STAFF)
+def edit_lesson(course_id: int, lesson_id: int) -> tuple[str, int] | Response:
+    """The lesson editor; a POST here saves. Preview and image upload have their own buttons and URLs."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if request.method == "GET":
+        return _lesson_page(course, lesson, form, 200)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    try:
+        services.save_lesson(
+            db.session,
+            lesson,
+            title=form.title.data,
+            estimated_minutes=form.estimated_minutes.data,
+            required=form.required.data,
+            body_markdown=form.body_markdown.data or "",
+            expected_version=_int(form.lock_version.data),
+            by=current_user,
+        )
+        db.session.commit()
+    except (services.EditConflictError, StaleDataError) as exc:
+        conflict, lesson = handle_edit_conflict(
+            exc, form, lambda: draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
+        )
+        return _lesson_page(course, lesson, form, 409, conflict=conflict, theirs=lesson)
+    flash(_("Lesson saved in the draft."), "success")
+    return redirect(url_for("authoring.edit_lesson", course_id=course.id, lesson_id=lesson.id))
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/preview-page")
+@access(Access.STAFF)
+def preview_lesson(course_id: int, lesson_id: int) -> tuple[str, int]:
+    """The Preview button (no JavaScript needed): the editor again, the posted text rendered, nothing saved."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    html = services.render_lesson(course, lesson.module.key, form.body_markdown.data or "")
+    return _lesson_page(course, lesson, form, 200, preview_html=html)
+
+
+@bp.post("/<int:course_id>/lessons/<int:lesson_id>/image")
+@access(Access.STAFF)
+def upload_lesson_image(course_id: int, lesson_id: int) -> tuple[str, int]:
+    """The Upload image button: store the image, add it to the posted text; the lesson is not saved yet."""
+    course, lesson, form = _lesson_form(course_id, lesson_id)
+    if not form.validate():
+        return _lesson_page(course, lesson, form, 400)
+    return _lesson_page(course, lesson, form, _handle_upload(course, form))
 
 
 def _handle_upload(course: Course, form: LessonForm) -> int:
@@ -391,7 +442,7 @@ def _handle_upload(course: Course, form: LessonForm) -> int:
 def preview_markdown(course_id: int, lesson_id: int) -> Response:
     """Live preview (JS): the posted Markdown rendered by the learners' renderer."""
     course = _editable_course(course_id)
-    lesson = _lesson(_draft_or_404(course), lesson_id)
+    lesson = draft_child_or_404(DraftLesson, _draft_or_404(course), lesson_id)
     text = request.form.get("body_markdown", "")[:200_000]
     return jsonify(html=services.render_lesson(course, lesson.module.key, text))
 
@@ -425,7 +476,7 @@ def preview(course_id: int, lesson_id: int | None = None) -> str | Response:
     lessons = [x for m in draft.modules for x in m.lessons]
     current = None
     if lesson_id is not None:
-        current = _lesson(draft, lesson_id)
+        current = draft_child_or_404(DraftLesson, draft, lesson_id)
     elif lessons:
         current = lessons[0]
     index = lessons.index(current) if current is not None else -1
@@ -543,9 +594,7 @@ def remove_author(course_id: int, user_id: int) -> Response:
     course = _course_or_404(course_id)
     if not current_user.has_role(Role.ADMIN):
         abort(403)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     services.remove_author(db.session, course, user, by=current_user)
     db.session.commit()
     flash(_("%(name)s is no longer an author of this course.", name=user.full_name), "success")
@@ -553,20 +602,6 @@ def remove_author(course_id: int, user_id: int) -> Response:
 
 
 # --- quizzes and the question bank ---------------------------------------------
-
-
-def _quiz(draft: CourseDraft, quiz_id: int) -> DraftQuiz:
-    quiz = db.session.get(DraftQuiz, quiz_id)
-    if quiz is None or quiz.draft_id != draft.id:
-        abort(404)
-    return quiz
-
-
-def _question(draft: CourseDraft, question_id: int) -> DraftQuestion:
-    question = db.session.get(DraftQuestion, question_id)
-    if question is None or question.quiz.draft_id != draft.id:
-        abort(404)
-    return question
 
 
 def _problem_messages(exc: bank.QuizValidationError) -> list[str]:
@@ -597,7 +632,7 @@ def quizzes(course_id: int) -> str | Response:
 def add_quiz(course_id: int, target: str) -> Response:
     course = _editable_course(course_id)
     draft = services.ensure_draft(db.session, course, by=current_user)
-    module = None if target == "final" else _module(course, draft, _int(target))
+    module = None if target == "final" else draft_child_or_404(DraftModule, draft, _int(target))
     quiz = bank.add_quiz(db.session, draft, module, by=current_user)
     db.session.commit()
     flash(_("Quiz added. Set it up and add questions."), "success")
@@ -609,7 +644,7 @@ def add_quiz(course_id: int, target: str) -> Response:
 def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    quiz = _quiz(draft, quiz_id)
+    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
     form = QuizSettingsForm()
     if request.method == "GET":
         form.fill(quiz.settings)
@@ -626,10 +661,11 @@ def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
                 by=current_user,
             )
             db.session.commit()
-        except services.EditConflictError as exc:
-            db.session.rollback()
-            problems = [_conflict_message(exc)]
-            form.lock_version.data = str(exc.current_version)
+        except (services.EditConflictError, StaleDataError) as exc:
+            message, quiz = handle_edit_conflict(
+                exc, form, lambda: draft_child_or_404(DraftQuiz, _draft_or_404(course), quiz_id)
+            )
+            problems = [message]
             status = 409
         except bank.QuizValidationError as exc:
             db.session.rollback()
@@ -655,7 +691,7 @@ def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
 def delete_quiz(course_id: int, quiz_id: int) -> Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    bank.remove_quiz(db.session, _quiz(draft, quiz_id), by=current_user)
+    bank.remove_quiz(db.session, draft_child_or_404(DraftQuiz, draft, quiz_id), by=current_user)
     db.session.commit()
     flash(_("Quiz removed from the draft."), "success")
     return redirect(url_for("authoring.quizzes", course_id=course.id))
@@ -686,7 +722,7 @@ def _render_question(
 def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    quiz = _quiz(draft, quiz_id)
+    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
     try:
         kind = kinds.get(request.args.get("kind", "single"))
     except kinds.UnknownKindError:
@@ -711,7 +747,7 @@ def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
 def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    question = _question(draft, question_id)
+    question = draft_child_or_404(DraftQuestion, draft, question_id)
     quiz = question.quiz
     form = question_form(kinds.get(question.data["kind"]))
     if request.method == "GET":
@@ -729,14 +765,10 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
             )
             db.session.commit()
         except (services.EditConflictError, StaleDataError) as exc:
-            db.session.rollback()
-            question = _question(_draft_or_404(course), question_id)
-            if not isinstance(exc, services.EditConflictError):
-                exc = services.EditConflictError(
-                    question.lock_version, question.updated_by, question.updated_at
-                )
-            form.lock_version.data = str(exc.current_version)
-            return _render_question(course, question.quiz, form, question, [_conflict_message(exc)], 409)
+            message, question = handle_edit_conflict(
+                exc, form, lambda: draft_child_or_404(DraftQuestion, _draft_or_404(course), question_id)
+            )
+            return _render_question(course, question.quiz, form, question, [message], 409)
         except bank.QuizValidationError as exc:
             db.session.rollback()
             return _render_question(course, quiz, form, question, _problem_messages(exc), 400)
@@ -750,7 +782,7 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
 def delete_question(course_id: int, question_id: int) -> Response:
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    question = _question(draft, question_id)
+    question = draft_child_or_404(DraftQuestion, draft, question_id)
     quiz_id = question.quiz_id
     bank.delete_question(db.session, question, by=current_user)
     db.session.commit()
@@ -765,7 +797,7 @@ def move_question(course_id: int, question_id: int, direction: str) -> Response:
         abort(404)
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    question = _question(draft, question_id)
+    question = draft_child_or_404(DraftQuestion, draft, question_id)
     bank.move_question(db.session, question, direction, by=current_user)
     db.session.commit()
     return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
@@ -779,7 +811,7 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
 
     course = _editable_course(course_id)
     draft = _draft_or_404(course)
-    quiz = _quiz(draft, quiz_id)
+    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
     if request.method == "POST":
         seed = _int(request.form.get("seed"))
         entries = trial.trial_entries(draft, quiz, seed)

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.catalog.assets import IMAGE_TYPES, check_image
+from lms.catalog.differ import Change, diff_courses
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -52,7 +53,7 @@ from lms.catalog.yamlfile import (
     positive,
     slug,
 )
-from lms.core.html import render_markdown
+from lms.core.html import plain_text, render_markdown
 from lms.core.text import fold, nfc
 
 COURSE_FILE = "course.yaml"
@@ -247,45 +248,56 @@ def parse_course(course_dir: Path, errors: ImportErrors) -> ParsedCourse | None:
     doc = load_yaml(text, course_file, errors)
     if doc is None:
         return None
-    meta = check_mapping(doc, doc.data, (), COURSE_SPEC, course_file, errors)
-    if meta is not None:
-        completion = check_mapping(
-            doc, meta["completion"] or {}, ("completion",), COMPLETION_SPEC, course_file, errors
-        )
-        meta["completion"] = completion
-        if meta["slug"] != course_dir.name:
-            errors.add(
-                course_file,
-                doc.line("slug"),
-                "slug",
-                N_("must equal the folder name %(name)s"),
-                name=course_dir.name,
-            )
-        prereqs = meta["prerequisites"]
-        for i, item in enumerate(prereqs):
-            if not isinstance(item, str) or slug(item) is not None:
-                errors.add(
-                    course_file,
-                    doc.line("prerequisites", i),
-                    f"prerequisites[{i}]",
-                    N_("must be a course slug"),
-                )
-            elif item == meta["slug"]:
-                errors.add(
-                    course_file,
-                    doc.line("prerequisites", i),
-                    f"prerequisites[{i}]",
-                    N_("a course cannot require itself"),
-                )
-        if len(set(prereqs)) != len(prereqs):
-            errors.add(course_file, doc.line("prerequisites"), "prerequisites", N_("lists a course twice"))
+    meta = _parse_course_meta(doc, course_dir.name, course_file, errors)
+    modules, assets, part_files = _parse_folder(course_dir, rel, errors)
+    _check_module_orders(modules, errors)
+    modules.sort(key=lambda m: (m.order, m.key))
+    if not modules and meta is not None:
+        errors.add(course_file, None, "", N_("a course needs at least one module folder"))
+    if meta is not None and len(errors.problems) == n_before:
+        _render_lessons(modules, assets, errors)
+    parts = {part.name: part.parse(course_dir, Path(rel), errors) for part in registered_parts()}
+    if meta is None or len(errors.problems) != n_before:
+        return None
+    content_hash = _content_hash(meta, modules, assets, _parts_fingerprint(parts, part_files))
+    return ParsedCourse(course_dir, rel, meta, modules, assets, parts, content_hash, part_files)
 
+
+def _parse_course_meta(doc: Any, folder_name: str, course_file: str, errors: ImportErrors) -> dict | None:
+    """course.yaml checked against COURSE_SPEC; the slug names the folder; prerequisites are slugs."""
+    meta = check_mapping(doc, doc.data, (), COURSE_SPEC, course_file, errors)
+    if meta is None:
+        return None
+    meta["completion"] = check_mapping(
+        doc, meta["completion"] or {}, ("completion",), COMPLETION_SPEC, course_file, errors
+    )
+    if meta["slug"] != folder_name:
+        errors.add(
+            course_file, doc.line("slug"), "slug", N_("must equal the folder name %(name)s"), name=folder_name
+        )
+    prereqs = meta["prerequisites"]
+    for i, item in enumerate(prereqs):
+        if not isinstance(item, str) or slug(item) is not None:
+            message = N_("must be a course slug")
+        elif item == meta["slug"]:
+            message = N_("a course cannot require itself")
+        else:
+            continue
+        errors.add(course_file, doc.line("prerequisites", i), f"prerequisites[{i}]", message)
+    if len(set(prereqs)) != len(prereqs):
+        errors.add(course_file, doc.line("prerequisites"), "prerequisites", N_("lists a course twice"))
+    return meta
+
+
+def _parse_folder(
+    course_dir: Path, rel: str, errors: ImportErrors
+) -> tuple[list[ParsedModule], dict[str, ParsedAsset], dict[str, Any]]:
+    """The course folder's entries: module folders, media/, the parts' files; anything else is an error."""
     assets: dict[str, ParsedAsset] = {}
     modules: list[ParsedModule] = []
     part_files: dict[str, Any] = {}
     for entry in sorted(course_dir.iterdir()):
         name = entry.name
-        shown = f"{rel}/{name}"
         if name.startswith("."):
             continue
         if entry.is_dir():
@@ -296,14 +308,17 @@ def parse_course(course_dir: Path, errors: ImportErrors) -> ParsedCourse | None:
                 if module is not None:
                     modules.append(module)
             else:
-                errors.add(shown, None, "", N_("folder has no module.yaml (and is not media/)"))
+                errors.add(f"{rel}/{name}", None, "", N_("folder has no module.yaml (and is not media/)"))
         elif name == COURSE_FILE:
             continue
         elif name in PART_FILES_IN_COURSE:
             part_files[name] = _part_file_fingerprint(entry)
         else:
-            errors.add(shown, None, "", N_("unexpected file in a course folder"))
+            errors.add(f"{rel}/{name}", None, "", N_("unexpected file in a course folder"))
+    return modules, assets, part_files
 
+
+def _check_module_orders(modules: list[ParsedModule], errors: ImportErrors) -> None:
     orders: dict[int, str] = {}
     for m in modules:
         if m.order in orders:
@@ -315,24 +330,15 @@ def parse_course(course_dir: Path, errors: ImportErrors) -> ParsedCourse | None:
                 other=orders[m.order],
             )
         orders[m.order] = m.key
-    modules.sort(key=lambda m: (m.order, m.key))
-    if not modules and meta is not None:
-        errors.add(course_file, None, "", N_("a course needs at least one module folder"))
 
-    if meta is not None and len(errors.problems) == n_before:
-        lesson_keys = {(m.key, les.key) for m in modules for les in m.lessons}
-        for m in modules:
-            for les in m.lessons:
-                les.html = _render_lesson(les, m.key, lesson_keys, assets, errors)
 
-    parts: dict[str, Any] = {}
-    for part in registered_parts():
-        parts[part.name] = part.parse(course_dir, Path(rel), errors)
-
-    if meta is None or len(errors.problems) != n_before:
-        return None
-    content_hash = _content_hash(meta, modules, assets, _parts_fingerprint(parts, part_files))
-    return ParsedCourse(course_dir, rel, meta, modules, assets, parts, content_hash, part_files)
+def _render_lessons(
+    modules: list[ParsedModule], assets: dict[str, ParsedAsset], errors: ImportErrors
+) -> None:
+    lesson_keys = {(m.key, les.key) for m in modules for les in m.lessons}
+    for m in modules:
+        for les in m.lessons:
+            les.html = _render_lesson(les, m.key, lesson_keys, assets, errors)
 
 
 def _parse_media(folder: Path, course_dir: Path, rel: str, assets: dict, errors: ImportErrors) -> None:
@@ -646,9 +652,27 @@ def plan_course(session: Session, parsed: ParsedCourse, errors: ImportErrors) ->
 
 
 def _diff(session: Session, course: Course, parsed: ParsedCourse) -> list[str]:
-    notes: list[str] = []
-    meta = parsed.meta
-    fields = {
+    return import_notes(diff_courses(_stored_view(session, course), _parsed_view(parsed)))
+
+
+# The course settings an import compares, in the order its notes name them.
+_IMPORT_FIELDS = (
+    "title",
+    "title_en",
+    "summary",
+    "summary_en",
+    "topic",
+    "language",
+    "estimated_hours",
+    "certificate_validity_months",
+    "sequential_modules",
+    "public",
+)
+
+
+def _stored_view(session: Session, course: Course) -> dict[str, Any]:
+    """The stored course in the differ's snapshot form, with positions and image hashes."""
+    values = {
         "title": course.title,
         "title_en": course.title_en,
         "summary": course.summary,
@@ -659,71 +683,105 @@ def _diff(session: Session, course: Course, parsed: ParsedCourse) -> list[str]:
         "certificate_validity_months": course.certificate_validity_months,
         "sequential_modules": course.sequential_modules,
         "public": course.is_public,
+        "completion": (
+            course.require_lessons,
+            course.require_quizzes,
+            course.require_final_exam,
+            course.require_attendance,
+        ),
+        "prerequisites": sorted(link.required_course.slug for link in course.prerequisite_links),
     }
-    changed = [k for k, v in fields.items() if _meta_value(meta, k) != v]
-    if _completion_flags(meta) != (
-        course.require_lessons,
-        course.require_quizzes,
-        course.require_final_exam,
-        course.require_attendance,
-    ):
-        changed.append("completion")
-    old_prereqs = sorted(link.required_course.slug for link in course.prerequisite_links)
-    if sorted(meta["prerequisites"]) != old_prereqs:
-        changed.append("prerequisites")
-    if changed:
-        notes.append("course: " + ", ".join(changed) + " changed")
-    old_modules = {m.key: m for m in course.modules}
-    new_keys = {m.key for m in parsed.modules}
-    added_m = [m.key for m in parsed.modules if m.key not in old_modules]
-    removed_m = [k for k in old_modules if k not in new_keys]
-    if added_m:
-        notes.append("modules added: " + ", ".join(added_m))
-    if removed_m:
-        notes.append("modules removed: " + ", ".join(removed_m))
-    added, removed, edited = [], [], []
-    for m in parsed.modules:
-        old = old_modules.get(m.key)
-        if old is not None and (old.title, old.title_en, old.position, old.summary) != (
-            m.title,
-            m.title_en,
-            m.order,
-            m.summary,
-        ):
-            edited.append(m.key + "/" + MODULE_FILE)
-        old_lessons = {les.key: les for les in old.lessons} if old else {}
-        for les in m.lessons:
-            o = old_lessons.pop(les.key, None)
-            if o is None:
-                if old is not None:
-                    added.append(f"{m.key}/{les.key}")
-            elif (o.title, o.position, o.estimated_minutes, o.required, o.body_markdown.strip()) != (
-                les.title,
-                les.order,
-                les.estimated_minutes,
-                les.required,
-                les.body.strip(),
-            ):
-                edited.append(f"{m.key}/{les.key}")
-        removed += [f"{m.key}/{k}" for k in old_lessons]
-    if added:
-        notes.append("lessons added: " + ", ".join(added))
-    if removed:
-        notes.append("lessons removed: " + ", ".join(removed))
-    if edited:
-        notes.append("changed: " + ", ".join(edited))
-    old_assets = dict(
+    modules = [
+        {
+            "key": m.key,
+            "title": m.title,
+            "title_en": m.title_en,
+            "position": m.position,
+            "summary": m.summary,
+            "lessons": [
+                {
+                    "key": les.key,
+                    "title": les.title,
+                    "position": les.position,
+                    "estimated_minutes": les.estimated_minutes,
+                    "required": les.required,
+                    "body": les.body_markdown.strip(),
+                }
+                for les in m.lessons
+            ],
+        }
+        for m in course.modules
+    ]
+    assets = dict(
         session.execute(
             select(CourseAsset.path, CourseAsset.sha256).where(CourseAsset.course_id == course.id)
         )
         .tuples()
         .all()
     )
-    a_new = [p for p in parsed.assets if p not in old_assets]
-    a_gone = [p for p in old_assets if p not in parsed.assets]
-    a_changed = [p for p, a in parsed.assets.items() if p in old_assets and old_assets[p] != a.sha256]
-    if a_new or a_gone or a_changed:
-        notes.append(f"images: {len(a_new)} added, {len(a_changed)} changed, {len(a_gone)} removed")
+    return {"course": values, "modules": modules, "assets": assets}
+
+
+def _parsed_view(parsed: ParsedCourse) -> dict[str, Any]:
+    """The course files in the same form as ``_stored_view``."""
+    meta = parsed.meta
+    values = {k: _meta_value(meta, k) for k in _IMPORT_FIELDS}
+    values["completion"] = _completion_flags(meta)
+    values["prerequisites"] = sorted(meta["prerequisites"])
+    modules = [
+        {
+            "key": m.key,
+            "title": m.title,
+            "title_en": m.title_en,
+            "position": m.order,
+            "summary": m.summary,
+            "lessons": [
+                {
+                    "key": les.key,
+                    "title": les.title,
+                    "position": les.order,
+                    "estimated_minutes": les.estimated_minutes,
+                    "required": les.required,
+                    "body": les.body.strip(),
+                }
+                for les in m.lessons
+            ],
+        }
+        for m in parsed.modules
+    ]
+    assets = {path: a.sha256 for path, a in parsed.assets.items()}
+    return {"course": values, "modules": modules, "assets": assets}
+
+
+def import_notes(changes: list[Change]) -> list[str]:
+    """The differ's changes as the importer's short English notes (CLI output, stored per version;
+    pages translate them with ``lms.catalog.changes``)."""
+
+    def keys(what: str, action: str) -> list[str]:
+        return [c.key for c in changes if (c.what, c.action) == (what, action)]
+
+    notes: list[str] = []
+    if settings := keys("course", "changed"):
+        notes.append("course: " + ", ".join(settings) + " changed")
+    for label, what, action in (
+        ("modules added", "module", "added"),
+        ("modules removed", "module", "removed"),
+        ("lessons added", "lesson", "added"),
+        ("lessons removed", "lesson", "removed"),
+    ):
+        if found := keys(what, action):
+            notes.append(f"{label}: " + ", ".join(found))
+    edited = [
+        f"{c.key}/{MODULE_FILE}" if c.what == "module" else c.key
+        for c in changes
+        if c.action == "changed" and c.what in ("module", "lesson")
+    ]
+    if edited:
+        notes.append("changed: " + ", ".join(edited))
+    for c in changes:
+        if c.what == "images":
+            added, changed, removed = c.counts
+            notes.append(f"images: {added} added, {changed} changed, {removed} removed")
     return notes
 
 
@@ -759,6 +817,37 @@ def import_course(
             course.status = parsed.meta["status"]
             session.flush()
         return change
+    course = _sync_course_fields(session, course, parsed, change.new_version)
+    _sync_prerequisites(session, course, parsed.meta["prerequisites"])
+    modules = _sync_tree(session, course, parsed.modules)
+    _sync_assets(session, course, parsed.assets)
+
+    for part in registered_parts():
+        notes = part.load(session, course, parsed.parts.get(part.name), modules)
+        if notes and change.action == "changed":
+            change.notes.extend(notes)
+    if OTHER_FILES in change.notes and len(change.notes) > 1:
+        change.notes.remove(OTHER_FILES)
+
+    session.add(
+        CourseVersion(
+            course_id=course.id,
+            number=change.new_version,
+            created_by_id=by_id,
+            source="import",
+            content_hash=parsed.content_hash,
+            changes="\n".join(change.notes),
+        )
+    )
+    session.flush()
+    course_changed.send(course, session=session, change=change)
+    return change
+
+
+def _sync_course_fields(
+    session: Session, course: Course | None, parsed: ParsedCourse, version: int
+) -> Course:
+    """The course row (created if new) takes course.yaml's settings, the version and the hash."""
     meta = parsed.meta
     if course is None:
         course = Course(slug=parsed.slug, status=meta["status"] or CourseStatus.PUBLISHED)
@@ -781,7 +870,7 @@ def import_course(
         course.require_final_exam,
         course.require_attendance,
     ) = _completion_flags(meta)
-    course.version = change.new_version
+    course.version = version
     course.content_hash = parsed.content_hash
     course.search_text = fold(
         " ".join(
@@ -791,8 +880,12 @@ def import_course(
         )
     )
     session.flush()
+    return course
 
-    wanted = set(meta["prerequisites"])
+
+def _sync_prerequisites(session: Session, course: Course, slugs: list[str]) -> None:
+    """Keep the links still wanted, drop the others, add the new ones (plan_course checked they exist)."""
+    wanted = set(slugs)
     for link in list(course.prerequisite_links):
         if link.required_course.slug not in wanted:
             course.prerequisite_links.remove(link)
@@ -802,9 +895,12 @@ def import_course(
         required = session.scalars(select(Course).where(Course.slug == p)).one()
         course.prerequisite_links.append(CoursePrerequisite(required_course_id=required.id))
 
+
+def _sync_tree(session: Session, course: Course, parsed_modules: list[ParsedModule]) -> dict[str, Module]:
+    """Modules and lessons matched by key: updated in place, added, or removed. Returns modules by key."""
     old_modules = {m.key: m for m in course.modules}
     modules: dict[str, Module] = {}
-    for pm in parsed.modules:
+    for pm in parsed_modules:
         module = old_modules.pop(pm.key, None)
         if module is None:
             module = Module(key=pm.key)
@@ -816,27 +912,36 @@ def import_course(
             pm.summary,
         )
         modules[pm.key] = module
-        old_lessons = {les.key: les for les in module.lessons}
-        for pl in pm.lessons:
-            lesson = old_lessons.pop(pl.key, None)
-            if lesson is None:
-                lesson = Lesson(key=pl.key)
-                module.lessons.append(lesson)
-            lesson.course_id = course.id
-            lesson.title, lesson.position = pl.title, pl.order
-            lesson.estimated_minutes, lesson.required = pl.estimated_minutes, pl.required
-            lesson.body_markdown, lesson.body_html = pl.body, pl.html
-        for gone in old_lessons.values():
-            module.lessons.remove(gone)
+        _sync_lessons(course, module, pm)
     for gone_module in old_modules.values():
         course.modules.remove(gone_module)
     course.modules.sort(key=lambda m: m.position)
     session.flush()
+    return modules
 
+
+def _sync_lessons(course: Course, module: Module, pm: ParsedModule) -> None:
+    old_lessons = {les.key: les for les in module.lessons}
+    for pl in pm.lessons:
+        lesson = old_lessons.pop(pl.key, None)
+        if lesson is None:
+            lesson = Lesson(key=pl.key)
+            module.lessons.append(lesson)
+        lesson.course_id = course.id
+        lesson.title, lesson.position = pl.title, pl.order
+        lesson.estimated_minutes, lesson.required = pl.estimated_minutes, pl.required
+        lesson.body_markdown, lesson.body_html = pl.body, pl.html
+        lesson.search_text = fold(pl.title + " " + plain_text(pl.html))
+    for gone in old_lessons.values():
+        module.lessons.remove(gone)
+
+
+def _sync_assets(session: Session, course: Course, parsed_assets: dict[str, ParsedAsset]) -> None:
+    """Images by path: new ones added, changed ones replaced, the others deleted."""
     existing = {
         a.path: a for a in session.scalars(select(CourseAsset).where(CourseAsset.course_id == course.id))
     }
-    for path, pa in parsed.assets.items():
+    for path, pa in parsed_assets.items():
         asset = existing.pop(path, None)
         if asset is None:
             session.add(
@@ -853,24 +958,3 @@ def import_course(
     for asset in existing.values():
         session.delete(asset)
     session.flush()
-
-    for part in registered_parts():
-        notes = part.load(session, course, parsed.parts.get(part.name), modules)
-        if notes and change.action == "changed":
-            change.notes.extend(notes)
-    if OTHER_FILES in change.notes and len(change.notes) > 1:
-        change.notes.remove(OTHER_FILES)
-
-    session.add(
-        CourseVersion(
-            course_id=course.id,
-            number=change.new_version,
-            created_by_id=by_id,
-            source="import",
-            content_hash=parsed.content_hash,
-            changes="\n".join(change.notes),
-        )
-    )
-    session.flush()
-    course_changed.send(course, session=session, change=change)
-    return change

@@ -149,6 +149,8 @@ class Lesson(Base):
     body_markdown: Mapped[str] = mapped_column(Text, default="")
     # Sanitised once by lms.core.html when imported or saved; shown as-is.
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # Title and plain text folded (lower case, no diacritics) for the catalogue search (decision 1605).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     module: Mapped[Module] = relationship(back_populates="lessons")
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, access, can_view_course, refuse_course
 from lms.catalog.assets import asset_response
-from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Topic
+from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Module, Topic
 from lms.catalog.parts import learner_progress
 from lms.core.text import fold
 from lms.db import db
@@ -58,9 +60,28 @@ def index() -> str:
         stmt = stmt.where(Course.topic == topic)
     else:
         topic = ""
-    for word in fold(q).split()[:8]:
-        stmt = stmt.where(Course.search_text.contains(word, autoescape=True))
+    words = fold(q).split()[:8]
+    if words:
+        # A course matches when every word is in its own text (titles, summary) or in one lesson's
+        # title and text (folded: "chu ky so" finds "chữ ký số"). Decision 1605.
+        in_lesson = and_(*(Lesson.search_text.contains(w, autoescape=True) for w in words))
+        stmt = stmt.where(
+            or_(
+                and_(*(Course.search_text.contains(w, autoescape=True) for w in words)),
+                select(Lesson.id).where(Lesson.course_id == Course.id, in_lesson).exists(),
+            )
+        )
     courses = db.session.scalars(stmt.order_by(Course.title)).all()
+    found_in: dict[int, list[Any]] = {}
+    if words and courses:
+        # The lessons that contain the words, named in the results (one statement).
+        for row in db.session.execute(
+            select(Lesson.course_id, Lesson.title, Lesson.key, Module.key.label("module_key"))
+            .join(Module, Module.id == Lesson.module_id)
+            .where(Lesson.course_id.in_([c.id for c in courses]), in_lesson)
+            .order_by(Lesson.course_id, Module.position, Lesson.position)
+        ):
+            found_in.setdefault(row.course_id, []).append(row)
     stats = {}
     enrolled = {}
     if courses:
@@ -83,6 +104,7 @@ def index() -> str:
         q=q,
         topic=topic,
         topics=TOPIC_LABELS,
+        found_in=found_in,
     )
 
 

@@ -48,7 +48,7 @@ from lms.core.audit import record
 from lms.core.csvfile import csv_response
 from lms.core.pagination import page_number, paginate
 from lms.core.timefmt import to_local
-from lms.db import db, utcnow
+from lms.db import db, utcnow, write_on_get
 from lms.extensions import limiter
 from lms.org.models import OrgUnit
 
@@ -106,20 +106,19 @@ class _Placeholder:
 def _lookup(code: str, via: str) -> Certificate | None:
     """Log the lookup (found or not), then find the certificate, and commit.
 
-    The audit INSERT is flushed first so that on SQLite this GET takes the write
-    lock before it reads; a read-then-write transaction could fail as "locked".
+    Every lookup is audited, so this GET writes: through ``write_on_get`` (decision 0002).
     """
-    event = record(
-        db.session,
-        "certificate.lookup",
-        actor_id=current_user.id if current_user.is_authenticated else None,
-        subject=(normalize_code(code) or "malformed")[:120],
-        via=via,
-    )
-    db.session.flush()
-    cert = services.find_by_code(db.session, code)
-    event.details = {**event.details, "found": cert is not None}
-    db.session.commit()
+    with write_on_get(db.session):
+        event = record(
+            db.session,
+            "certificate.lookup",
+            actor_id=current_user.id if current_user.is_authenticated else None,
+            subject=(normalize_code(code) or "malformed")[:120],
+            via=via,
+        )
+        db.session.flush()
+        cert = services.find_by_code(db.session, code)
+        event.details = {**event.details, "found": cert is not None}
     return cert
 
 
@@ -248,7 +247,7 @@ def mine() -> str:
 @access(Access.OWNER)
 def download(cert_id: int) -> Any:
     """The signed PDF: for its holder, HR within scope, or admin."""
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     manager = can_manage_certificate(current_user, cert)
     if cert.user_id != current_user.id and not manager:
         abort(403)
@@ -258,8 +257,8 @@ def download(cert_id: int) -> Any:
         return redirect(url_for("certificates.mine"))
     if not cert.is_rendered:
         # Never rendered inside a request: make sure its job is queued and come back later.
-        enqueue_render(db.session, cert)
-        db.session.commit()
+        with write_on_get(db.session):
+            enqueue_render(db.session, cert)
         flash(_("Preparing the certificate… The PDF will be ready in a few seconds."), "info")
         return redirect(url_for("certificates.mine"))
     data = services.pdf_bytes(db.session, cert) or abort(404)
@@ -355,7 +354,7 @@ def _zip_ready(f: dict[str, Any]) -> bool:
 @bp.route("/certificates/<int:cert_id>")
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def detail(cert_id: int) -> str:
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not can_manage_certificate(current_user, cert):
         abort(403)
     return _detail(
@@ -380,7 +379,7 @@ def _detail(cert: Certificate, revoke_form: ReasonForm, reissue_form: ReissueFor
 @bp.route("/certificates/<int:cert_id>/revoke", methods=["POST"])
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def revoke(cert_id: int) -> Any:
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReasonForm(prefix="revoke")
@@ -399,7 +398,7 @@ def revoke(cert_id: int) -> Any:
 @bp.route("/certificates/<int:cert_id>/reissue", methods=["POST"])
 @access(Access.STAFF, Permission.MANAGE_CERTIFICATES)
 def reissue(cert_id: int) -> Any:
-    cert = db.session.get(Certificate, cert_id) or abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not can_manage_certificate(current_user, cert):
         abort(403)
     form = ReissueForm(prefix="reissue")
@@ -506,13 +505,13 @@ def export_zip() -> Any:
     large = len(ids) > current_app.config.get("CERT_ZIP_JOB_THRESHOLD", 100)
     if request.method == "GET" and large:
         return render_template("jobs/confirm.html", title=_("Prepare the ZIP file"), name=name)
-    record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
-           count=len(ids))  # fmt: skip
+    with write_on_get(db.session):  # a streamed ZIP (GET) is audited too (decision 0002)
+        record(db.session, "certificate.zip", actor_id=current_user.id, subject=f["unit"] or str(f["course"]),
+               count=len(ids))  # fmt: skip
+        if request.method == "POST":
+            job_row = enqueue_zip(db.session, ids, filename=name, by=current_user)
     if request.method == "POST":
-        job_row = enqueue_zip(db.session, ids, filename=name, by=current_user)
-        db.session.commit()
         return redirect(url_for("jobs.status", background_job_id=job_row.id))
-    db.session.commit()
     response = Response(stream_with_context(_zip_stream(ids)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

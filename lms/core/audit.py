@@ -83,6 +83,7 @@ def _detail_labels() -> dict[str, Any]:
         "attempts": _l("attempts"),
         "code": _l("code"),
         "codes": _l("codes"),
+        "changed": _l("changed"),
         "count": _l("count"),
         "course": _l("course"),
         "course_id": _l("course"),

@@ -47,7 +47,7 @@ STATUS_LABELS: dict[str, Any] = {
 
 def _own_job(job_id: int) -> Job:
     """Load-or-404, then only the person who asked for it (403)."""
-    job_row = db.session.get(Job, job_id) or abort(404)
+    job_row = db.get_or_404(Job, job_id)
     if job_row.requested_by_id is None or job_row.requested_by_id != current_user.id:
         abort(403)
     return job_row
@@ -120,7 +120,7 @@ def admin_list() -> str:
 @bp.route("/admin/jobs/<int:background_job_id>/retry", methods=["POST"])
 @access(Access.STAFF, Permission.ADMIN_JOBS)
 def admin_retry(background_job_id: int) -> Any:
-    job_row = db.session.get(Job, background_job_id) or abort(404)
+    job_row = db.get_or_404(Job, background_job_id)
     if job_row.status not in (JobStatus.FAILED, JobStatus.RETRYING, JobStatus.RUNNING):
         flash(_("Only a failed or stuck job can be retried."), "error")
     else:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, Permission, access, can, can_view_course, refuse_course
 from lms.catalog.models import Course, CourseStatus, CourseVersion, Lesson
-from lms.db import db
+from lms.db import db, write_on_get
 from lms.learning import services
 from lms.learning.completion import next_step_after_module
 from lms.learning.models import Enrollment
@@ -158,10 +158,13 @@ def lesson(slug: str, module_key: str, lesson_key: str) -> str | Response:
 
 
 def _remember_lesson(enrollment: Enrollment, lesson_id: int) -> None:
-    """Best effort: a busy database must not break the page (it only moves "continue")."""
+    """The one write of a lesson page, through ``write_on_get`` (decision 0002): "continue" moves here.
+
+    Best effort: a database busy beyond its timeout must not break the page.
+    """
     try:
-        services.mark_seen(db.session, enrollment, lesson_id)
-        db.session.commit()
+        with write_on_get(db.session):
+            services.mark_seen(db.session, enrollment, lesson_id)
     except OperationalError:
         db.session.rollback()
 

@@ -27,7 +27,7 @@ from lms.catalog.models import Course, CourseStatus
 from lms.core.csvfile import csv_response
 from lms.core.html import plain_text
 from lms.core.pagination import page_number, paginate
-from lms.db import begin_write, db, reads_first, utcnow
+from lms.db import begin_write, db, reads_first, utcnow, write_on_get
 from lms.extensions import limiter
 from lms.jobs import enqueue
 from lms.learning.models import Enrollment
@@ -36,8 +36,8 @@ from lms.quizzes.attempts import (
     attempts_left,
     best_attempt,
     close_if_overdue,
-    close_overdue,
     entry,
+    is_overdue,
     pages,
     save_answer,
     save_page,
@@ -95,9 +95,7 @@ def _check_manager(course: Course) -> None:
 
 def _managed_quiz(quiz_id: int) -> Quiz:
     """Load a quiz for its trainer pages: 404 if missing, then 403 unless author or admin."""
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
+    quiz = db.get_or_404(Quiz, quiz_id)
     _check_manager(quiz.course)
     return quiz
 
@@ -152,10 +150,9 @@ def _best_by_quiz(quiz_ids: list[int]) -> dict[int, Attempt]:
 @access(Access.SIGNED_IN, Permission.LEARN)
 def intro(quiz_id: int) -> str:
     quiz = _load_quiz(quiz_id)
-    closed = close_overdue(db.session, user_id=current_user.id, quiz_id=quiz.id)
-    if closed:
-        db.session.commit()
     attempts = user_attempts(db.session, quiz, current_user)
+    for attempt in attempts:
+        _close_if_overdue(attempt)
     open_attempt = next((a for a in attempts if a.is_open), None)
     return render_template(
         "quizzes/intro.html",
@@ -199,6 +196,18 @@ def start(quiz_id: int) -> Response:
     return redirect(url_for(".take", attempt_id=attempt.id))
 
 
+def _close_if_overdue(attempt: Attempt) -> bool:
+    """On a page (GET): close and grade the attempt if its time is up. True if it was closed now.
+
+    The one write a quiz page makes, through ``write_on_get`` (decision 0002), and only when the
+    attempt is overdue; ``submit_attempt``'s conditional UPDATE makes a concurrent close harmless.
+    """
+    if not is_overdue(attempt, utcnow()):
+        return False
+    with write_on_get(db.session):
+        return close_if_overdue(db.session, attempt)
+
+
 def _closed_redirect(attempt: Attempt) -> Response:
     flash(
         _("This attempt is closed; it has been graded with the answers saved before the deadline."), "warning"
@@ -210,8 +219,7 @@ def _closed_redirect(attempt: Attempt) -> Response:
 @access(Access.OWNER, Permission.LEARN)
 def take(attempt_id: int) -> Response | str:
     attempt = _load_attempt(attempt_id)
-    if close_if_overdue(db.session, attempt):
-        db.session.commit()
+    if _close_if_overdue(attempt):
         return _closed_redirect(attempt)
     if not attempt.is_open:
         return redirect(url_for(".result", attempt_id=attempt.id))
@@ -339,8 +347,7 @@ def _autosave_closed(attempt: Attempt) -> tuple[Response, int]:
 @access(Access.OWNER, Permission.LEARN)
 def confirm(attempt_id: int) -> Any:
     attempt = _load_attempt(attempt_id)
-    if close_if_overdue(db.session, attempt):
-        db.session.commit()
+    if _close_if_overdue(attempt):
         return _closed_redirect(attempt)
     if not attempt.is_open:
         return redirect(url_for(".result", attempt_id=attempt.id))
@@ -367,8 +374,7 @@ def submit(attempt_id: int) -> Response:
 @access(Access.OWNER, Permission.LEARN)
 def result(attempt_id: int) -> Any:
     attempt = _load_attempt(attempt_id)
-    if close_if_overdue(db.session, attempt):
-        db.session.commit()
+    _close_if_overdue(attempt)
     if attempt.is_open:
         return redirect(url_for(".take", attempt_id=attempt.id))
     quiz = attempt.quiz
@@ -441,9 +447,7 @@ def attempts(quiz_id: int) -> str:
 @access(Access.STAFF, Permission.VIEW_QUESTION_STATS)
 def inspect(attempt_id: int) -> str:
     """A trainer's view of one attempt: each saved answer with its time and sequence number."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None:
-        abort(404)
+    attempt = db.get_or_404(Attempt, attempt_id)
     _check_manager(attempt.quiz.course)
     answers = {
         a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
@@ -506,9 +510,7 @@ def stats_csv(quiz_id: int) -> Response:
 @bp.post("/question/<int:question_id>/regrade")
 @access(Access.STAFF, Permission.AUTHOR_COURSES)
 def regrade(question_id: int) -> Response:
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     _check_manager(db.session.get_one(Course, question.course_id))
     quiz_id = request.form.get("quiz_id", type=int) or question.quiz_id
     job_row = enqueue(

@@ -365,16 +365,48 @@ def classes_by_year(
 # --- people ----------------------------------------------------------------------------
 
 
+PEOPLE_STATUSES = ("overdue", "incomplete", "completed")
+PEOPLE_SORTS = ("name", "due")
+
+
 def people_page(
-    session: Session, unit: OrgUnit, filters: Filters, *, page: int, per_page: int = 50, search: str = ""
+    session: Session,
+    unit: OrgUnit,
+    filters: Filters,
+    *,
+    page: int,
+    per_page: int = 50,
+    search: str = "",
+    status: str = "",
+    own_only: bool = False,
+    sort: str = "name",
 ) -> tuple[int, list[dict]]:
-    """(total, rows) of people in unit's subtree with their figures for the year; two statements."""
+    """(total, rows) of people in unit's subtree with their figures for the year; two statements.
+
+    ``status``: "overdue" (an enrolment past its due date, not completed), "incomplete" (an enrolment
+    not completed), "completed" (completed in the year) — of the filtered course when one is chosen.
+    ``own_only``: the unit's own staff, not its sub-units'. ``sort="due"``: the soonest due date of an
+    unfinished enrolment first (people without one last).
+    """
     now = utcnow()
     base = (
         select(User.id)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .where(User.is_active.is_(True), OrgUnit.within(unit))
     )
+    if own_only:
+        base = base.where(User.org_unit_id == unit.id)
+    if status in PEOPLE_STATUSES:
+        has = select(Enrollment.id).where(Enrollment.user_id == User.id)
+        if filters.course_id:
+            has = has.where(Enrollment.course_id == filters.course_id)
+        if status == "overdue":
+            has = has.where(Enrollment.completed_at.is_(None), Enrollment.due_at < now)
+        elif status == "incomplete":
+            has = has.where(Enrollment.completed_at.is_(None))
+        else:
+            has = has.where(Enrollment.completed_at >= filters.start, Enrollment.completed_at < filters.end)
+        base = base.where(has.exists())
     if filters.remote_only:
         base = base.where(OrgUnit.is_remote.is_(True))
     if filters.qualification:
@@ -383,6 +415,8 @@ def people_page(
         like = f"%{search.lower()}%"
         base = base.where(or_(func.lower(User.full_name).like(like), func.lower(User.username).like(like)))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    next_due = func.min(case((Enrollment.completed_at.is_(None), Enrollment.due_at))).label("next_due")
+    order = [next_due.is_(None), next_due] if sort == "due" else []
     enr = and_(Enrollment.user_id == User.id)
     if filters.course_id:
         enr = and_(enr, Enrollment.course_id == filters.course_id)
@@ -404,12 +438,13 @@ def people_page(
             func.coalesce(func.avg(case((Enrollment.id.is_not(None), Enrollment.progress_percent))), 0).label(
                 "progress"
             ),
+            next_due,
         )
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)
         .outerjoin(Enrollment, enr)
         .where(User.id.in_(base))
         .group_by(User.id, User.full_name, User.username, User.job_title, User.it_qualification, OrgUnit.name)
-        .order_by(User.full_name, User.id)
+        .order_by(*order, User.full_name, User.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )

@@ -74,7 +74,7 @@ def filter_args(filters: Filters) -> dict[str, object]:
 
 
 def load_unit(unit_id: int) -> OrgUnit:
-    unit = db.session.get(OrgUnit, unit_id) or abort(404)
+    unit = db.get_or_404(OrgUnit, unit_id)
     check_unit_scope(current_user, unit)
     return unit
 
@@ -159,8 +159,27 @@ def unit_people(unit_id: int) -> str:
     filters = read_filters()
     page = max(request.args.get("page", 1, type=int), 1)
     search = (request.args.get("q") or "").strip()[:100]
+    status = request.args.get("status", "")
+    status = status if status in queries.PEOPLE_STATUSES else ""
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in queries.PEOPLE_SORTS else "name"
+    own_only = request.args.get("own") == "1"
     per_page = 50
-    total, rows = queries.people_page(db.session, unit, filters, page=page, per_page=per_page, search=search)
+    total, rows = queries.people_page(
+        db.session,
+        unit,
+        filters,
+        page=page,
+        per_page=per_page,
+        search=search,
+        status=status,
+        own_only=own_only,
+        sort=sort,
+    )
+    args = filter_args(filters)
+    list_args = {**args, **({"status": status} if status else {}), **({"own": "1"} if own_only else {})}
+    if sort != "name":
+        list_args["sort"] = sort
     return render_template(
         "reports/people.html",
         unit=unit,
@@ -170,7 +189,12 @@ def unit_people(unit_id: int) -> str:
         page=Page(items=rows, number=page, per_page=per_page, total=total),
         q=search,
         filters=filters,
-        args=filter_args(filters),
+        args=args,
+        list_args=list_args,
+        status=status,
+        sort=sort,
+        own_only=own_only,
+        courses=queries.course_choices(db.session),
         qualifications=QUALIFICATION_LABELS,
     )
 
@@ -179,7 +203,7 @@ def unit_people(unit_id: int) -> str:
 @access(Access.STAFF, Permission.VIEW_REPORTS)
 def person(user_id: int) -> str:
     officer_root_or_403(db.session, current_user)
-    user = db.session.get(User, user_id) or abort(404)
+    user = db.get_or_404(User, user_id)
     check_unit_scope(current_user, user.org_unit)
     enrollments = db.session.scalars(
         select(Enrollment)

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     user_unit_changed.connect(services.on_user_unit_changed)
     register_requirement(services.attendance_requirement)
     register_nav(_l("Assigned training"), "training.my_assignments", Permission.LEARN)
+    register_nav(_l("Notifications"), "training.notifications", Permission.LEARN)
     register_nav(_l("Training plan"), "training.assignments", Permission.MANAGE_TRAINING)
     register_nav(_l("Classes"), "training.classes", Permission.MANAGE_TRAINING)
     register_nav(_l("Import people"), "training.imports", Permission.MANAGE_PEOPLE)

@@ -18,6 +18,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -410,143 +411,289 @@ def validate_step(session: Session, job: ImportJob, *, max_rows: int = STEP_ROWS
     session.flush()
 
 
-def _validate_people(
-    session: Session, job: ImportJob, rows: list[dict[str, Any]], scope: OrgUnit | None, issues: _Issues
-) -> list[dict[str, Any]]:
-    parsed = []
-    for r in rows:
-        n, c = r["n"], r["c"]
-        if r.get("x"):
-            issues.add(n, "", "too_many_cells")
-        full_name = _clean(c.get("full_name"))
-        email = _clean(c.get("email")).lower()
-        username = _clean(c.get("username")).lower()
-        unit_code = _clean(c.get("unit_code")).lower()
-        job_title = _clean(c.get("job_title"))
-        qual_raw = _clean(c.get("it_qualification"))
-        ok = True
-        if not full_name:
-            issues.add(n, "full_name", "required")
-            ok = False
-        elif len(full_name) > 200:
-            issues.add(n, "full_name", "too_long")
-            ok = False
-        if email and not EMAIL_RE.match(email):
-            issues.add(n, "email", "bad_email", email)
-            ok = False
-        if username and not USERNAME_RE.match(username):
-            issues.add(n, "username", "bad_username", username)
-            ok = False
-        if not email and not username:
-            issues.add(n, "email", "need_login")
-            ok = False
-        if not unit_code:
-            issues.add(n, "unit_code", "required")
-            ok = False
-        if len(job_title) > 200:
-            issues.add(n, "job_title", "too_long")
-            ok = False
-        qual = QUALIFICATION_WORDS.get(fold(qual_raw))
-        if qual is None and qual_raw.lower() in set(ITQualification):
-            qual = ITQualification(qual_raw.lower())
-        if qual is None:
-            issues.add(n, "it_qualification", "bad_qualification", qual_raw)
-            ok = False
-        parsed.append(
-            {
-                "n": n,
-                "ok": ok,
-                "full_name": full_name,
-                "email": email,
-                "username": username or email,
-                "login_given": bool(username),
-                "unit_code": unit_code,
-                "job_title": job_title,
-                "it_qualification": str(qual or ""),
-            }
+# --- step 2, row by row: typed rows and a table of pure per-field checks -----------------
+#
+# A check looks at one cleaned row and returns a problem or None; it needs no database,
+# so tests/training/test_import_rows.py runs the tables directly. What needs the database
+# (units by code, people already stored, rows staged by earlier steps) is looked up in bulk
+# per step and judged afterwards (`_person_context_problems`, `_unit_context_problems`).
+
+Problem = tuple[str, str, str]  # column, problem code (a key of MESSAGES), value shown
+
+
+@dataclass
+class PersonRow:
+    """One row of a people file, cleaned: spaces normalised; e-mail, username, unit code lower-case."""
+
+    n: int
+    full_name: str
+    email: str
+    username: str  # as given; "" = the person logs in with the e-mail
+    unit_code: str
+    job_title: str
+    qualification_raw: str
+    extra_cells: bool = False
+
+    @classmethod
+    def read(cls, row: dict[str, Any]) -> PersonRow:
+        c = row["c"]
+        return cls(
+            n=row["n"],
+            full_name=_clean(c.get("full_name")),
+            email=_clean(c.get("email")).lower(),
+            username=_clean(c.get("username")).lower(),
+            unit_code=_clean(c.get("unit_code")).lower(),
+            job_title=_clean(c.get("job_title")),
+            qualification_raw=_clean(c.get("it_qualification")),
+            extra_cells=bool(row.get("x")),
         )
-    units = _units_by_code(session, {p["unit_code"] for p in parsed if p["unit_code"]})
-    keys = {p["username"] for p in parsed if p["username"]}
-    emails = {p["email"] for p in parsed if p["email"]}
-    # Earlier rows of the same file (staged by previous steps) with the same username or e-mail.
-    seen: dict[str, int] = {}
-    if keys or emails:
+
+    @property
+    def login(self) -> str:
+        return self.username or self.email
+
+    @property
+    def qualification(self) -> ITQualification | None:
+        """The IT qualification from Vietnamese or English words, or the stored value itself."""
+        qual = QUALIFICATION_WORDS.get(fold(self.qualification_raw))
+        if qual is None and self.qualification_raw.lower() in set(ITQualification):
+            qual = ITQualification(self.qualification_raw.lower())
+        return qual
+
+
+@dataclass
+class UnitRow:
+    """One row of a units file, cleaned (spaces normalised)."""
+
+    n: int
+    code: str
+    name: str
+    parent_code: str
+    kind_raw: str
+    remote_raw: str
+    extra_cells: bool = False
+
+    @classmethod
+    def read(cls, row: dict[str, Any]) -> UnitRow:
+        c = row["c"]
+        return cls(
+            n=row["n"],
+            code=_clean(c.get("code")),
+            name=_clean(c.get("name")),
+            parent_code=_clean(c.get("parent_code")),
+            kind_raw=_clean(c.get("kind")),
+            remote_raw=_clean(c.get("remote")),
+            extra_cells=bool(row.get("x")),
+        )
+
+    @property
+    def key(self) -> str:
+        return self.code.lower()
+
+    @property
+    def kind(self) -> UnitKind | None:
+        kind = KIND_WORDS.get(fold(self.kind_raw))
+        if kind is None and self.kind_raw.lower() in set(UnitKind):
+            kind = UnitKind(self.kind_raw.lower())
+        return kind
+
+    @property
+    def remote(self) -> bool | None:
+        """True for có/x/1/yes, False for không/empty/0/no, None for anything else."""
+        word = fold(self.remote_raw)
+        return True if word in YES else False if word in NO else None
+
+
+def _required(column: str, max_len: int | None = None) -> Callable[[Any], Problem | None]:
+    def check(row: Any) -> Problem | None:
+        value = getattr(row, column)
+        if not value:
+            return (column, "required", "")
+        if max_len is not None and len(value) > max_len:
+            return (column, "too_long", "")
+        return None
+
+    return check
+
+
+def _at_most(column: str, max_len: int) -> Callable[[Any], Problem | None]:
+    return lambda row: (column, "too_long", "") if len(getattr(row, column)) > max_len else None
+
+
+def _matches(column: str, pattern: re.Pattern[str], code: str) -> Callable[[Any], Problem | None]:
+    def check(row: Any) -> Problem | None:
+        value = getattr(row, column)
+        return (column, code, value) if value and not pattern.match(value) else None
+
+    return check
+
+
+PERSON_CHECKS: tuple[Callable[[PersonRow], Problem | None], ...] = (
+    _required("full_name", max_len=200),
+    _matches("email", EMAIL_RE, "bad_email"),
+    _matches("username", USERNAME_RE, "bad_username"),
+    lambda r: None if r.email or r.username else ("email", "need_login", ""),
+    _required("unit_code"),
+    _at_most("job_title", 200),
+    lambda r: (
+        None
+        if r.qualification is not None
+        else ("it_qualification", "bad_qualification", r.qualification_raw)
+    ),
+)
+
+UNIT_CHECKS: tuple[Callable[[UnitRow], Problem | None], ...] = (
+    _required("code", max_len=40),
+    _required("name", max_len=255),
+    lambda r: None if r.kind is not None else ("kind", "bad_kind", r.kind_raw),
+    lambda r: None if r.remote is not None else ("remote", "bad_remote", r.remote_raw),
+)
+
+
+def row_problems(row: Any, checks: tuple[Callable[[Any], Problem | None], ...]) -> list[Problem]:
+    """Every per-field problem of one row, in the table's order (pure)."""
+    return [problem for check in checks if (problem := check(row)) is not None]
+
+
+def _report(issues: _Issues, n: int, problems: list[Problem]) -> bool:
+    """Record the problems of row n; True if there were none."""
+    for column, code, value in problems:
+        issues.add(n, column, code, value)
+    return not problems
+
+
+@dataclass
+class _PeopleLookup:
+    """What step 2 needs from the database for a batch of people rows, read in bulk."""
+
+    units: dict[str, OrgUnit]
+    seen: dict[str, int]  # "u:<login>" / "e:<email>" → first row that used it
+    by_username: dict[str, tuple[int, str]]  # → (user id, unit path)
+    by_email: dict[str, tuple[int, str]]
+
+    @classmethod
+    def load(cls, session: Session, job: ImportJob, rows: list[PersonRow]) -> _PeopleLookup:
+        units = _units_by_code(session, {r.unit_code for r in rows if r.unit_code})
+        keys = {r.login for r in rows if r.login}
+        emails = {r.email for r in rows if r.email}
+        lookup = cls(units, {}, {}, {})
+        if not (keys or emails):
+            return lookup
+        # Earlier rows of the same file (staged by previous steps) with the same username or e-mail.
         for row_no, key, email in session.execute(
             select(ImportRow.row_no, ImportRow.key, ImportRow.email).where(
                 ImportRow.job_id == job.id, or_(ImportRow.key.in_(keys), ImportRow.email.in_(emails))
             )
         ):
-            seen.setdefault("u:" + key, row_no)
+            lookup.seen.setdefault("u:" + key, row_no)
             if email:
-                seen.setdefault("e:" + email, row_no)
-    existing_by_username: dict[str, tuple[int, str]] = {}
-    existing_by_email: dict[str, tuple[int, str]] = {}
-    if keys or emails:
+                lookup.seen.setdefault("e:" + email, row_no)
         for uid, uname, uemail, upath in session.execute(
             select(User.id, User.username, User.email, OrgUnit.path)
             .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
             .where(or_(func.lower(User.username).in_(keys), func.lower(User.email).in_(emails | keys)))
         ):
-            existing_by_username[uname.lower()] = (uid, upath or "")
+            lookup.by_username[uname.lower()] = (uid, upath or "")
             if uemail:
-                existing_by_email[uemail.lower()] = (uid, upath or "")
+                lookup.by_email[uemail.lower()] = (uid, upath or "")
+        return lookup
+
+    def match(self, r: PersonRow) -> tuple[tuple[int, str] | None, bool]:
+        """The stored person this row names (by e-mail or username) and whether the two disagree."""
+        by_name = self.by_username.get(r.login) if r.username or not r.email else None
+        by_email = self.by_email.get(r.email) if r.email else None
+        if by_name is None and r.email:
+            by_name = self.by_username.get(r.email)
+        clash = bool(by_email and by_name and by_email[0] != by_name[0])
+        return by_email or by_name, clash
+
+
+def _person_context_problems(
+    r: PersonRow, lookup: _PeopleLookup, scope: OrgUnit | None
+) -> tuple[list[Problem], OrgUnit | None, tuple[int, str] | None]:
+    """Unit, duplicates and the matching stored person; then the row counts as seen."""
+    problems: list[Problem] = []
+    unit = lookup.units.get(r.unit_code) if r.unit_code else None
+    if r.unit_code and unit is None:
+        problems.append(("unit_code", "unknown_unit", r.unit_code.upper()))
+    elif unit is not None and scope is not None and not unit.within(scope):
+        problems.append(("unit_code", "unit_out_of_scope", unit.code))
+    login_column = "email" if r.email else "username"
+    dup = lookup.seen.get("u:" + r.login) or (lookup.seen.get("e:" + r.email) if r.email else None)
+    if dup:
+        problems.append((login_column, "duplicate", str(dup)))
+    match, clash = lookup.match(r)
+    if clash:
+        problems.append(("email", "email_taken", r.email))
+    if match and scope is not None and not path_within(match[1], scope):
+        problems.append((login_column, "person_out_of_scope", ""))
+    if r.login:
+        lookup.seen.setdefault("u:" + r.login, r.n)
+    if r.email:
+        lookup.seen.setdefault("e:" + r.email, r.n)
+    return problems, unit, match
+
+
+def _validate_people(
+    session: Session, job: ImportJob, rows: list[dict[str, Any]], scope: OrgUnit | None, issues: _Issues
+) -> list[dict[str, Any]]:
+    people = [PersonRow.read(r) for r in rows]
+    ok = {}
+    for p in people:
+        if p.extra_cells:
+            issues.add(p.n, "", "too_many_cells")
+        ok[p.n] = _report(issues, p.n, row_problems(p, PERSON_CHECKS))
+    lookup = _PeopleLookup.load(session, job, people)
     staged = []
-    for p in parsed:
-        n = p["n"]
-        unit = units.get(p["unit_code"]) if p["unit_code"] else None
-        if p["unit_code"] and unit is None:
-            issues.add(n, "unit_code", "unknown_unit", p["unit_code"].upper())
-            p["ok"] = False
-        elif unit is not None and scope is not None and not unit.within(scope):
-            issues.add(n, "unit_code", "unit_out_of_scope", unit.code)
-            p["ok"] = False
-        dup = seen.get("u:" + p["username"]) or (seen.get("e:" + p["email"]) if p["email"] else None)
-        if dup:
-            issues.add(n, "email" if p["email"] else "username", "duplicate", str(dup))
-            p["ok"] = False
-        # Match an existing person by e-mail or username; both must point to the same person.
-        by_name = existing_by_username.get(p["username"]) if p["login_given"] or not p["email"] else None
-        by_email = existing_by_email.get(p["email"]) if p["email"] else None
-        if by_name is None and p["email"]:
-            by_name = existing_by_username.get(p["email"])
-        match = by_email or by_name
-        if by_email and by_name and by_email[0] != by_name[0]:
-            issues.add(n, "email", "email_taken", p["email"])
-            p["ok"] = False
-        if match and scope is not None and not path_within(match[1], scope):
-            issues.add(n, "email" if p["email"] else "username", "person_out_of_scope")
-            p["ok"] = False
-        if p["username"]:
-            seen.setdefault("u:" + p["username"], n)
-        if p["email"]:
-            seen.setdefault("e:" + p["email"], n)
-        if p["ok"] and unit is not None:
+    for p in people:
+        problems, unit, match = _person_context_problems(p, lookup, scope)
+        if _report(issues, p.n, problems) and ok[p.n] and unit is not None:
             staged.append(
                 {
                     "job_id": job.id,
-                    "row_no": n,
-                    "key": p["username"],
-                    "email": p["email"],
+                    "row_no": p.n,
+                    "key": p.login,
+                    "email": p.email,
                     "user_id": match[0] if match else None,
                     "data": {
-                        "full_name": p["full_name"],
-                        "email": p["email"] or None,
+                        "full_name": p.full_name,
+                        "email": p.email or None,
                         "unit_id": unit.id,
-                        "job_title": p["job_title"],
-                        "it_qualification": p["it_qualification"],
+                        "job_title": p.job_title,
+                        "it_qualification": str(p.qualification or ""),
                     },
                 }
             )
     return staged
 
 
+def _unit_context_problems(
+    r: UnitRow, units: dict[str, OrgUnit], earlier: dict[str, int], scope: OrgUnit | None
+) -> list[Problem]:
+    """Duplicates within the file, scope, the parent (known, in scope, not a descendant)."""
+    problems: list[Problem] = []
+    if r.key and r.key in earlier:
+        problems.append(("code", "duplicate_unit", str(earlier[r.key])))
+    existing = units.get(r.key)
+    if existing is not None and scope is not None and (not existing.within(scope) or existing.id == scope.id):
+        problems.append(("code", "unit_out_of_scope", existing.code))
+    parent = units.get(r.parent_code.lower()) if r.parent_code else None
+    if r.parent_code and parent is None and r.parent_code.lower() not in earlier:
+        problems.append(("parent_code", "unknown_parent", r.parent_code))
+    if parent is not None and scope is not None and not parent.within(scope):
+        problems.append(("parent_code", "parent_out_of_scope", parent.code))
+    if not r.parent_code and scope is not None:
+        problems.append(("parent_code", "required", ""))
+    if existing is not None and parent is not None and parent.within(existing):
+        problems.append(("parent_code", "cycle", ""))
+    return problems
+
+
 def _validate_units(
     session: Session, job: ImportJob, rows: list[dict[str, Any]], scope: OrgUnit | None, issues: _Issues
 ) -> list[dict[str, Any]]:
-    codes = set()
-    for r in rows:
-        codes.add(_clean(r["c"].get("code")).lower())
-        codes.add(_clean(r["c"].get("parent_code")).lower())
+    unit_rows = [UnitRow.read(r) for r in rows]
+    codes = {r.key for r in unit_rows} | {r.parent_code.lower() for r in unit_rows}
     codes.discard("")
     units = _units_by_code(session, codes)
     earlier: dict[str, int] = dict(
@@ -555,79 +702,27 @@ def _validate_units(
         .all()
     )
     staged = []
-    for r in rows:
-        n, c = r["n"], r["c"]
-        ok = True
-        if r.get("x"):
-            issues.add(n, "", "too_many_cells")
-        code = _clean(c.get("code"))
-        name = _clean(c.get("name"))
-        parent_code = _clean(c.get("parent_code"))
-        kind_raw = _clean(c.get("kind"))
-        remote_raw = _clean(c.get("remote"))
-        if not code:
-            issues.add(n, "code", "required")
-            ok = False
-        elif len(code) > 40:
-            issues.add(n, "code", "too_long")
-            ok = False
-        if not name:
-            issues.add(n, "name", "required")
-            ok = False
-        elif len(name) > 255:
-            issues.add(n, "name", "too_long")
-            ok = False
-        kind = KIND_WORDS.get(fold(kind_raw))
-        if kind is None and kind_raw.lower() in set(UnitKind):
-            kind = UnitKind(kind_raw.lower())
-        if kind is None:
-            issues.add(n, "kind", "bad_kind", kind_raw)
-            ok = False
-        remote_key = fold(remote_raw)
-        if remote_key not in YES | NO:
-            issues.add(n, "remote", "bad_remote", remote_raw)
-            ok = False
-        key = code.lower()
-        if key and key in earlier:
-            issues.add(n, "code", "duplicate_unit", str(earlier[key]))
-            ok = False
-        existing = units.get(key)
-        if (
-            existing is not None
-            and scope is not None
-            and (not existing.within(scope) or existing.id == scope.id)
-        ):
-            issues.add(n, "code", "unit_out_of_scope", existing.code)
-            ok = False
-        parent = units.get(parent_code.lower()) if parent_code else None
-        if parent_code and parent is None and parent_code.lower() not in earlier:
-            issues.add(n, "parent_code", "unknown_parent", parent_code)
-            ok = False
-        if parent is not None and scope is not None and not parent.within(scope):
-            issues.add(n, "parent_code", "parent_out_of_scope", parent.code)
-            ok = False
-        if not parent_code and scope is not None:
-            issues.add(n, "parent_code", "required")
-            ok = False
-        if existing is not None and parent is not None and parent.within(existing):
-            issues.add(n, "parent_code", "cycle")
-            ok = False
-        if key:
-            earlier.setdefault(key, n)
-        if ok:
+    for r in unit_rows:
+        if r.extra_cells:
+            issues.add(r.n, "", "too_many_cells")
+        problems = row_problems(r, UNIT_CHECKS) + _unit_context_problems(r, units, earlier, scope)
+        if r.key:
+            earlier.setdefault(r.key, r.n)
+        if _report(issues, r.n, problems):
+            existing = units.get(r.key)
             staged.append(
                 {
                     "job_id": job.id,
-                    "row_no": n,
-                    "key": key,
+                    "row_no": r.n,
+                    "key": r.key,
                     "email": "",
                     "user_id": existing.id if existing else None,
                     "data": {
-                        "code": code,
-                        "name": name,
-                        "parent_code": parent_code.lower(),
-                        "kind": str(kind),
-                        "remote": remote_key in YES,
+                        "code": r.code,
+                        "name": r.name,
+                        "parent_code": r.parent_code.lower(),
+                        "kind": str(r.kind),
+                        "remote": bool(r.remote),
                     },
                 }
             )

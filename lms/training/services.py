@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -334,10 +335,20 @@ def remove_from_roster(session: Session, cls: TrainingClass, user_id: int, *, by
     session.flush()
 
 
+class AttendanceSaved(NamedTuple):
+    present: int
+    absent: int
+    changed: int  # rows written (new or flipped); 0 = nothing was written, not even an audit event
+
+
 def record_attendance(
     session: Session, cls: TrainingClass, session_date: dt.date, absent_ids: Iterable[int], *, by: User
-) -> tuple[int, int]:
-    """Everyone on the roster is present on session_date except absent_ids. Returns (present, absent)."""
+) -> AttendanceSaved:
+    """Everyone on the roster is present on session_date except absent_ids.
+
+    Only what changed is written; saving an unchanged sheet writes nothing (no rows, no audit
+    event, no completion re-check), and only people newly marked present are re-checked.
+    """
     if session_date not in cls.session_dates():
         raise TrainingError("this date is not one of the class's dates")
     roster = list(session.scalars(select(ClassMember.user_id).where(ClassMember.class_id == cls.id)))
@@ -349,6 +360,8 @@ def record_attendance(
         )
     }
     new_rows = []
+    newly_present = []
+    changed = 0
     for uid in roster:
         present = uid not in absent
         row = existing.get(uid)
@@ -366,20 +379,29 @@ def record_attendance(
         elif row.present != present:
             row.present = present
             row.recorded_by_id = by.id
+        else:
+            continue
+        changed += 1
+        if present:
+            newly_present.append(uid)
+    saved = AttendanceSaved(len(roster) - len(absent), len(absent), changed)
+    if not changed:
+        return saved
     if new_rows:
         session.execute(insert(Attendance), new_rows)
     session.flush()
-    refresh_class_enrollments(session, cls, [uid for uid in roster if uid not in absent])
+    refresh_class_enrollments(session, cls, newly_present)
     audit.record(
         session,
         "attendance_recorded",
         actor_id=by.id,
         subject=f"class:{cls.id}",
         date=session_date.isoformat(),
-        present=len(roster) - len(absent),
-        absent=len(absent),
+        present=saved.present,
+        absent=saved.absent,
+        changed=changed,
     )
-    return len(roster) - len(absent), len(absent)
+    return saved
 
 
 def refresh_class_enrollments(session: Session, cls: TrainingClass, user_ids: list[int]) -> None:

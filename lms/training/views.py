@@ -126,6 +126,39 @@ def my_assignments() -> str:
     return render_template("training/my.html", enrollments=enrollments, now=utcnow())
 
 
+@bp.route("/notifications")
+@access(Access.SIGNED_IN)
+def notifications() -> str:
+    """The learner's notifications (due dates, new assignments, certificates, classes) and calendar URL."""
+    from lms.training import notices
+
+    feed = url_for(
+        "training.calendar",
+        user_id=current_user.id,
+        token=notices.calendar_token(current_user),
+        _external=True,
+    )
+    return render_template(
+        "training/notifications.html",
+        notices=notices.notices_for(db.session, current_user, utcnow()),
+        feed=feed,
+    )
+
+
+@bp.route("/calendar/<int:user_id>/<token>.ics")
+@access(Access.PUBLIC, reason="a calendar app cannot log in; the URL carries the learner's secret token")
+def calendar(user_id: int, token: str) -> Response:
+    from lms.training import notices
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or not notices.token_matches(user, token):
+        abort(404)
+    body = notices.calendar_feed(db.session, user, utcnow(), request.host.split(":")[0])
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="hoc-truc-tuyen.ics"'
+    return response
+
+
 # --- assignments -------------------------------------------------------------------------
 
 
@@ -138,11 +171,11 @@ def assignments() -> str | Response:
     form.course_id.choices = course_choices()
     form.unit_id.choices = unit_choices(units, _("— listed people —"))
     if form.validate_on_submit():
-        course = db.session.get(Course, form.course_id.data) or abort(404)
+        course = db.get_or_404(Course, form.course_id.data)
         unit = None
         people: list[User] = []
         if form.unit_id.data:
-            unit = db.session.get(OrgUnit, form.unit_id.data) or abort(404)
+            unit = db.get_or_404(OrgUnit, form.unit_id.data)
             check_unit_scope(current_user, unit)
         else:
             people, missing = people_from_lines(form.people.data, scope_unit(current_user))
@@ -178,7 +211,7 @@ def assignments() -> str | Response:
 @bp.route("/assignments/<int:assignment_id>/close", methods=["POST"])
 @access(Access.STAFF, Permission.MANAGE_TRAINING)
 def close_assignment(assignment_id: int) -> Response:
-    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    assignment = db.get_or_404(Assignment, assignment_id)
     check_unit_scope(current_user, assignment.owner_unit)
     services.close_assignment(db.session, assignment, by=current_user)
     db.session.commit()
@@ -199,9 +232,9 @@ def targets() -> str | Response:
     form.course_id.choices = course_choices()
     year = request.args.get("year", type=int) or form.year.data or dt.date.today().year
     if form.validate_on_submit():
-        unit = db.session.get(OrgUnit, form.unit_id.data) or abort(404)
+        unit = db.get_or_404(OrgUnit, form.unit_id.data)
         check_unit_scope(current_user, unit)
-        course = db.session.get(Course, form.course_id.data) or abort(404)
+        course = db.get_or_404(Course, form.course_id.data)
         services.set_target(
             db.session, year=form.year.data, unit=unit, course=course, count=form.count.data, by=current_user
         )
@@ -223,7 +256,7 @@ def targets() -> str | Response:
 
 
 def load_class(class_id: int) -> TrainingClass:
-    cls = db.session.get(TrainingClass, class_id) or abort(404)
+    cls = db.get_or_404(TrainingClass, class_id)
     check_unit_scope(current_user, cls.unit)
     return cls
 
@@ -254,9 +287,9 @@ def new_class() -> str | Response:
     form.unit_id.choices = unit_choices(units)
     form.invited.choices = unit_choices(units)
     if form.validate_on_submit():
-        unit = db.session.get(OrgUnit, form.unit_id.data) or abort(404)
+        unit = db.get_or_404(OrgUnit, form.unit_id.data)
         check_unit_scope(current_user, unit)
-        course = db.session.get(Course, form.course_id.data) or abort(404)
+        course = db.get_or_404(Course, form.course_id.data)
         invited = list(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(form.invited.data or []))))
         for u in invited:
             check_unit_scope(current_user, u)
@@ -364,9 +397,12 @@ def attendance(class_id: int, day: str) -> str | Response:
         abort(404)
     if request.method == "POST":
         absent = {int(v) for v in request.form.getlist("absent") if v.isdigit()}
-        present, absent_n = services.record_attendance(db.session, cls, session_date, absent, by=current_user)
+        saved = services.record_attendance(db.session, cls, session_date, absent, by=current_user)
+        if not saved.changed:
+            flash(_("Nothing changed: the attendance of this day was already saved like this."), "info")
+            return redirect(url_for("training.class_detail", class_id=cls.id))
         db.session.commit()
-        flash(_("Attendance saved: %(p)d present, %(a)d absent.", p=present, a=absent_n), "success")
+        flash(_("Attendance saved: %(p)d present, %(a)d absent.", p=saved.present, a=saved.absent), "success")
         return redirect(url_for("training.class_detail", class_id=cls.id))
     sheet = services.attendance_sheet(db.session, cls, session_date)
     return render_template("training/attendance.html", cls=cls, day=session_date, sheet=sheet)
@@ -413,7 +449,7 @@ def import_dir() -> Path:
 
 
 def load_job(job_id: int) -> ImportJob:
-    job = db.session.get(ImportJob, job_id) or abort(404)
+    job = db.get_or_404(ImportJob, job_id)
     if not importer.job_in_scope(job, current_user):
         abort(403)
     return job

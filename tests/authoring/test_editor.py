@@ -145,7 +145,9 @@ def test_preview_button_renders_without_saving(session: Any, authored: Any, logi
     client = login_as(authored.author)
     url = f"/authoring/{authored.course.id}/lessons/{authored.lesson.id}"
     before = authored.lesson.body_markdown
-    response = client.post(url, data=_lesson_form(authored.lesson, body_markdown="**mới**", preview="1"))
+    page = client.get(url).get_data(as_text=True)
+    assert f'formaction="{url}/preview-page"' in page  # the Preview button posts there, no JavaScript needed
+    response = client.post(f"{url}/preview-page", data=_lesson_form(authored.lesson, body_markdown="**mới**"))
     assert response.status_code == 200
     assert "<strong>mới</strong>" in response.get_data(as_text=True)
     session.refresh(authored.lesson)
@@ -196,9 +198,10 @@ def test_concurrent_lesson_edit_is_refused_not_overwritten(
 
 def test_image_upload_by_magic_number(session: Any, authored: Any, login_as: Any) -> None:
     client = login_as(authored.author)
-    url = f"/authoring/{authored.course.id}/lessons/{authored.lesson.id}"
+    url = f"/authoring/{authored.course.id}/lessons/{authored.lesson.id}/image"
+    assert f'formaction="{url}"' in client.get(url.removesuffix("/image")).get_data(as_text=True)
     for data, ctype in ((PNG, "image/png"), (JPEG, "image/jpeg"), (GIF, "image/gif"), (WEBP, "image/webp")):
-        form = _lesson_form(authored.lesson, upload="1", image_alt="Sơ đồ",
+        form = _lesson_form(authored.lesson, image_alt="Sơ đồ",
                             image=(io.BytesIO(data), "anh.txt"))  # fmt: skip
         response = client.post(url, data=form, content_type="multipart/form-data")
         assert response.status_code == 200
@@ -219,12 +222,12 @@ def test_unsafe_or_wrong_images_are_refused(
 ) -> None:
     monkeypatch.setattr(services, "MAX_IMAGE_BYTES", 1024)  # small, so the test client keeps it in memory
     client = login_as(authored.author)
-    url = f"/authoring/{authored.course.id}/lessons/{authored.lesson.id}"
+    url = f"/authoring/{authored.course.id}/lessons/{authored.lesson.id}/image"
     svg = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'
     html_as_png = b"<html><script>alert(1)</script></html>"
     too_big = PNG + b"\x00" * 1024
     for data, name in ((svg, "a.svg"), (html_as_png, "a.png"), (too_big, "big.png"), (b"", "empty.png")):
-        form = _lesson_form(authored.lesson, upload="1", image=(io.BytesIO(data), name))
+        form = _lesson_form(authored.lesson, image=(io.BytesIO(data), name))
         response = client.post(url, data=form, content_type="multipart/form-data")
         assert response.status_code == 400, name
         assert 'class="error"' in response.get_data(as_text=True)

@@ -65,7 +65,10 @@ def test_only_trainers_create_courses(make_user: Any, login_as: Any, roles: tupl
     client = login_as(make_user(*roles))
     assert client.get("/authoring/").status_code == 403
     assert (
-        client.post("/authoring/new", data={"title": "X", "slug": "x", "topic": "other"}).status_code == 403
+        client.post(
+            "/authoring/new", data={"title": "X", "slug": "x", "summary": "Tóm tắt.", "topic": "other"}
+        ).status_code
+        == 403
     )
 
 
@@ -75,7 +78,13 @@ def test_a_trainer_who_creates_a_course_becomes_its_author(
     trainer = make_user("trainer")
     client = login_as(trainer)
     response = client.post(
-        "/authoring/new", data={"title": "Văn bản điện tử", "slug": "van-ban-dt", "topic": "e-documents"}
+        "/authoring/new",
+        data={
+            "title": "Văn bản điện tử",
+            "slug": "van-ban-dt",
+            "summary": "Tóm tắt.",
+            "topic": "e-documents",
+        },
     )
     assert response.status_code == 302
     authors = session.query(CourseAuthor).filter_by(user_id=trainer.id).all()
@@ -86,7 +95,10 @@ def test_a_trainer_who_creates_a_course_becomes_its_author(
 
 def test_duplicate_slug_is_refused_with_a_message(authored: Any, login_as: Any) -> None:
     client = login_as(authored.author)
-    response = client.post("/authoring/new", data={"title": "Khác", "slug": "ky-so-co-ban", "topic": "other"})
+    response = client.post(
+        "/authoring/new",
+        data={"title": "Khác", "slug": "ky-so-co-ban", "summary": "Tóm tắt.", "topic": "other"},
+    )
     assert response.status_code == 200
     assert "Đã có khoá học dùng tên ngắn này." in response.get_data(as_text=True)
 

@@ -33,7 +33,7 @@ def test_corpus_through_every_editor_field(
     lesson_url = f"/authoring/{cid}/lessons/{authored.lesson.id}"
     lesson_form = {"title": SHORT[:250], "estimated_minutes": "5", "required": "y", "body_markdown": PAYLOAD,
                    "image_alt": SHORT[:200], "lock_version": str(authored.lesson.lock_version)}  # fmt: skip
-    preview = client.post(lesson_url, data={**lesson_form, "preview": "1"})
+    preview = client.post(f"{lesson_url}/preview-page", data=lesson_form)
     assert preview.status_code == 200
     assert live_markup(preview.get_data(as_text=True)) == []
     live = client.post(f"{lesson_url}/preview", data={"body_markdown": PAYLOAD}).get_json()["html"]

@@ -56,6 +56,7 @@ def test_a_visitor_stores_nothing_and_cannot_enrol(client, session, courses):
 
 
 def test_the_catalogue_and_search_show_visitors_the_public_course_only(client, courses):
+    assert 'href="/courses/"' in client.get("/login").get_data(as_text=True)  # the way in for citizens
     html = client.get("/courses/").get_data(as_text=True)
     assert f'href="/courses/{PUBLIC}"' in html
     assert f'href="/courses/{STAFF}"' not in html

@@ -51,7 +51,10 @@ def test_merge_moves_people_and_children(session, make_unit, make_user):
     new = make_unit(district)
     child = make_unit(old)
     people = [make_user(unit=old) for _ in range(3)]
+    officer = make_user("hr", unit=district, scope=old)
     assert merge_units(session, old, new) == 3
+    session.refresh(officer)
+    assert (officer.org_unit_id, officer.scope_unit_id) == (district.id, new.id)  # the HR scope follows
     session.expire_all()
     assert {
         u.org_unit_id for u in session.scalars(select(User).where(User.id.in_([p.id for p in people])))

@@ -50,8 +50,8 @@ def presence(session, cls, day):
 
 def test_everyone_present_by_default_except_marked_absent(session, setup):
     _d, hr, people, _c, cls = setup
-    present, absent = services.record_attendance(session, cls, cls.starts_on, {people[1].id}, by=hr)
-    assert (present, absent) == (4, 1)
+    present, absent, changed = services.record_attendance(session, cls, cls.starts_on, {people[1].id}, by=hr)
+    assert (present, absent, changed) == (4, 1, 5)
     marks = presence(session, cls, cls.starts_on)
     assert marks[people[1].id] is False
     assert all(marks[p.id] for p in people if p is not people[1])
@@ -158,3 +158,26 @@ def test_class_pages_for_hr(session, setup, login_as, make_course):
     assert "Thêm cán bộ của các đơn vị được mời" in detail
     r = client.post(r.headers["Location"].replace("/training/classes/", "/training/classes/", 1) + "/invite")
     assert r.status_code == 302
+
+
+def test_saving_an_unchanged_sheet_writes_nothing(session, setup, login_as):
+    """Issue 16: pressing "Save" again on the same sheet adds no rows, no audit event, no re-check."""
+    from sqlalchemy import func, select
+
+    from lms.core.models import AuditEvent
+
+    _d, hr, people, _c, cls = setup
+    services.record_attendance(session, cls, cls.starts_on, {people[1].id}, by=hr)
+    events = session.scalar(select(func.count(AuditEvent.id)))
+    again = services.record_attendance(session, cls, cls.starts_on, {people[1].id}, by=hr)
+    assert again == (4, 1, 0)
+    assert session.scalar(select(func.count(AuditEvent.id))) == events
+    client = login_as(hr)
+    day = cls.starts_on.isoformat()
+    response = client.post(
+        f"/training/classes/{cls.id}/attendance/{day}", data={"absent": [str(people[1].id)]}
+    )
+    assert response.status_code == 302
+    assert session.scalar(select(func.count(AuditEvent.id))) == events
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Không có gì thay đổi" in page

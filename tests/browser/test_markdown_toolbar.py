@@ -1,0 +1,68 @@
+"""Lesson editor on a phone: a Markdown toolbar with thumb-sized buttons; the plain textarea without JS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lms.db import db
+from tests.browser.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lesson_url(live_app: Any) -> str:
+    from lms.auth.models import User
+    from lms.authoring import services
+
+    with live_app.app_context():
+        s = db.session
+        trainer = s.scalars(select(User).where(User.username == "giangvien")).one()
+        course = services.create_course(
+            s, slug="", title="Thanh công cụ soạn thảo", topic="other", by=trainer, summary="Thử."
+        )
+        draft = services.get_draft(s, course)
+        module = services.add_module(s, draft, "Mô-đun", by=trainer)
+        lesson = services.add_lesson(s, module, "Bài", by=trainer)
+        s.commit()
+        return f"/authoring/{course.id}/lessons/{lesson.id}"
+
+
+def test_toolbar_works_on_a_phone(browser, live_server, lesson_url):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")
+        page.goto(live_server + lesson_url)
+        toolbar = page.get_by_role("toolbar", name="Định dạng")
+        assert toolbar.is_visible()
+        for name in ("Đậm", "Danh sách", "Đường dẫn", "Hình ảnh", "Lưu ý"):
+            box = toolbar.get_by_role("button", name=name).bounding_box()
+            assert box is not None
+            assert box["height"] >= 44  # a thumb can hit it
+            assert box["x"] + box["width"] <= 320
+        area = page.locator("#body_markdown")
+        area.fill("Ký số an toàn")
+        area.evaluate("el => el.setSelectionRange(6, 13)")  # "an toàn"
+        toolbar.get_by_role("button", name="Đậm").click()
+        assert area.input_value() == "Ký số **an toàn**"
+        toolbar.get_by_role("button", name="Lưu ý").click()
+        assert "::: note" in area.input_value()
+        page.locator("#live-preview .admonition").wait_for()  # the live preview followed the change
+    finally:
+        context.close()
+
+
+def test_plain_textarea_without_javascript(browser, live_server, lesson_url):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")
+        page.goto(live_server + lesson_url)
+        assert not page.get_by_role("toolbar").is_visible()
+        assert page.locator("#body_markdown").is_visible()
+    finally:
+        context.close()
