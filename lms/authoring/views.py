@@ -96,6 +96,17 @@ def _draft_or_404(course: Course) -> CourseDraft:
     return draft
 
 
+def _editable_child(
+    course_id: int, model: type[DraftChild], child_id: int, *, start_draft: bool = False
+) -> tuple[Course, CourseDraft, DraftChild]:
+    """Course (404, then author or admin: 403), its draft (started by a structure POST, else 404), child (404)."""
+    course = _editable_course(course_id)
+    draft = (
+        services.ensure_draft(db.session, course, by=current_user) if start_draft else _draft_or_404(course)
+    )
+    return course, draft, draft_child_or_404(model, draft, child_id)
+
+
 def _back_to_course(course: Course, anchor: str = "") -> Response:
     return redirect(url_for("authoring.edit_course", course_id=course.id) + (f"#{anchor}" if anchor else ""))
 
@@ -248,9 +259,7 @@ def add_module(course_id: int) -> Response:
 @bp.route("/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
 @access(Access.STAFF)
 def edit_module(course_id: int, module_id: int) -> str | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id)
     form = ModuleForm(obj=module)
     if form.validate_on_submit():
         services.update_module(
@@ -272,9 +281,7 @@ def edit_module(course_id: int, module_id: int) -> str | Response:
 def move_module(course_id: int, module_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id, start_draft=True)
     services.move_module(db.session, module, direction, by=current_user)
     db.session.commit()
     return _back_to_course(course, f"module-{module.id}")
@@ -283,9 +290,7 @@ def move_module(course_id: int, module_id: int, direction: str) -> Response:
 @bp.post("/<int:course_id>/modules/<int:module_id>/delete")
 @access(Access.STAFF)
 def delete_module(course_id: int, module_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id, start_draft=True)
     services.remove_module(db.session, module, by=current_user)
     db.session.commit()
     flash(_("Module removed from the draft."), "success")
@@ -295,9 +300,7 @@ def delete_module(course_id: int, module_id: int) -> Response:
 @bp.post("/<int:course_id>/modules/<int:module_id>/lessons")
 @access(Access.STAFF)
 def add_lesson(course_id: int, module_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    module = draft_child_or_404(DraftModule, draft, module_id)
+    course, _draft, module = _editable_child(course_id, DraftModule, module_id, start_draft=True)
     form = TitleForm(prefix="lesson")
     if not form.validate():
         flash(_("Give the lesson a title."), "error")
@@ -313,9 +316,7 @@ def add_lesson(course_id: int, module_id: int) -> Response:
 def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
+    course, _draft, lesson = _editable_child(course_id, DraftLesson, lesson_id, start_draft=True)
     services.move_lesson(db.session, lesson, direction, by=current_user)
     db.session.commit()
     return _back_to_course(course, f"lesson-{lesson.id}")
@@ -324,9 +325,7 @@ def move_lesson(course_id: int, lesson_id: int, direction: str) -> Response:
 @bp.post("/<int:course_id>/lessons/<int:lesson_id>/delete")
 @access(Access.STAFF)
 def delete_lesson(course_id: int, lesson_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = services.ensure_draft(db.session, course, by=current_user)
-    lesson = draft_child_or_404(DraftLesson, draft, lesson_id)
+    course, _draft, lesson = _editable_child(course_id, DraftLesson, lesson_id, start_draft=True)
     services.remove_lesson(db.session, lesson, by=current_user)
     db.session.commit()
     flash(_("Lesson removed from the draft."), "success")
@@ -642,9 +641,7 @@ def add_quiz(course_id: int, target: str) -> Response:
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>", methods=["GET", "POST"])
 @access(Access.STAFF)
 def edit_quiz(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
+    course, draft, quiz = _editable_child(course_id, DraftQuiz, quiz_id)
     form = QuizSettingsForm()
     if request.method == "GET":
         form.fill(quiz.settings)
@@ -720,9 +717,7 @@ def _render_question(
 @bp.route("/<int:course_id>/quizzes/<int:quiz_id>/questions/new", methods=["GET", "POST"])
 @access(Access.STAFF)
 def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
+    course, _draft, quiz = _editable_child(course_id, DraftQuiz, quiz_id)
     try:
         kind = kinds.get(request.args.get("kind", "single"))
     except kinds.UnknownKindError:
@@ -745,9 +740,7 @@ def new_question(course_id: int, quiz_id: int) -> tuple[str, int] | Response:
 @bp.route("/<int:course_id>/questions/<int:question_id>", methods=["GET", "POST"])
 @access(Access.STAFF)
 def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    question = draft_child_or_404(DraftQuestion, draft, question_id)
+    course, _draft, question = _editable_child(course_id, DraftQuestion, question_id)
     quiz = question.quiz
     form = question_form(kinds.get(question.data["kind"]))
     if request.method == "GET":
@@ -780,9 +773,7 @@ def edit_question(course_id: int, question_id: int) -> tuple[str, int] | Respons
 @bp.post("/<int:course_id>/questions/<int:question_id>/delete")
 @access(Access.STAFF)
 def delete_question(course_id: int, question_id: int) -> Response:
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    question = draft_child_or_404(DraftQuestion, draft, question_id)
+    course, _draft, question = _editable_child(course_id, DraftQuestion, question_id)
     quiz_id = question.quiz_id
     bank.delete_question(db.session, question, by=current_user)
     db.session.commit()
@@ -795,9 +786,7 @@ def delete_question(course_id: int, question_id: int) -> Response:
 def move_question(course_id: int, question_id: int, direction: str) -> Response:
     if direction not in ("up", "down"):
         abort(404)
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    question = draft_child_or_404(DraftQuestion, draft, question_id)
+    course, _draft, question = _editable_child(course_id, DraftQuestion, question_id)
     bank.move_question(db.session, question, direction, by=current_user)
     db.session.commit()
     return redirect(url_for("authoring.quizzes", course_id=course.id) + f"#question-{question.id}")
@@ -809,9 +798,7 @@ def try_quiz(course_id: int, quiz_id: int) -> tuple[str, int]:
     """Take the draft quiz as a learner would; graded by the quiz engine, nothing recorded."""
     from lms.authoring import trial
 
-    course = _editable_course(course_id)
-    draft = _draft_or_404(course)
-    quiz = draft_child_or_404(DraftQuiz, draft, quiz_id)
+    course, draft, quiz = _editable_child(course_id, DraftQuiz, quiz_id)
     if request.method == "POST":
         seed = _int(request.form.get("seed"))
         entries = trial.trial_entries(draft, quiz, seed)

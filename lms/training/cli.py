@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
@@ -59,8 +60,8 @@ def import_people(
             session.rollback()
             raise click.ClickException(f"the file could not be stored under instance/imports: {exc}") from exc
     session.commit()
-    click.echo(f"{job.total_rows} rows, encoding {job.encoding or '?'}")
-    with click.progressbar(length=job.total_rows, label="Checking") as bar:
+    click.echo(_("%(n)d rows, encoding %(enc)s", n=job.total_rows, enc=job.encoding or "?"))
+    with click.progressbar(length=job.total_rows, label=_("Checking")) as bar:
         while job.status == ImportStatus.VALIDATING:
             before = job.processed_rows
             importer.validate_step(session, job)
@@ -74,14 +75,27 @@ def import_people(
         with current_app.test_request_context():
             for issue in issues:
                 column = importer.column_label(issue.column) if issue.column else "-"
-                click.echo(f"  row {issue.row_no}, {column}: {importer.issue_message(issue)}")
-        raise click.ClickException(f"{job.error_count} problems; nothing was imported")
+                click.echo(
+                    "  "
+                    + _(
+                        "row %(n)d, %(column)s: %(message)s",
+                        n=issue.row_no,
+                        column=column,
+                        message=importer.issue_message(issue),
+                    )
+                )
+        raise click.ClickException(_("%(n)d problems; nothing was imported", n=job.error_count))
     if dry_run:
-        click.echo("The file is valid (dry run: nothing written).")
+        click.echo(_("The file is valid (dry run: nothing written)."))
         return
-    with click.progressbar(length=job.total_rows, label="Importing") as bar:
+    with click.progressbar(length=job.total_rows, label=_("Importing")) as bar:
         summary = importer.commit_import(session, job, by=actor, progress=bar.update)
     session.commit()
     click.echo(
-        f"created {summary['created']}, updated {summary['updated']}, deactivated {summary['deactivated']}"
+        _(
+            "created %(created)d, updated %(updated)d, deactivated %(deactivated)d",
+            created=summary["created"],
+            updated=summary["updated"],
+            deactivated=summary["deactivated"],
+        )
     )

@@ -279,12 +279,13 @@ def test_cli_import_with_progress(app, session, tree, admin, tmp_path):
     path.write_bytes(people_csv(tree).encode("utf-8-sig"))
     result = app.test_cli_runner().invoke(args=["lms", "people", "import", str(path), "--by", admin.username])
     assert result.exit_code == 0, result.output
-    assert "created 2" in result.output
+    assert "đã tạo 2" in result.output  # the CLI speaks Vietnamese too (issue 16)
+    assert "created" not in result.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes((HEADER + "Ai Đó,ai@x.vn,,NOPE,,\n").encode())
     result = app.test_cli_runner().invoke(args=["lms", "people", "import", str(bad), "--by", admin.username])
     assert result.exit_code != 0
-    assert "row 2" in result.output
+    assert "dòng 2" in result.output
 
 
 def test_rejected_file_leaves_nothing_behind(app, session, tree, admin):
