@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "baseline.json"
 OUT = HERE / "out"
 TOLERANCE = 0.10
+TIMEOUT = 20 * 60  # one script; a stuck one is reported as failed instead of hanging `make bench`
 # Arguments that keep the whole run to a few minutes on two cores.
 ARGS = {
     "certificates": ["--renders", "200", "--batch", "20", "--repeat", "10"],
@@ -52,7 +53,12 @@ def run(script: Path) -> dict | None:
         out = Path(f.name)
     env = {**os.environ, "LMS_BENCH_JSON": str(out)}
     cmd = [sys.executable, str(script), *ARGS.get(script.stem, [])]
-    result = subprocess.run(cmd, cwd=HERE.parent, env=env, check=False)
+    try:
+        result = subprocess.run(cmd, cwd=HERE.parent, env=env, check=False, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        print(f"{script.name}: no result after {TIMEOUT // 60} minutes, stopped")
+        out.unlink(missing_ok=True)
+        return None
     try:
         if result.returncode != 0:
             return None
