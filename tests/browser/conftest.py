@@ -84,7 +84,11 @@ def live_server(live_app: Any) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # One background-job consumer next to the server, as `make run` starts (certificate PDFs, exports).
+    consumer = live_app.extensions["lms.jobs"].consumer(in_thread=True)
+    consumer.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    consumer.stop(graceful=True)
     server.shutdown()
     thread.join(5)
 

@@ -72,6 +72,8 @@ def test_complete_download_and_verify_logged_out(
     page.locator("nav.main-nav").get_by_role("link", name="Chứng chỉ của tôi").click()
     row = page.locator("tr", has_text=TITLE)
     code = row.locator("td").nth(1).inner_text().strip()
+    # The PDF is rendered by the background job; the page says so and reloads itself until it is there.
+    row.get_by_role("link", name="Tải PDF").wait_for(timeout=90_000)
     with page.expect_download() as info:
         row.get_by_role("link", name="Tải PDF").click()
     pdf_path = tmp_path / "cert.pdf"

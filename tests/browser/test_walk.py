@@ -250,3 +250,31 @@ def test_every_page_fits_keeps_words_whole_and_passes_axe(
     seen, failures = walk(browser, live_app, live_server, username, width)
     assert MUST_SEE[username] <= seen, f"not reached: {sorted(MUST_SEE[username] - seen)}"
     assert failures == [], "\n".join(failures)
+
+
+def test_quiz_bar_never_covers_the_question_on_a_phone(browser, live_app, live_server, walk_learner):
+    """The sticky timer bar stays on top; a question reached by keyboard or scrolling stops below it."""
+    from lms.auth.models import User
+    from lms.quizzes.models import Attempt
+
+    with live_app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == WALK_LEARNER))
+        attempt_id = db.session.scalar(
+            select(Attempt.id).where(Attempt.user_id == user_id, Attempt.submitted_at.is_(None))
+        )
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        _login(page, live_server, WALK_LEARNER)
+        page.goto(f"{live_server}/quizzes/attempt/{attempt_id}")
+        questions = page.locator("fieldset.question")
+        assert questions.count() >= 3
+        for i in range(1, 3):
+            questions.nth(i).locator("input, select").first.focus()
+            bar = page.locator(".quiz-bar").bounding_box()
+            legend = questions.nth(i).locator("legend").bounding_box()
+            assert bar is not None
+            assert legend is not None
+            assert legend["y"] >= bar["y"] + bar["height"] - 1, (bar, legend)
+    finally:
+        context.close()
