@@ -245,8 +245,11 @@ def test_refused_ordering_save_is_never_shown_as_saved(page, live_server, quizze
     for text in items:  # a screen reader tells each picker apart by its item
         assert ordering.get_by_role("combobox", name=f"Vị trí của “{text}”", exact=True).count() == 1
     selects = ordering.locator("select")
+    # An attempt resumed from an earlier test may hold any order: put the first item on the
+    # second item's position, so two items share a position and the server refuses it.
+    first, second = selects.nth(0).input_value(), selects.nth(1).input_value()
     with page.expect_response(lambda r: r.url.endswith("/autosave")) as refused:
-        selects.nth(0).select_option("2")  # now two items are in position 2: the server refuses it
+        selects.nth(0).select_option(second)
     assert refused.value.status == 400
     page.wait_for_function(
         "() => /save-(error|saved)/.test(document.getElementById('save-status').className)", timeout=20000
@@ -255,7 +258,7 @@ def test_refused_ordering_save_is_never_shown_as_saved(page, live_server, quizze
     assert SAVED not in page.locator("#save-status").inner_text()
     assert ordering.get_by_role("alert").is_visible()
     with page.expect_response(lambda r: r.url.endswith("/autosave")) as accepted:
-        selects.nth(1).select_option("1")
+        selects.nth(1).select_option(first)  # the two swapped: a whole order again
     assert accepted.value.status == 200
     expect_status(page, SAVED)
     assert ordering.get_by_role("alert").count() == 0
