@@ -158,7 +158,42 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
     rows: dict[int, UnitRow] = {
         u.id: UnitRow(u.id, u.code, u.name, u.is_remote, u.id in parents, own=u.id == root.id) for u in shown
     }
+    by_unit = _RowsByUnit(rows, row_of)
 
+    people: list[ColumnElement[bool]] = [User.is_active.is_(True), User.org_unit_id.in_(counted)]
+    if filters.qualification:
+        people.append(User.it_qualification == filters.qualification)
+    quals = _add_staff(session, by_unit, counted, filters)
+    months = _add_enrolments(session, by_unit, people, filters)
+    _add_targets(session, by_unit, counted, filters)
+    _add_attended(session, by_unit, people, filters)
+
+    ordered = [rows[u.id] for u in sorted(shown, key=lambda u: (u.id != root.id, u.name))]
+    own = ordered[0]
+    if not own.staff and not own.assigned and not own.target:
+        ordered = ordered[1:]
+    result = Figures(ordered, months, quals)
+    if charts:
+        result.remote_total, result.remote_reached = _remote_coverage(session, root, filters)
+    return result
+
+
+@dataclass
+class _RowsByUnit:
+    """The shown rows, reached from any unit of the subtree (a person's unit rolls up to one row)."""
+
+    rows: dict[int, UnitRow]
+    row_of: dict[int, int]
+
+    def get(self, unit_id: int | None) -> UnitRow | None:
+        row = self.row_of.get(unit_id) if unit_id is not None else None
+        return self.rows[row] if row is not None else None
+
+
+def _add_staff(
+    session: Session, by_unit: _RowsByUnit, counted: list[int], filters: Filters
+) -> dict[str, int]:
+    """Staff per row; returns people per IT qualification (the chart ignores that filter)."""
     quals: dict[str, int] = {}
     staff_stmt = (
         select(User.org_unit_id, User.it_qualification, func.count())
@@ -166,15 +201,23 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
         .group_by(User.org_unit_id, User.it_qualification)
     )
     for unit_id, qual, n in session.execute(staff_stmt):
-        quals[qual] = quals.get(qual, 0) + n  # the qualification chart ignores that filter
-        if unit_id in row_of and (not filters.qualification or qual == filters.qualification):
-            rows[row_of[unit_id]].staff += n
+        quals[qual] = quals.get(qual, 0) + n
+        row = by_unit.get(unit_id)
+        if row is not None and (not filters.qualification or qual == filters.qualification):
+            row.staff += n
+    return quals
 
-    people: list[ColumnElement[bool]] = [User.is_active.is_(True), User.org_unit_id.in_(counted)]
-    if filters.qualification:
-        people.append(User.it_qualification == filters.qualification)
+
+def _completed_in_year(filters: Filters) -> ColumnElement[bool]:
+    return and_(Enrollment.completed_at >= filters.start, Enrollment.completed_at < filters.end)
+
+
+def _add_enrolments(
+    session: Session, by_unit: _RowsByUnit, people: list[ColumnElement[bool]], filters: Filters
+) -> list[int]:
+    """Assigned, completed, in progress, overdue and online "achieved" per row; returns the 12 months."""
     now = utcnow()
-    completed = and_(Enrollment.completed_at >= filters.start, Enrollment.completed_at < filters.end)
+    completed = _completed_in_year(filters)
     # Twelve counts rather than GROUP BY month: one pass, no sort (decision 1902).
     bounds = filters.month_starts
     per_month = [
@@ -209,15 +252,18 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
     for unit_id, assigned, done, in_progress, overdue, achieved, *by_month in session.execute(e_stmt):
         for i, n in enumerate(by_month):
             months[i] += n
-        if unit_id not in row_of:
+        r = by_unit.get(unit_id)
+        if r is None:
             continue
-        r = rows[row_of[unit_id]]
         r.assigned += assigned
         r.completed += done
         r.in_progress += in_progress
         r.overdue += overdue
         r.achieved += achieved
+    return months
 
+
+def _add_targets(session: Session, by_unit: _RowsByUnit, counted: list[int], filters: Filters) -> None:
     t_stmt = (
         select(Target.unit_id, func.sum(Target.count))
         .where(Target.year == filters.year, Target.unit_id.in_(counted))
@@ -226,12 +272,17 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
     if filters.course_id:
         t_stmt = t_stmt.where(Target.course_id == filters.course_id)
     for unit_id, total in session.execute(t_stmt):
-        if unit_id in row_of:
-            rows[row_of[unit_id]].target += int(total or 0)
+        row = by_unit.get(unit_id)
+        if row is not None:
+            row.target += int(total or 0)
 
-    # "Achieved" is distinct (person, course) pairs: the online completions are counted above, so
-    # here only the classes of planned courses attended by people without an online completion of
-    # that course this year.
+
+def _add_attended(
+    session: Session, by_unit: _RowsByUnit, people: list[ColumnElement[bool]], filters: Filters
+) -> None:
+    """The "achieved" distinct (person, course) pairs: the online completions are counted already, so
+    here only the classes of planned courses attended by people without an online completion of
+    that course this year."""
     attended = (
         select(User.org_unit_id, Attendance.user_id, TrainingClass.course_id)
         .join(TrainingClass, TrainingClass.id == Attendance.class_id)
@@ -246,7 +297,7 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
             .where(
                 Enrollment.user_id == Attendance.user_id,
                 Enrollment.course_id == TrainingClass.course_id,
-                completed,
+                _completed_in_year(filters),
             )
             .exists(),
         )
@@ -256,17 +307,9 @@ def figures(session: Session, root: OrgUnit, filters: Filters, *, charts: bool =
         attended = attended.where(TrainingClass.course_id == filters.course_id)
     a = attended.subquery()
     for unit_id, n in session.execute(select(a.c.org_unit_id, func.count()).group_by(a.c.org_unit_id)):
-        if unit_id in row_of:
-            rows[row_of[unit_id]].achieved += n
-
-    ordered = [rows[u.id] for u in sorted(shown, key=lambda u: (u.id != root.id, u.name))]
-    own = ordered[0]
-    if not own.staff and not own.assigned and not own.target:
-        ordered = ordered[1:]
-    result = Figures(ordered, months, quals)
-    if charts:
-        result.remote_total, result.remote_reached = _remote_coverage(session, root, filters)
-    return result
+        row = by_unit.get(unit_id)
+        if row is not None:
+            row.achieved += n
 
 
 def unit_rows(session: Session, root: OrgUnit, filters: Filters) -> list[UnitRow]:
