@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ def test_signature_has_a_trusted_timestamp_and_stays_valid_after_the_key_expires
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
     monkeypatch.setitem(app.config, "SIGNING_TSA_URL", tsa.url)
@@ -52,7 +54,10 @@ def test_signature_has_a_trusted_timestamp_and_stays_valid_after_the_key_expires
     reader = PdfFileReader(BytesIO(data))
     sig = reader.embedded_signatures[-1]
     vc = ValidationContext(trust_roots=[_pem(signing / "ca.pem"), _pem(tsa.root_pem)], allow_fetching=False)
-    status = validate_pdf_signature(sig, vc)
+    # pyHanko's sync wrapper calls asyncio.run(), which fails where Playwright's loop runs (browser
+    # tests earlier in the same session): run the async API on a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(lambda: asyncio.run(async_validate_pdf_signature(sig, vc))).result()
     assert status.bottom_line
     stamp = status.timestamp_validity
     assert stamp is not None
