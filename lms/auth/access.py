@@ -70,6 +70,7 @@ class Permission(StrEnum):
     ADMIN_UNITS = "admin:units:manage"
     ADMIN_AUDIT = "admin:audit:view"
     ADMIN_JOBS = "admin:jobs:manage"
+    ADMIN_LTI = "admin:lti:manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

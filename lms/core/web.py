@@ -123,10 +123,11 @@ def init_web(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        csp = response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if "frame-ancestors 'self';" in csp + ";":  # a page framed by others (LTI) sets its own list
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if (
             request.endpoint != "static"
             and "Cache-Control" not in response.headers
