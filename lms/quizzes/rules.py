@@ -58,12 +58,13 @@ def _quiz_state(session: Session, course: Course, user_id: int | None) -> tuple[
     if key in memo:
         found: tuple[list[Quiz], list[Attempt]] = memo[key]
         return found
+    attempts: list[Attempt] = []
     if user_id is None:
-        quizzes, attempts = course_quizzes(session, course), []
+        quizzes = course_quizzes(session, course)
     else:
         # One statement: each quiz with the user's graded attempts (outer join; the quiz repeats per
         # attempt). The attempts' question snapshots are not needed here: not loaded.
-        quizzes, attempts = [], []
+        quizzes = []
         seen: set[int] = set()
         for quiz, attempt in session.execute(
             _QUIZZES_AND_ATTEMPTS, {"course_id": course.id, "user_id": user_id}
