@@ -311,7 +311,12 @@ class Outline:
 def course_outline(
     session: Session, course: Course, user: User | None, enrollment: Enrollment | None
 ) -> Outline:
-    """Modules, lessons (without bodies), ticks, locks and prerequisites: three statements."""
+    """Modules, lessons (without bodies), ticks, locks and prerequisites: two statements.
+
+    The ticks come in the outline's own statement (an outer join on the learner's completed
+    lessons: at most one row per lesson and enrolment), not in a statement of their own.
+    """
+    enrollment_id = enrollment.id if enrollment is not None else None
     rows = session.execute(
         select(
             Module.id,
@@ -325,27 +330,25 @@ def course_outline(
             Lesson.position,
             Lesson.estimated_minutes,
             Lesson.required,
+            LessonProgress.id,
         )
         .outerjoin(Lesson, Lesson.module_id == Module.id)
+        .outerjoin(
+            LessonProgress,
+            (LessonProgress.lesson_id == Lesson.id)
+            & (LessonProgress.enrollment_id == enrollment_id)
+            & LessonProgress.completed_at.is_not(None),
+        )
         .where(Module.course_id == course.id)
         .order_by(Module.position, Module.key, Lesson.position, Lesson.key)
     ).all()
-    done_ids: set[int] = set()
-    if enrollment is not None:
-        done_ids = set(
-            session.scalars(
-                select(LessonProgress.lesson_id).where(
-                    LessonProgress.enrollment_id == enrollment.id, LessonProgress.completed_at.is_not(None)
-                )
-            )
-        )
     modules: dict[int, ModuleItem] = {}
-    for mid, mkey, mtitle, mtitle_en, msummary, lid, lkey, ltitle, lpos, lmin, lreq in rows:
+    for mid, mkey, mtitle, mtitle_en, msummary, lid, lkey, ltitle, lpos, lmin, lreq, done in rows:
         module = modules.get(mid)
         if module is None:
             module = modules[mid] = ModuleItem(mid, mkey, mtitle, mtitle_en, msummary)
         if lid is not None:
-            module.lessons.append(LessonItem(lid, lkey, mkey, ltitle, lpos, lmin, lreq, lid in done_ids))
+            module.lessons.append(LessonItem(lid, lkey, mkey, ltitle, lpos, lmin, lreq, done is not None))
     prerequisites: list[PrerequisiteItem] = []
     if user is not None:
         prerequisites = [
@@ -394,6 +397,16 @@ def _apply_locks(outline: Outline) -> None:
     for m in outline.modules:
         for les in m.lessons:
             les.locked = m.locked
+
+
+def course_and_enrollment(session: Session, slug: str, user: User) -> tuple[Course, Enrollment | None] | None:
+    """The course with this slug and the user's enrolment in it, in one statement; None if no course."""
+    row = session.execute(
+        select(Course, Enrollment)
+        .outerjoin(Enrollment, (Enrollment.course_id == Course.id) & (Enrollment.user_id == user.id))
+        .where(Course.slug == slug)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def enrollment_for(session: Session, user: User, course: Course) -> Enrollment | None:
