@@ -22,6 +22,7 @@ FEATURES = (
     "training",
     "reports",
     "authoring",
+    "lti",
     "demo",
 )
 

@@ -14,6 +14,18 @@ from lms.certificates.models import Certificate, CertificateFile
 from lms.core.models import AuditEvent
 from lms.jobs.models import Job, JobFile, JobFileChunk
 from lms.learning.models import Enrollment, LessonProgress
+from lms.lti.models import (
+    Deployment,
+    GradeSync,
+    Identity,
+    Launch,
+    Link,
+    LinkMember,
+    LoginState,
+    Platform,
+    RegistrationToken,
+    ToolKey,
+)
 from lms.org.models import OrgUnit
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 from lms.training.models import (
@@ -47,23 +59,33 @@ __all__ = [
     "CoursePrerequisite",
     "CourseSnapshot",
     "CourseVersion",
+    "Deployment",
     "DraftLesson",
     "DraftModule",
     "Enrollment",
+    "GradeSync",
+    "Identity",
     "ImportIssue",
     "ImportJob",
     "ImportRow",
     "Job",
     "JobFile",
     "JobFileChunk",
+    "Launch",
     "Lesson",
     "LessonProgress",
+    "Link",
+    "LinkMember",
+    "LoginState",
     "Module",
     "OrgUnit",
     "PasswordResetToken",
+    "Platform",
     "Question",
     "Quiz",
+    "RegistrationToken",
     "Target",
+    "ToolKey",
     "TrainingClass",
     "User",
     "UserRole",

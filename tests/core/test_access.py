@@ -114,6 +114,23 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
 
     background_job = enqueue(session, "jobs.cleanup", by=owner)  # the owner's export job, with its file
     store_file(session, background_job, io.BytesIO(b"a;b\n"), filename="xuat.csv", mimetype="text/csv")
+    from lms.lti.models import Identity, Platform
+
+    lti_platform = Platform(
+        name="LMS tỉnh",
+        issuer="https://moodle.example.test",
+        client_id="c1",
+        auth_login_url="https://moodle.example.test/mod/lti/auth.php",
+        access_token_url="https://moodle.example.test/mod/lti/token.php",
+        jwks_url="https://moodle.example.test/mod/lti/certs.php",
+    )
+    session.add(lti_platform)
+    session.flush()
+    lti_identity = Identity(
+        issuer=lti_platform.issuer, sub="s1", platform_id=lti_platform.id, user_id=other.id
+    )
+    session.add(lti_identity)
+    session.flush()
     args = {
         "slug": course.slug,
         "module_key": module.key,
@@ -141,6 +158,8 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
         "day": start.isoformat(),
         "kind": "people",
         "fmt": "csv",
+        "platform_id": lti_platform.id,
+        "identity_id": lti_identity.id,
     }
     return World(args, owner, other)
 
@@ -200,6 +219,13 @@ def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
         "certificates.verify_upload",
         "certificates.api_certificate",
         "training.calendar",
+        "lti.jwks",
+        "lti.login",
+        "lti.launch",
+        "lti.enter",
+        "lti.enter_new_window",
+        "lti.deep_link",
+        "lti.deep_link_choose",
     }, "a new public endpoint: add it here on purpose, with its reason in @access(..., reason=)"
     assert all(registry[e].reason.strip() for e in public)
 

@@ -1,0 +1,116 @@
+"""LTI admin pages (registrations, keys, identities) and the tool's public JWKS.
+
+Every admin view: load-or-404 → permission (403, by ``@access``) → validate → service → commit → redirect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from lms.auth.access import Access, Permission, access
+from lms.auth.models import User
+from lms.db import db, utcnow
+from lms.lti import keys, services
+from lms.lti.forms import LinkIdentityForm, PlatformForm
+from lms.lti.models import Identity, Platform, ToolKey
+
+bp = Blueprint("lti", __name__, template_folder="templates")
+
+
+def key_grace() -> dt.timedelta:
+    return dt.timedelta(hours=current_app.config.get("LTI_KEY_GRACE_HOURS", 72))
+
+
+def tool_urls() -> dict[str, str]:
+    """What a platform's admin types in when registering the tool by hand."""
+    return {
+        "login": url_for("lti.login", _external=True),
+        "launch": url_for("lti.launch", _external=True),
+        "jwks": url_for("lti.jwks", _external=True),
+        "deep_link": url_for("lti.launch", _external=True),
+    }
+
+
+@bp.route("/lti/jwks.json")
+@access(Access.PUBLIC, reason="platforms fetch the tool's public keys to check its signed messages")
+def jwks() -> Response:
+    response = jsonify(keys.published_jwks(db.session, key_grace()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/admin/lti/")
+@access(Access.STAFF, Permission.ADMIN_LTI)
+def index() -> str:
+    platforms = db.session.scalars(select(Platform).order_by(Platform.name)).all()
+    tool_keys = db.session.scalars(select(ToolKey).order_by(ToolKey.id.desc())).all()
+    identities = db.session.scalars(
+        select(Identity).order_by(Identity.last_launch_at.desc().nulls_last(), Identity.id.desc()).limit(50)
+    ).all()
+    return render_template(
+        "lti/index.html",
+        platforms=platforms,
+        tool_keys=tool_keys,
+        identities=identities,
+        urls=tool_urls(),
+        grace_limit=utcnow() - key_grace(),
+        identity_count=db.session.scalar(select(func.count(Identity.id))),
+        link_form=LinkIdentityForm(),
+    )
+
+
+@bp.route("/admin/lti/platforms/new", methods=["GET", "POST"])
+@access(Access.STAFF, Permission.ADMIN_LTI)
+def platform_new() -> str | Response:
+    form = PlatformForm(db.session)
+    if form.validate_on_submit():
+        platform = services.save_platform(db.session, form.to_data(), by=current_user)
+        db.session.commit()
+        flash(_("Platform %(name)s registered.", name=platform.name), "success")
+        return redirect(url_for("lti.index"))
+    return render_template("lti/platform_form.html", form=form, platform=None, urls=tool_urls())
+
+
+@bp.route("/admin/lti/platforms/<int:platform_id>", methods=["GET", "POST"])
+@access(Access.STAFF, Permission.ADMIN_LTI)
+def platform_edit(platform_id: int) -> str | Response:
+    platform = db.session.get(Platform, platform_id) or abort(404)
+    form = PlatformForm(db.session, obj=platform, platform=platform)
+    if form.validate_on_submit():
+        services.save_platform(db.session, form.to_data(), by=current_user, platform=platform)
+        db.session.commit()
+        flash(_("Platform %(name)s saved.", name=platform.name), "success")
+        return redirect(url_for("lti.index"))
+    return render_template("lti/platform_form.html", form=form, platform=platform, urls=tool_urls())
+
+
+@bp.route("/admin/lti/identities/<int:identity_id>/link", methods=["POST"])
+@access(Access.STAFF, Permission.ADMIN_LTI)
+def identity_link(identity_id: int) -> Response:
+    identity = db.session.get(Identity, identity_id) or abort(404)
+    form = LinkIdentityForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the username of the local account."), "error")
+        return redirect(url_for("lti.index"))
+    user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+    if user is None or not user.is_active:
+        flash(_("No active account has the username %(u)s.", u=form.username.data.strip()), "error")
+        return redirect(url_for("lti.index"))
+    services.link_identity(db.session, identity, user, by=current_user)
+    db.session.commit()
+    flash(
+        _(
+            "%(sub)s of %(iss)s now signs in as %(u)s.",
+            sub=identity.sub,
+            iss=identity.issuer,
+            u=user.username,
+        ),
+        "success",
+    )
+    return redirect(url_for("lti.index"))
