@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     register_action("lti.platform_created", _l("LTI platform registered"))
     register_action("lti.platform_updated", _l("LTI platform changed"))
     register_action("lti.identity_linked", _l("LTI user linked to a local account"))
+    register_action("lti.registration_url_created", _l("LTI dynamic registration URL made"))
     register_action("lti.roster_enrolled", _l("LTI course members enrolled"))
     register_label("lti.send_score", _l("Send a score to an LTI platform"))
     attempt_graded.connect(ags.on_attempt_graded)

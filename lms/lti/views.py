@@ -190,3 +190,18 @@ def members_enrol(link_id: int) -> Response:
         "success",
     )
     return redirect(url_for("lti.members", link_id=link.id))
+
+
+@bp.route("/admin/lti/registration-url", methods=["POST"])
+@access(Access.STAFF, Permission.ADMIN_LTI)
+def registration_url() -> str:
+    from lms.lti import registration
+
+    token = registration.create_token(db.session, by=current_user)
+    db.session.commit()
+    # Shown on this response only: the token is stored hashed.
+    return render_template(
+        "lti/registration_url.html",
+        url=url_for("lti.register", token=token, _external=True),
+        days=registration.TOKEN_LIFETIME.days,
+    )
