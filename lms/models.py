@@ -16,6 +16,7 @@ from lms.jobs.models import Job, JobFile, JobFileChunk
 from lms.learning.models import Enrollment, LessonProgress
 from lms.org.models import OrgUnit
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.sso.models import OidcIdentity, SsoSettings
 from lms.training.models import (
     Assignment,
     AssignmentMember,
@@ -59,10 +60,12 @@ __all__ = [
     "Lesson",
     "LessonProgress",
     "Module",
+    "OidcIdentity",
     "OrgUnit",
     "PasswordResetToken",
     "Question",
     "Quiz",
+    "SsoSettings",
     "Target",
     "TrainingClass",
     "User",
