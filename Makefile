@@ -37,7 +37,12 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-translations: install
+# .mo files are rebuilt only when their .po changed, so two suites started together (.ci/run) never
+# rewrite a catalogue the other is reading.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard lms/translations/*/LC_MESSAGES/messages.po))
+translations: $(MO_FILES)
+
+lms/translations/%/LC_MESSAGES/messages.mo: lms/translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/python scripts/i18n.py compile
 
 migrate: install

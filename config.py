@@ -117,6 +117,8 @@ class Config:
         # RFC 3161 time-stamping authority: signatures become PAdES B-T/B-LT (decision 1404).
         # Its root certificate must be in LMS_SIGNING_TRUST_ROOTS.
         self.SIGNING_TSA_URL = env("LMS_SIGNING_TSA_URL", "")
+        # LTI: a rotated signing key stays in the published JWKS this long (platforms cache keys).
+        self.LTI_KEY_GRACE_HOURS = int(env("LMS_LTI_KEY_GRACE_HOURS", "72"))
         self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
         # Single sign-on with the province's OpenID Provider (lms/sso, decisions 1701-1703). Off while
         # LMS_OIDC_ISSUER is unset; linking rules and the local-password switch are admin settings.

@@ -23,6 +23,7 @@ FEATURES = (
     "training",
     "reports",
     "authoring",
+    "lti",
     "demo",
 )
 

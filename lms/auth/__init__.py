@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy import bindparam, select
     from sqlalchemy.orm import joinedload
 
     from lms.auth import access, views
@@ -11,14 +12,17 @@ def init_app(app: Flask) -> None:
     from lms.db import db
     from lms.extensions import login_manager
 
+    # Roles in the same statement (role_rows is selectin: a second statement on every page). Built
+    # once: constructing it and its cache key per request cost more than running it (decision 1906).
+    user_with_roles = select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id"))
+
     @login_manager.user_loader
     def load_user(ident: str) -> User | None:
         try:
             user_id, version = (int(x) for x in ident.split(":", 1))
         except ValueError:
             return None
-        # Roles in the same statement (role_rows is selectin: a second statement on every page).
-        user = db.session.get(User, user_id, options=[joinedload(User.role_rows)])
+        user = db.session.execute(user_with_roles, {"user_id": user_id}).unique().scalar_one_or_none()
         if user is None or not user.is_active or user.session_version != version:
             return None
         return user

@@ -70,6 +70,7 @@ class Permission(StrEnum):
     ADMIN_UNITS = "admin:units:manage"
     ADMIN_AUDIT = "admin:audit:view"
     ADMIN_JOBS = "admin:jobs:manage"
+    ADMIN_LTI = "admin:lti:manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -200,10 +201,11 @@ def init_app(app: Flask) -> None:
     def _inject() -> dict[str, Any]:
         from lms.core.nav import nav_items
 
+        user = current_user._get_current_object()  # once per render, not a proxy lookup per call
         return {
-            "can": lambda perm: can(current_user, perm),
+            "can": lambda perm: can(user, perm),
             "Permission": Permission,
-            "nav_items": lambda: nav_items(lambda perm: can(current_user, perm)),
+            "nav_items": lambda: nav_items(lambda perm: can(user, perm)),
         }
 
 

@@ -308,46 +308,65 @@ class Outline:
         return next((les for les in items if not les.done), items[start] if start is not None else items[0])
 
 
+# The hot statements of learner pages are built once (module level, bound parameters): building a
+# statement and its cache key per request cost more than running it (decision 1906).
+_OUTLINE = (
+    select(
+        Module.id,
+        Module.key,
+        Module.title,
+        Module.title_en,
+        Module.summary,
+        Lesson.id,
+        Lesson.key,
+        Lesson.title,
+        Lesson.position,
+        Lesson.estimated_minutes,
+        Lesson.required,
+        LessonProgress.id,
+    )
+    .outerjoin(Lesson, Lesson.module_id == Module.id)
+    .outerjoin(
+        LessonProgress,
+        (LessonProgress.lesson_id == Lesson.id)
+        & (LessonProgress.enrollment_id == bindparam("enrollment_id"))
+        & LessonProgress.completed_at.is_not(None),
+    )
+    .where(Module.course_id == bindparam("course_id"))
+    .order_by(Module.position, Module.key, Lesson.position, Lesson.key)
+)
+
+_COURSE_AND_ENROLLMENT = (
+    select(
+        Course,
+        Enrollment,
+        select(CoursePrerequisite.id).where(CoursePrerequisite.course_id == Course.id).exists(),
+    )
+    .outerjoin(Enrollment, (Enrollment.course_id == Course.id) & (Enrollment.user_id == bindparam("user_id")))
+    .where(Course.slug == bindparam("slug"))
+)
+
+
 def course_outline(
     session: Session, course: Course, user: User | None, enrollment: Enrollment | None
 ) -> Outline:
-    """Modules, lessons (without bodies), ticks, locks and prerequisites: three statements."""
+    """Modules, lessons (without bodies), ticks, locks and prerequisites: two statements.
+
+    The ticks come in the outline's own statement (an outer join on the learner's completed
+    lessons: at most one row per lesson and enrolment), not in a statement of their own.
+    """
     rows = session.execute(
-        select(
-            Module.id,
-            Module.key,
-            Module.title,
-            Module.title_en,
-            Module.summary,
-            Lesson.id,
-            Lesson.key,
-            Lesson.title,
-            Lesson.position,
-            Lesson.estimated_minutes,
-            Lesson.required,
-        )
-        .outerjoin(Lesson, Lesson.module_id == Module.id)
-        .where(Module.course_id == course.id)
-        .order_by(Module.position, Module.key, Lesson.position, Lesson.key)
+        _OUTLINE, {"course_id": course.id, "enrollment_id": enrollment.id if enrollment is not None else None}
     ).all()
-    done_ids: set[int] = set()
-    if enrollment is not None:
-        done_ids = set(
-            session.scalars(
-                select(LessonProgress.lesson_id).where(
-                    LessonProgress.enrollment_id == enrollment.id, LessonProgress.completed_at.is_not(None)
-                )
-            )
-        )
     modules: dict[int, ModuleItem] = {}
-    for mid, mkey, mtitle, mtitle_en, msummary, lid, lkey, ltitle, lpos, lmin, lreq in rows:
+    for mid, mkey, mtitle, mtitle_en, msummary, lid, lkey, ltitle, lpos, lmin, lreq, done in rows:
         module = modules.get(mid)
         if module is None:
             module = modules[mid] = ModuleItem(mid, mkey, mtitle, mtitle_en, msummary)
         if lid is not None:
-            module.lessons.append(LessonItem(lid, lkey, mkey, ltitle, lpos, lmin, lreq, lid in done_ids))
+            module.lessons.append(LessonItem(lid, lkey, mkey, ltitle, lpos, lmin, lreq, done is not None))
     prerequisites: list[PrerequisiteItem] = []
-    if user is not None:
+    if user is not None and read_memo(session).get(("has_prerequisites", course.id), True):
         prerequisites = [
             PrerequisiteItem(slug, title, completed is not None)
             for slug, title, completed in session.execute(
@@ -394,6 +413,19 @@ def _apply_locks(outline: Outline) -> None:
     for m in outline.modules:
         for les in m.lessons:
             les.locked = m.locked
+
+
+def course_and_enrollment(session: Session, slug: str, user: User) -> tuple[Course, Enrollment | None] | None:
+    """The course with this slug and the user's enrolment in it, in one statement; None if no course.
+
+    Whether the course has prerequisites comes with it and is kept for ``course_outline`` (read memo),
+    which then skips its prerequisite statement for the many courses that have none.
+    """
+    row = session.execute(_COURSE_AND_ENROLLMENT, {"slug": slug, "user_id": user.id}).first()
+    if row is None:
+        return None
+    read_memo(session)[("has_prerequisites", row[0].id)] = bool(row[2])
+    return row[0], row[1]
 
 
 def enrollment_for(session: Session, user: User, course: Course) -> Enrollment | None:

@@ -35,14 +35,15 @@ def _load_course(slug: str) -> tuple[Course, Enrollment | None]:
     A visitor who is not signed in may read a public course (no enrolment); for any other course
     they are sent to log in (``refuse_course``).
     """
-    course = db.session.scalars(select(Course).where(Course.slug == slug)).first()
-    if course is None:
-        refuse_course(current_user)
     if not current_user.is_authenticated:
-        if not can_view_course(current_user, course):
+        course = db.session.scalars(select(Course).where(Course.slug == slug)).first()
+        if course is None or not can_view_course(current_user, course):
             refuse_course(current_user)
         return course, None
-    enrollment = services.enrollment_for(db.session, current_user, course)
+    found = services.course_and_enrollment(db.session, slug, current_user)
+    if found is None:
+        refuse_course(current_user)
+    course, enrollment = found
     if not can_view_course(current_user, course, enrolled=enrollment is not None):
         abort(404)
     return course, enrollment
@@ -60,12 +61,16 @@ def course(slug: str) -> str:
     outline = services.course_outline(db.session, course, _viewer(), enrollment)
     resume = outline.resume_lesson() if enrollment else None
     requirements = services.requirements_for(db.session, enrollment) if enrollment else []
-    versions = db.session.scalars(
-        select(CourseVersion)
-        .where(CourseVersion.course_id == course.id)
-        .order_by(CourseVersion.number.desc())
-        .limit(10)
-    ).all()
+    versions: list[CourseVersion] = []
+    if can(current_user, Permission.AUTHOR_COURSES):  # the history is shown to authors only
+        versions = list(
+            db.session.scalars(
+                select(CourseVersion)
+                .where(CourseVersion.course_id == course.id)
+                .order_by(CourseVersion.number.desc())
+                .limit(10)
+            )
+        )
     return render_template(
         "learning/course.html",
         course=course,

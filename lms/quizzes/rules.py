@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, defer
 
 from lms.auth.models import User
 from lms.catalog.models import Course, Module
@@ -31,8 +31,24 @@ def course_quizzes(session: Session, course: Course) -> list[Quiz]:
     return list(quizzes)
 
 
+# Built once (bound parameters): a course and lesson page run it on every request (decision 1906).
+_QUIZZES_AND_ATTEMPTS = (
+    select(Quiz, Attempt)
+    .outerjoin(Module, Quiz.module_id == Module.id)
+    .outerjoin(
+        Attempt,
+        (Attempt.quiz_id == Quiz.id)
+        & (Attempt.user_id == bindparam("user_id"))
+        & Attempt.percent.is_not(None),
+    )
+    .where(Quiz.course_id == bindparam("course_id"), Quiz.active.is_(True))
+    .order_by(Quiz.key == FINAL_KEY, Module.position, Quiz.key, Attempt.id)
+    .options(defer(Attempt.snapshot))
+)
+
+
 def _quiz_state(session: Session, course: Course, user_id: int | None) -> tuple[list[Quiz], list[Attempt]]:
-    """The course's active quizzes (in order) and the user's graded attempts at them: two statements.
+    """The course's active quizzes (in order) and the user's graded attempts at them: one statement.
 
     A course page asks this up to three times (module gates, completion rule, quiz links): read
     once per session until it writes (``lms.db.read_memo``).
@@ -42,18 +58,22 @@ def _quiz_state(session: Session, course: Course, user_id: int | None) -> tuple[
     if key in memo:
         found: tuple[list[Quiz], list[Attempt]] = memo[key]
         return found
-    quizzes = course_quizzes(session, course)
     attempts: list[Attempt] = []
-    if quizzes and user_id is not None:
-        attempts = list(
-            session.scalars(
-                select(Attempt).where(
-                    Attempt.user_id == user_id,
-                    Attempt.quiz_id.in_([q.id for q in quizzes]),
-                    Attempt.percent.is_not(None),
-                )
-            )
-        )
+    if user_id is None:
+        quizzes = course_quizzes(session, course)
+    else:
+        # One statement: each quiz with the user's graded attempts (outer join; the quiz repeats per
+        # attempt). The attempts' question snapshots are not needed here: not loaded.
+        quizzes = []
+        seen: set[int] = set()
+        for quiz, attempt in session.execute(
+            _QUIZZES_AND_ATTEMPTS, {"course_id": course.id, "user_id": user_id}
+        ):
+            if quiz.id not in seen:
+                seen.add(quiz.id)
+                quizzes.append(quiz)
+            if attempt is not None:
+                attempts.append(attempt)
     memo[key] = (quizzes, attempts)
     return quizzes, attempts
 

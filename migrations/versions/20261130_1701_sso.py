@@ -1,7 +1,7 @@
 """sso: province identities (issuer + subject) linked to accounts, and the sign-on rules
 
 Revision ID: 1701_sso
-Revises: 1601_lesson_search
+Revises: 1801_lti
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lms.db
 
 revision: str = '1701_sso'
-down_revision: str | Sequence[str] | None = '1601_lesson_search'
+down_revision: str | Sequence[str] | None = '1801_lti'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

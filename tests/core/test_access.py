@@ -114,6 +114,27 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
 
     background_job = enqueue(session, "jobs.cleanup", by=owner)  # the owner's export job, with its file
     store_file(session, background_job, io.BytesIO(b"a;b\n"), filename="xuat.csv", mimetype="text/csv")
+    from lms.lti.models import Identity, Link, Platform
+
+    lti_platform = Platform(
+        name="LMS tỉnh",
+        issuer="https://moodle.example.test",
+        client_id="c1",
+        auth_login_url="https://moodle.example.test/mod/lti/auth.php",
+        access_token_url="https://moodle.example.test/mod/lti/token.php",
+        jwks_url="https://moodle.example.test/mod/lti/certs.php",
+    )
+    session.add(lti_platform)
+    session.flush()
+    lti_identity = Identity(
+        issuer=lti_platform.issuer, sub="s1", platform_id=lti_platform.id, user_id=other.id
+    )
+    session.add(lti_identity)
+    lti_link = Link(
+        platform_id=lti_platform.id, deployment_id="1", resource_link_id="r1", course_id=course.id
+    )
+    session.add(lti_link)
+    session.flush()
     args = {
         "slug": course.slug,
         "module_key": module.key,
@@ -141,6 +162,9 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
         "day": start.isoformat(),
         "kind": "people",
         "fmt": "csv",
+        "platform_id": lti_platform.id,
+        "identity_id": lti_identity.id,
+        "link_id": lti_link.id,
     }
     return World(args, owner, other)
 
@@ -202,6 +226,15 @@ def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
         "training.calendar",
         "sso.start",  # single sign-on: 404 while LMS_OIDC_ISSUER is unset
         "sso.callback",
+        "lti.jwks",
+        "lti.login",
+        "lti.launch",
+        "lti.enter",
+        "lti.enter_new_window",
+        "lti.deep_link",
+        "lti.deep_link_choose",
+        "lti.register",
+        "lti.register_confirm",
     }, "a new public endpoint: add it here on purpose, with its reason in @access(..., reason=)"
     assert all(registry[e].reason.strip() for e in public)
 

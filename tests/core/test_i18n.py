@@ -49,3 +49,30 @@ def test_built_in_form_messages_are_vietnamese(client):
     html = client.post("/login", data={"login": "", "password": ""}).get_data(as_text=True)
     assert "Trường này là bắt buộc." in html
     assert "This field is required." not in html
+
+
+def test_templates_translate_in_the_locale_of_each_render(app):
+    """Templates read the catalogue once per render (decision 1906), yet follow the render's locale:
+    a block rendered inside force_locale (an e-mail in its recipient's language) and a macro
+    imported without context are translated too."""
+    from flask_babel import force_locale
+
+    page = "{{ _('Log out') }}|{% trans %}Log out{% endtrans %}|{{ ngettext('%(num)d lesson', '%(num)d lessons', 2) }}"
+    assert (
+        _render(
+            app,
+            page,
+            "vi",
+        )
+        == "Đăng xuất|Đăng xuất|2 bài học"
+    )
+    assert _render(app, page, "en") == "Log out|Log out|2 lessons"
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = "vi"
+        with force_locale("en"):
+            assert render_template_string(page) == "Log out|Log out|2 lessons"
+        assert render_template_string(page) == "Đăng xuất|Đăng xuất|2 bài học"
+        macro = app.jinja_env.from_string("{% macro m() %}{{ _('Log out') }}{% endmacro %}")
+        assert render_template_string("{{ m() }}", m=macro.module.m) == "Đăng xuất"

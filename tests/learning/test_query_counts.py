@@ -78,6 +78,8 @@ def test_pages_run_the_same_statements_for_5_or_200_lessons_and_10_or_5000_learn
     assert few == many
     assert max(few.values()) <= 12, few
     # Issue 19: the course and lesson pages read the quizzes and the outline's counts once.
-    assert few["course"] <= 8, few
-    assert few["lesson"] <= 8, few
+    assert few["course"] <= 5, (
+        few
+    )  # issue 19: course + enrolment in one, ticks in the outline, no history for learners
+    assert few["lesson"] <= 6, few
     print("statements per page:", few)
