@@ -84,8 +84,13 @@ def test_passwords_stay_on_while_sso_is_not_configured(app, client, session, mak
 def test_login_page_shows_the_province_button_only_when_enabled(app, client, monkeypatch):
     page = client.get("/login").get_data(as_text=True)
     assert "Đăng nhập bằng tài khoản của tỉnh" in page
+    # Browsers apply CSP form-action to the redirect after the button's POST: the provider is allowed.
+    csp = client.get("/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {app.config['OIDC_ISSUER']};" in csp
     monkeypatch.setitem(app.config, "OIDC_ISSUER", "")
-    assert "Đăng nhập bằng tài khoản của tỉnh" not in client.get("/login").get_data(as_text=True)
+    off = client.get("/login")
+    assert "Đăng nhập bằng tài khoản của tỉnh" not in off.get_data(as_text=True)
+    assert "form-action 'self';" in off.headers["Content-Security-Policy"]
     assert client.post("/sso/login").status_code == 404
     assert client.get("/sso/callback?code=x&state=y").status_code == 404
 
