@@ -33,7 +33,10 @@ def init_app(app: Flask) -> None:
     from lms.core.audit import register_action
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.lti import cli, launch_views, views
+    from lms.jobs import register_label
+    from lms.learning.completion import enrollment_completed
+    from lms.lti import ags, cli, launch_views, views
+    from lms.quizzes.attempts import attempt_graded
 
     app.config.setdefault("LTI_KEY_GRACE_HOURS", 72)
     app.register_blueprint(views.bp)
@@ -43,6 +46,11 @@ def init_app(app: Flask) -> None:
     register_action("lti.platform_created", _l("LTI platform registered"))
     register_action("lti.platform_updated", _l("LTI platform changed"))
     register_action("lti.identity_linked", _l("LTI user linked to a local account"))
+    register_action("lti.registration_url_created", _l("LTI dynamic registration URL made"))
+    register_action("lti.roster_enrolled", _l("LTI course members enrolled"))
+    register_label("lti.send_score", _l("Send a score to an LTI platform"))
+    attempt_graded.connect(ags.on_attempt_graded)
+    enrollment_completed.connect(ags.on_enrollment_completed)
 
     @app.after_request
     def _frame_ancestors(response: Response) -> Any:

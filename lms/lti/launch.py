@@ -253,27 +253,36 @@ def _display_name(claims: dict[str, Any]) -> str:
     return name[:200] or "Người học LTI"
 
 
-def identity_for(session: Session, v: Validated, *, now: dt.datetime) -> Identity:
-    """The (issuer, sub) identity, with a new local account of its own on the first launch.
+def ensure_identity(session: Session, platform: Platform, sub: str, *, name: str, email: str) -> Identity:
+    """The (issuer, sub) identity, with a new local account of its own the first time.
 
     An e-mail equal to a local account's does not join them: an admin links them (decision 1803).
     """
-    sub = str(v.claims["sub"])
-    identity = session.scalar(
-        select(Identity).where(Identity.issuer == v.platform.issuer, Identity.sub == sub)
-    )
+    identity = session.scalar(select(Identity).where(Identity.issuer == platform.issuer, Identity.sub == sub))
     if identity is None:
-        digest = hashlib.sha256(f"{v.platform.issuer}\n{sub}".encode()).hexdigest()[:12]
-        user = User(username=f"lti-{digest}", email=None, full_name=_display_name(v.claims), password_hash="")
+        digest = hashlib.sha256(f"{platform.issuer}\n{sub}".encode()).hexdigest()[:12]
+        user = User(username=f"lti-{digest}", email=None, full_name=name, password_hash="")
         user.set_roles({Role.LEARNER.value})
         session.add(user)
         session.flush()
-        identity = Identity(issuer=v.platform.issuer, sub=sub, platform_id=v.platform.id, user_id=user.id)
+        identity = Identity(issuer=platform.issuer, sub=sub, platform_id=platform.id, user_id=user.id)
         session.add(identity)
-    identity.email = str(v.claims.get("email") or "")[:255]
-    identity.name = _display_name(v.claims)
-    identity.last_launch_at = now
+    identity.email = email[:255]
+    identity.name = name
     session.flush()
+    return identity
+
+
+def identity_for(session: Session, v: Validated, *, now: dt.datetime) -> Identity:
+    """The launching user's identity (made on the first launch); a deactivated account is refused."""
+    identity = ensure_identity(
+        session,
+        v.platform,
+        str(v.claims["sub"]),
+        name=_display_name(v.claims),
+        email=str(v.claims.get("email") or ""),
+    )
+    identity.last_launch_at = now
     if not identity.user.is_active:
         raise LaunchError("account_disabled", 403)
     return identity

@@ -57,6 +57,19 @@ ERRORS: dict[str, Any] = {
     "launch_expired": _l("This launch link has expired: start the activity again from the platform."),
     "launch_used": _l("This launch link was already used: start the activity again from the platform."),
     "no_item": _l("Choose a course, module or quiz."),
+    "registration_unknown": _l(
+        "This registration address is unknown: ask the site's administrator for a new one."
+    ),
+    "registration_used": _l(
+        "This registration address was already used: ask the site's administrator for a new one."
+    ),
+    "registration_expired": _l(
+        "This registration address has expired: ask the site's administrator for a new one."
+    ),
+    "registration_config": _l(
+        "The platform's OpenID configuration could not be read or is incomplete (issuer, endpoints)."
+    ),
+    "registration_refused": _l("The platform refused the registration or did not answer with a client ID."),
 }
 
 
@@ -267,3 +280,67 @@ def _csp(*, form_to: str = "") -> str:
     if form_to:
         csp = csp.replace("form-action 'self'", f"form-action 'self' {origin_of(form_to)}")
     return csp
+
+
+# --- dynamic registration ----------------------------------------------------------------------
+
+
+def _tool_urls() -> Any:
+    from lms.lti.registration import ToolUrls
+
+    return ToolUrls(
+        login=url_for("lti.login", _external=True),
+        launch=url_for("lti.launch", _external=True),
+        jwks=url_for("lti.jwks", _external=True),
+        name=f"{current_app.config['ORG_NAME']} · Học trực tuyến",
+    )
+
+
+@bp.route("/lti/register/<token>")
+@access(
+    Access.PUBLIC,
+    reason="a platform admin's LTI dynamic registration; the one-time URL token is the credential",
+)
+def register(token: str) -> str | Response:
+    from lms.lti import registration
+
+    conf_url = request.args.get("openid_configuration", "")
+    try:
+        registration.token_row(db.session, token)
+        if not conf_url:
+            raise LaunchError("registration_config")
+        conf = registration.read_configuration(conf_url)
+    except LaunchError as error:
+        return error_page(error)
+    return render_template(
+        "lti/register.html",
+        token=token,
+        conf=conf,
+        conf_url=conf_url,
+        registration_token=request.args.get("registration_token", ""),
+    )
+
+
+@bp.route("/lti/register/<token>", methods=["POST"])
+@access(
+    Access.PUBLIC, reason="completes an LTI dynamic registration; the one-time URL token is the credential"
+)
+@csrf_exempt(
+    "authorised by the one-time registration URL an admin created; opened by the platform, no session"
+)
+def register_confirm(token: str) -> str | Response:
+    from lms.lti import registration
+
+    try:
+        row = registration.token_row(db.session, token)
+        platform = registration.register(
+            db.session,
+            row,
+            request.form.get("openid_configuration", ""),
+            request.form.get("registration_token", ""),
+            _tool_urls(),
+        )
+        db.session.commit()
+    except LaunchError as error:
+        return error_page(error)
+    return render_template("lti/registered.html", platform=platform)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import User
+from lms.catalog.models import Course
 from lms.db import Base, UTCDateTime, created_at, fk, intpk
 
 
@@ -122,6 +123,7 @@ class Link(Base):
     updated_at: Mapped[created_at]
 
     platform: Mapped[Platform] = relationship()
+    course: Mapped[Course | None] = relationship()
 
 
 class LinkMember(Base):

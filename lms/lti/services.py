@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from lms.auth.models import User
 from lms.core import audit
-from lms.lti.models import Deployment, Identity, Platform
+from lms.lti.models import Deployment, Identity, Link, Platform
+
+if TYPE_CHECKING:
+    from lms.lti.ags import Member as RosterMember
 
 
 @dataclass
@@ -115,3 +119,23 @@ def link_identity(session: Session, identity: Identity, user: User, *, by: User)
         from_user=before,
         to_user=user.id,
     )
+
+
+def enrol_roster(session: Session, link: Link, members: Sequence[RosterMember], *, by: User) -> int:
+    """Give every active learner of the platform's roster an identity here and enrol them in the link's course."""
+    from lms.learning.services import enroll_user
+    from lms.lti.launch import ensure_identity
+
+    if link.course is None:
+        return 0
+    count = 0
+    for m in members:
+        if m.status != "Active" or not m.user_id or not any("Learner" in r for r in m.roles):
+            continue
+        identity = ensure_identity(
+            session, link.platform, m.user_id, name=m.name[:200] or m.user_id, email=m.email
+        )
+        enroll_user(session, identity.user, link.course)
+        count += 1
+    audit.record(session, "lti.roster_enrolled", actor_id=by.id, subject=f"lti_link:{link.id}", count=count)
+    return count

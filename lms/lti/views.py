@@ -7,18 +7,28 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from lms.auth.access import Access, Permission, access
+from lms.auth.access import Access, Permission, access, can, manages_course
 from lms.auth.models import User
-from lms.db import db, utcnow
-from lms.lti import keys, services
+from lms.db import db, utcnow, write_on_get
+from lms.lti import ags, keys, services
 from lms.lti.forms import LinkIdentityForm, PlatformForm
-from lms.lti.models import Identity, Platform, ToolKey
+from lms.lti.models import Identity, Link, Platform, ToolKey
 
 bp = Blueprint("lti", __name__, template_folder="templates")
 
@@ -50,12 +60,14 @@ def jwks() -> Response:
 def index() -> str:
     platforms = db.session.scalars(select(Platform).order_by(Platform.name)).all()
     tool_keys = db.session.scalars(select(ToolKey).order_by(ToolKey.id.desc())).all()
+    links = db.session.scalars(select(Link).order_by(Link.updated_at.desc()).limit(50)).all()
     identities = db.session.scalars(
         select(Identity).order_by(Identity.last_launch_at.desc().nulls_last(), Identity.id.desc()).limit(50)
     ).all()
     return render_template(
         "lti/index.html",
         platforms=platforms,
+        links=links,
         tool_keys=tool_keys,
         identities=identities,
         urls=tool_urls(),
@@ -114,3 +126,82 @@ def identity_link(identity_id: int) -> Response:
         "success",
     )
     return redirect(url_for("lti.index"))
+
+
+def _link_for_staff(link_id: int) -> Link:
+    """Load-or-404, then admins or the trainers who manage the link's course (403 otherwise)."""
+    link = db.session.get(Link, link_id) or abort(404)
+    if not (
+        can(current_user, Permission.ADMIN_LTI)
+        or (link.course is not None and manages_course(current_user, link.course))
+    ):
+        abort(403)
+    return link
+
+
+@bp.route("/lti/links/<int:link_id>/members")
+@access(Access.STAFF)
+def members(link_id: int) -> str | Response:
+    link = _link_for_staff(link_id)
+    if db.session.scalar(select(func.count(ToolKey.id))) == 0:
+        with write_on_get(db.session):
+            keys.signing_key(db.session)
+    problem = None
+    roster: list[ags.Member] = []
+    try:
+        roster = ags.roster(db.session, link)
+    except ags.ServiceError as exc:
+        current_app.logger.warning("NRPS for link %s failed: %s", link.id, exc)
+        problem = _("The platform did not give the member list: %(reason)s", reason=str(exc)[:200])
+    known = set(
+        db.session.scalars(
+            select(Identity.sub).where(
+                Identity.issuer == link.platform.issuer, Identity.sub.in_([m.user_id for m in roster])
+            )
+        )
+    )
+    response = make_response(
+        render_template("lti/members.html", link=link, roster=roster, known=known, problem=problem),
+        502 if problem else 200,
+    )
+    return response
+
+
+@bp.route("/lti/links/<int:link_id>/members/enrol", methods=["POST"])
+@access(Access.STAFF)
+def members_enrol(link_id: int) -> Response:
+    link = _link_for_staff(link_id)
+    if link.course is None:
+        flash(_("This link opens no course of this site."), "error")
+        return redirect(url_for("lti.members", link_id=link.id))
+    try:
+        roster = ags.roster(db.session, link)
+    except ags.ServiceError as exc:
+        flash(_("The platform did not give the member list: %(reason)s", reason=str(exc)[:200]), "error")
+        return redirect(url_for("lti.members", link_id=link.id))
+    count = services.enrol_roster(db.session, link, roster, by=current_user)
+    db.session.commit()
+    flash(
+        _(
+            "%(n)s learners of the platform course are enrolled in %(course)s.",
+            n=count,
+            course=link.course.title,
+        ),
+        "success",
+    )
+    return redirect(url_for("lti.members", link_id=link.id))
+
+
+@bp.route("/admin/lti/registration-url", methods=["POST"])
+@access(Access.STAFF, Permission.ADMIN_LTI)
+def registration_url() -> str:
+    from lms.lti import registration
+
+    token = registration.create_token(db.session, by=current_user)
+    db.session.commit()
+    # Shown on this response only: the token is stored hashed.
+    return render_template(
+        "lti/registration_url.html",
+        url=url_for("lti.register", token=token, _external=True),
+        days=registration.TOKEN_LIFETIME.days,
+    )

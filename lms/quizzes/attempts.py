@@ -18,6 +18,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from blinker import Namespace
 from flask import current_app, has_app_context
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,10 @@ from lms.quizzes.errors import (
     StaleSaveError,
 )
 from lms.quizzes.models import Answer, Attempt, Question, Quiz, SnapshotEntry
+
+signals = Namespace()
+attempt_graded = signals.signal("attempt-graded")
+"""Sent with sender=attempt, session=session each time an attempt is (re)graded, after the flush."""
 
 DEFAULT_GRACE_SECONDS = 30
 
@@ -425,6 +430,7 @@ def grade_attempt(session: Session, attempt: Attempt, *, now: dt.datetime | None
     attempt.graded_at = now or utcnow()
     session.flush()
     refresh_user_course(session, attempt.user_id, quiz.course_id)
+    attempt_graded.send(attempt, session=session)
 
 
 def refresh_user_course(session: Session, user_id: int, course_id: int) -> None:

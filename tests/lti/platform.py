@@ -83,6 +83,7 @@ class Platform:
         self.registrations: list[dict[str, Any]] = []
         self.deep_link_responses: list[dict[str, Any]] = []
         self.log: list[str] = []
+        self.token_outages = 0  # the next N token requests answer 503 (an outage the tool must retry)
         self.base_url = ""
         self.lock = threading.Lock()
         self.app = self._make_app()
@@ -247,6 +248,9 @@ class Platform:
 
         @app.post("/token")
         def token() -> Any:
+            if p.token_outages > 0:
+                p.token_outages -= 1
+                return jsonify(error="temporarily_unavailable"), 503
             f = request.form
             if f.get("grant_type") != "client_credentials":
                 return jsonify(error="unsupported_grant_type"), 400
