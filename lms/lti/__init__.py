@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
     from lms.jobs import register_label
-    from lms.learning.completion import enrollment_completed
+    from lms.learning.completion import enrollments_completed
     from lms.lti import ags, cli, launch_views, views
     from lms.quizzes.attempts import attempt_graded
 
@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
     register_action("lti.roster_enrolled", _l("LTI course members enrolled"))
     register_label("lti.send_score", _l("Send a score to an LTI platform"))
     attempt_graded.connect(ags.on_attempt_graded)
-    enrollment_completed.connect(ags.on_enrollment_completed)
+    enrollments_completed.connect(ags.on_enrollments_completed)
 
     @app.after_request
     def _frame_ancestors(response: Response) -> Any:
