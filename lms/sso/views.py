@@ -133,6 +133,10 @@ def start() -> Response | tuple[str, int]:
         return redirect(url_for("learning.dashboard"))
     if not StartForm().validate_on_submit():
         abort(400)
+    # One sign-in in progress per browser: Authlib keeps each state in the cookie for an hour, and
+    # repeated clicks would otherwise grow it past the browsers' 4 KB limit.
+    for key in [k for k in session if k.startswith(f"_state_{oidc.NAME}_")]:
+        session.pop(key)
     try:
         oidc.metadata()
         response: Response = oidc.client().authorize_redirect(url_for("sso.callback", _external=True))

@@ -114,3 +114,14 @@ def test_cancelled_at_the_provider(client, session, oidc_op):
     response = client.get(f"/sso/callback?error=access_denied&state={state}")
     _refused(client, session, response, "denied")
     assert counts(session) == before
+
+
+def test_an_older_sign_in_of_the_same_browser_is_superseded(client, session, oidc_op, linked_user):
+    first = start(client)
+    second = start(client)
+    with client.session_transaction() as data:
+        assert len([k for k in data if k.startswith("_state_province_")]) == 1  # the cookie stays small
+    before = counts(session)
+    _refused(client, session, come_back(client, oidc_op.sign_in(first, "nguyen.van.an")), "state")
+    assert counts(session) == before
+    assert come_back(client, oidc_op.sign_in(second, "nguyen.van.an")).status_code == 302
