@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     from lms.core.audit import register_action
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.jobs import register_label
+    from lms.jobs import periodic, register_label
     from lms.learning.completion import enrollment_completed
     from lms.lti import ags, cli, launch_views, views
     from lms.quizzes.attempts import attempt_graded
@@ -49,6 +49,8 @@ def init_app(app: Flask) -> None:
     register_action("lti.registration_url_created", _l("LTI dynamic registration URL made"))
     register_action("lti.roster_enrolled", _l("LTI course members enrolled"))
     register_label("lti.send_score", _l("Send a score to an LTI platform"))
+    register_label("lti.cleanup", _l("Delete expired LTI launch data"))
+    periodic("lti.cleanup", minute="41", hour="3")
     attempt_graded.connect(ags.on_attempt_graded)
     enrollment_completed.connect(ags.on_enrollment_completed)
 

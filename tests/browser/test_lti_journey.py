@@ -102,7 +102,9 @@ def test_teacher_deep_links_a_quiz_and_a_learner_takes_it_in_the_iframe_and_gets
     with live_app.app_context():
         user_id = db.session.scalars(select(Identity.user_id).where(Identity.sub == "stu-1")).one()
         percent = db.session.scalars(
-            select(Attempt.percent).where(Attempt.quiz_id == lti_course["quiz_id"], Attempt.user_id == user_id)
+            select(Attempt.percent).where(
+                Attempt.quiz_id == lti_course["quiz_id"], Attempt.user_id == user_id
+            )
         ).one()
     # The job consumer next to the live server sends the score; the platform's gradebook shows it.
     score = wait_for(lambda: lti_platform.latest_scores().get((title, "stu-1")))

@@ -237,3 +237,31 @@ def test_unknown_platform_and_missing_parameters_at_login(
     assert "not registered" in resp.get_data(as_text=True)
     assert client.post("/lti/login", data={"iss": platform.issuer}).status_code == 400
     assert client.post("/lti/launch", data={}).status_code == 400
+
+
+def test_old_launch_rows_are_deleted_by_the_cleanup_job(
+    app: Any, client: Any, session: Any, platform: Platform, registration: Any, make_course: Any
+) -> None:
+    import datetime as dt
+
+    from lms.jobs import enqueue
+    from lms.jobs.core import run_job
+    from lms.lti.models import Launch
+
+    course = make_course(lessons=1)
+    _, state, nonce = begin(client, platform, hint(course))
+    client.post(
+        "/lti/launch",
+        data={"id_token": platform.sign(platform.id_token_claims(hint(course), nonce)), "state": state},
+    )
+    old = session.scalars(select(LoginState).where(LoginState.state == state)).one()
+    old.expires_at = old.expires_at - dt.timedelta(days=2)
+    for launch_row in session.scalars(select(Launch)):
+        launch_row.expires_at = launch_row.expires_at - dt.timedelta(days=2)
+    _, fresh_state, _ = begin(client, platform, hint(course))
+    row = enqueue(session, "lti.cleanup")
+    with app.app_context():
+        assert run_job(row.id) == "done"
+    session.expire_all()
+    assert session.scalars(select(LoginState.state)).all() == [fresh_state]
+    assert session.scalars(select(Launch)).all() == []
