@@ -57,6 +57,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _frame_ancestors(response: Response) -> Any:
         """LTI pages may be framed by registered platforms; every other page only by ourselves."""
+        if request.endpoint == "static":
+            return response
         framed = session.get("lti") or (
             (request.endpoint or "").startswith("lti.") and request.path.startswith("/lti/")
         )

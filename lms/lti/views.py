@@ -151,7 +151,9 @@ def members(link_id: int) -> str | Response:
         roster = ags.roster(db.session, link)
     except ags.ServiceError as exc:
         current_app.logger.warning("NRPS for link %s failed: %s", link.id, exc)
-        problem = _("The platform did not give the member list: %(reason)s", reason=str(exc)[:200])
+        problem = _(
+            "The platform did not give the member list (it did not answer or refused): try again later."
+        )
     known = set(
         db.session.scalars(
             select(Identity.sub).where(
@@ -173,7 +175,11 @@ def members_enrol(link_id: int) -> Response:
     try:
         roster = ags.roster(db.session, link)
     except ags.ServiceError as exc:
-        flash(_("The platform did not give the member list: %(reason)s", reason=str(exc)[:200]), "error")
+        current_app.logger.warning("NRPS for link %s failed: %s", link.id, exc)
+        flash(
+            _("The platform did not give the member list (it did not answer or refused): try again later."),
+            "error",
+        )
         return redirect(url_for("lti.members", link_id=link.id))
     count = services.enrol_roster(db.session, link, roster, by=current_user)
     db.session.commit()
