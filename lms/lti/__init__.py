@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
     from lms.jobs import periodic, register_label
-    from lms.learning.completion import enrollment_completed
+    from lms.learning.completion import enrollments_completed
     from lms.lti import ags, cli, launch_views, views
     from lms.quizzes.attempts import attempt_graded
 
@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
     register_label("lti.cleanup", _l("Delete expired LTI launch data"))
     periodic("lti.cleanup", minute="41", hour="3")
     attempt_graded.connect(ags.on_attempt_graded)
-    enrollment_completed.connect(ags.on_enrollment_completed)
+    enrollments_completed.connect(ags.on_enrollments_completed)
 
     @app.after_request
     def _frame_ancestors(response: Response) -> Any:
