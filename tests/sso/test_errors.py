@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from tests.sso.conftest import come_back, counts, sign_in, start
+from tests.sso.op_server import start_provider
 
 
 def _with(url: str, **params: str | None) -> str:
@@ -125,3 +126,20 @@ def test_an_older_sign_in_of_the_same_browser_is_superseded(client, session, oid
     _refused(client, session, come_back(client, oidc_op.sign_in(first, "nguyen.van.an")), "state")
     assert counts(session) == before
     assert come_back(client, oidc_op.sign_in(second, "nguyen.van.an")).status_code == 302
+
+
+def test_provider_goes_away_before_the_code_is_exchanged(
+    app, client, session, tmp_path, monkeypatch, make_user
+):
+    """The person signed in at the provider, which then stops: the token request cannot be made."""
+    make_user(email="an.nv@tinh.example.vn")
+    second = start_provider(tmp_path / "provider.log")
+    try:
+        for key, value in second.settings().items():
+            monkeypatch.setitem(app.config, key, value)
+        callback = second.sign_in(start(client), "nguyen.van.an")
+    finally:
+        second.stop()
+    before = counts(session)
+    _refused(client, session, come_back(client, callback), "unreachable", status=502)
+    assert counts(session) == before
