@@ -24,9 +24,39 @@ def render_key(cert_id: int) -> str:
 
 
 def enqueue_render(session: Session, cert: Certificate) -> None:
-    """Queue the render + sign of cert's PDF (once per certificate). Flush only."""
+    """Queue the render + sign of cert's PDF and the signing of its Open Badge (once each). Flush only."""
     if cert.pdf_sha256 is None:
         enqueue(session, RENDER, certificate_id=cert.id, key=render_key(cert.id))
+        enqueue_badge(session, cert)
+
+
+BADGE = "certificates.badge"
+
+
+def badge_key(cert_id: int) -> str:
+    return f"certificate-badge:{cert_id}"
+
+
+def enqueue_badge(session: Session, cert: Certificate) -> None:
+    """Queue the signing of cert's Open Badges 3.0 credential (once per certificate). Flush only."""
+    enqueue(session, BADGE, certificate_id=cert.id, key=badge_key(cert.id))
+
+
+@job(BADGE, max_attempts=6, priority=4)
+def badge_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
+    """Sign and store the certificate's OpenBadgeCredential (a VC-JWT, ≈2 ms; decision 1731)."""
+    from lms.certificates.openbadges import badge_of, badges_available, make_badge
+
+    session = ctx.session
+    cert = session.get(Certificate, certificate_id)
+    if cert is None:
+        return {"signed": False, "missing": True}
+    if badge_of(session, cert) is not None:
+        return {"signed": False}
+    if not badges_available():  # the sweeper queues it again once a key is configured
+        return {"signed": False, "no_key": True}
+    make_badge(session, cert)
+    return {"signed": True}
 
 
 @job(RENDER, max_attempts=6, priority=5)
@@ -112,7 +142,23 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
     )
     for cert_id in ids:
         enqueue(ctx.session, RENDER, certificate_id=cert_id, key=render_key(cert_id))
-    return {"queued": len(ids)}
+    from lms.certificates.models import CertificateBadge, CertificateStatus
+    from lms.certificates.openbadges import badges_available
+
+    badges: list[int] = []
+    if badges_available():
+        badges = list(
+            ctx.session.scalars(
+                select(Certificate.id)
+                .outerjoin(CertificateBadge, CertificateBadge.certificate_id == Certificate.id)
+                .where(CertificateBadge.id.is_(None), Certificate.status == CertificateStatus.VALID)
+                .order_by(Certificate.id)
+                .limit(limit)
+            )
+        )
+    for cert_id in badges:
+        enqueue(ctx.session, BADGE, certificate_id=cert_id, key=badge_key(cert_id))
+    return {"queued": len(ids), "badges": len(badges)}
 
 
 @job("certificates.remind_expiring", max_attempts=3)
