@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install migrate demo courses certkeys translations lint format i18n bench clean
+.PHONY: run test setup install migrate demo courses certkeys translations lint format i18n bench clean oidc-op
 
 # The web server and one job consumer (SqliteHuey in instance/, no Redis); Ctrl-C stops both.
 run: setup
@@ -13,8 +13,19 @@ run: setup
 	trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install translations
+test: install translations oidc-op
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The test OpenID Provider for tests/sso (node-oidc-provider): `npm ci` from the committed lockfile,
+# repeated only when package-lock.json changes. Without npm the single sign-on tests are skipped
+# (CI installs nodejs + npm and sets LMS_TEST_REQUIRE_OIDC=1, so there they fail instead).
+OP_DIR := tests/sso/op
+$(OP_DIR)/node_modules/.installed: $(OP_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(OP_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: tests/sso will be skipped (apt-get install nodejs npm)"; fi
+
+oidc-op: $(OP_DIR)/node_modules/.installed
 
 setup: install translations migrate certkeys courses demo
 

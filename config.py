@@ -125,6 +125,15 @@ class Config:
         # LTI: a rotated signing key stays in the published JWKS this long (platforms cache keys).
         self.LTI_KEY_GRACE_HOURS = int(env("LMS_LTI_KEY_GRACE_HOURS", "72"))
         self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
+        # Single sign-on with the province's OpenID Provider (lms/sso, decisions 1701-1703). Off while
+        # LMS_OIDC_ISSUER is unset; linking rules and the local-password switch are admin settings.
+        self.OIDC_ISSUER = env("LMS_OIDC_ISSUER", "").rstrip("/")
+        self.OIDC_CLIENT_ID = env("LMS_OIDC_CLIENT_ID", "")
+        self.OIDC_CLIENT_SECRET = env("LMS_OIDC_CLIENT_SECRET", "")
+        self.OIDC_SCOPES = env("LMS_OIDC_SCOPES", "openid email profile")
+        self.OIDC_USERNAME_CLAIM = env("LMS_OIDC_USERNAME_CLAIM", "preferred_username")
+        self.OIDC_TIMEOUT_SECONDS = float(env("LMS_OIDC_TIMEOUT_SECONDS", "5"))
+        self.OIDC_CLOCK_SKEW_SECONDS = int(env("LMS_OIDC_CLOCK_SKEW_SECONDS", "60"))
         self.SECRET_KEY = env("LMS_SECRET_KEY") or self._default_secret_key()
 
     def _database_url(self) -> str:

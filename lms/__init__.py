@@ -15,6 +15,7 @@ FEATURES = (
     "auth",
     "jobs",
     "admin",
+    "sso",
     "catalog",
     "learning",
     "quizzes",

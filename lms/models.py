@@ -28,6 +28,7 @@ from lms.lti.models import (
 )
 from lms.org.models import OrgUnit
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.sso.models import OidcIdentity, SsoSettings
 from lms.training.models import (
     Assignment,
     AssignmentMember,
@@ -78,12 +79,14 @@ __all__ = [
     "LinkMember",
     "LoginState",
     "Module",
+    "OidcIdentity",
     "OrgUnit",
     "PasswordResetToken",
     "Platform",
     "Question",
     "Quiz",
     "RegistrationToken",
+    "SsoSettings",
     "Target",
     "ToolKey",
     "TrainingClass",

@@ -29,6 +29,7 @@ from lms.extensions import limiter
 from lms.org.models import OrgUnit
 from lms.org.services import create_unit
 from tests import factories
+from tests.sso.op_server import oidc_op  # noqa: F401 (session fixture: the test OpenID Provider)
 
 PASSWORD = "correct horse battery"
 _PW_HASH = hash_password(PASSWORD)

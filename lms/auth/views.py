@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from lms.auth import devices, services
+from lms.auth import devices, hooks, services
 from lms.auth.access import Access, access
 from lms.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, NewPasswordForm
 from lms.core import audit
@@ -99,6 +99,13 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.login.data, form.password.data)
+        refusal = hooks.password_login_refusal(db.session, user) if user is not None else None
+        if user is not None and refusal:
+            db.session.rollback()  # no "login" audit row, no last_login_at: the sign-in did not happen
+            audit.record(db.session, "login_refused", actor_id=None, subject=f"user:{user.id}")
+            db.session.commit()
+            flash(refusal, "error")
+            return render_template("auth/login.html", form=form)
         db.session.commit()
         if user is not None:
             session.clear()  # a new session on login (no fixation)
@@ -118,13 +125,14 @@ def logout() -> Response:
     if current_user.is_authenticated:
         audit.record(db.session, "logout", actor_id=current_user.id, subject=f"user:{current_user.id}")
         db.session.commit()
+    target = hooks.logout_redirect()  # e.g. the identity provider's end-session endpoint
     logout_user()
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(target or url_for("auth.login"))
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -71,13 +71,12 @@ def issue_cmd(slug: str, unit_code: str | None, workers: int | None, wait: bool)
         stmt = stmt.where(OrgUnit.within(unit))
     enrollments = db.session.scalars(stmt).all()
     created = 0
-    with click.progressbar(enrollments, label="Issuing") as bar:
-        for n, enrollment in enumerate(bar, 1):
-            _, new = services.issue_certificate(db.session, enrollment)
-            created += new
-            if n % 200 == 0:
-                db.session.commit()
-    db.session.commit()
+    with click.progressbar(length=len(enrollments), label="Issuing") as bar:
+        for start in range(0, len(enrollments), 200):  # set-based, committed every 200
+            part = enrollments[start : start + 200]
+            created += len(services.issue_certificates(db.session, part))
+            db.session.commit()
+            bar.update(len(part))
     click.echo(f"{created} issued, {len(enrollments) - created} already had one")
     ids = list(
         db.session.scalars(
@@ -115,8 +114,9 @@ def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 1.0) -> No
     """Queue one render job per certificate for the consumers; optionally wait with a progress bar."""
     import time
 
-    from lms.certificates.jobs import RENDER, enqueue_render, render_key
+    from lms.certificates.jobs import RENDER, render_key
     from lms.certificates.signing import signing_available
+    from lms.jobs import enqueue_many
     from lms.jobs.models import Job, JobStatus
 
     if not ids:
@@ -124,14 +124,10 @@ def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 1.0) -> No
         return
     if not signing_available():
         raise click.ClickException("no signing key: set LMS_SIGNING_P12 or run `lms certificates dev-keys`")
-    for n, cert_id in enumerate(ids, 1):
-        cert = db.session.get(Certificate, cert_id)
-        if cert is not None:
-            enqueue_render(db.session, cert)
-        if n % 500 == 0:
-            db.session.commit()
-            db.session.expunge_all()
-    db.session.commit()
+    for start in range(0, len(ids), 500):  # set-based, committed every 500
+        part = ids[start : start + 500]
+        enqueue_many(db.session, RENDER, [(render_key(i), {"certificate_id": i}) for i in part])
+        db.session.commit()
     backend = current_app.extensions["lms.jobs"].backend
     click.echo(f"{len(ids)} render jobs queued ({backend}); consumers: `flask --app wsgi lms jobs consumer`")
     if not wait:

@@ -1,7 +1,7 @@
 """Signal receivers and template helpers other features use.
 
-* ``enrollment_completed`` (lms.learning.completion) → issue the certificate once
-  and queue the job that renders and signs its PDF (lms.certificates.jobs).
+* ``enrollments_completed`` (lms.learning.completion) → issue the certificates once, set-based,
+  and queue the jobs that render and sign their PDFs (lms.certificates.jobs).
 * ``register_holder_filter(name, label, users_for)``: another feature adds a filter to the HR
   list and ZIP export, e.g. training registers ``"class"`` with
   ``users_for(session, value) -> Select`` of the user ids attending that class;
@@ -24,21 +24,22 @@ from sqlalchemy.orm import Session
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.core.registry import Registry
 from lms.db import db
-from lms.learning.completion import enrollment_completed
+from lms.learning.completion import enrollments_completed
 from lms.learning.models import Enrollment
 
 
-def on_enrollment_completed(sender: Enrollment, session: Session, **_: Any) -> None:
-    from lms.certificates.jobs import enqueue_render
-    from lms.certificates.services import issue_certificate
+def on_enrollments_completed(
+    sender: Any, *, session: Session, enrollments: list[Enrollment], **_: Any
+) -> None:
+    """Issue the certificates at once (set-based) and queue their render jobs (not rendered in this request)."""
+    from lms.certificates.jobs import enqueue_renders
+    from lms.certificates.services import issue_certificates
 
-    cert, created = issue_certificate(session, sender)
-    if created:
-        enqueue_render(session, cert)  # rendered and signed by a background job, not in this request
+    enqueue_renders(session, issue_certificates(session, enrollments))
 
 
 def connect() -> None:
-    enrollment_completed.connect(on_enrollment_completed)
+    enrollments_completed.connect(on_enrollments_completed)
 
 
 def earned_certificate(course_id: int) -> Certificate | None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.certificates.models import Certificate
-from lms.jobs import PermanentJobError, enqueue, job, periodic
+from lms.jobs import PermanentJobError, enqueue, enqueue_many, job, periodic
 
 RENDER = "certificates.render"
 
@@ -57,6 +57,13 @@ def badge_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
         return {"signed": False, "no_key": True}
     make_badge(session, cert)
     return {"signed": True}
+
+
+def enqueue_renders(session: Session, certs: list[Certificate]) -> None:
+    """enqueue_render for many certificates in a constant number of statements. Flush only."""
+    todo = [c.id for c in certs if c.pdf_sha256 is None]
+    enqueue_many(session, RENDER, [(render_key(i), {"certificate_id": i}) for i in todo])
+    enqueue_many(session, BADGE, [(badge_key(i), {"certificate_id": i}) for i in todo])
 
 
 @job(RENDER, max_attempts=6, priority=5)
@@ -140,8 +147,9 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
             .limit(limit)
         )
     )
-    for cert_id in ids:
-        enqueue(ctx.session, RENDER, certificate_id=cert_id, key=render_key(cert_id))
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        enqueue_many(ctx.session, RENDER, [(render_key(i), {"certificate_id": i}) for i in part])
     from lms.certificates.models import CertificateBadge, CertificateStatus
     from lms.certificates.openbadges import badges_available
 
@@ -156,8 +164,9 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
                 .limit(limit)
             )
         )
-    for cert_id in badges:
-        enqueue(ctx.session, BADGE, certificate_id=cert_id, key=badge_key(cert_id))
+    for start in range(0, len(badges), 500):
+        part = badges[start : start + 500]
+        enqueue_many(ctx.session, BADGE, [(badge_key(i), {"certificate_id": i}) for i in part])
     return {"queued": len(ids), "badges": len(badges)}
 
 

@@ -10,15 +10,15 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from lms.auth.access import manages_course, unit_in_scope
 from lms.auth.models import Role, User
@@ -30,7 +30,7 @@ from lms.certificates.models import (
     CertificateStatus,
     IssueSource,
 )
-from lms.core.audit import record
+from lms.core.audit import record, record_many
 from lms.db import utcnow
 from lms.learning.models import Enrollment
 from lms.quizzes import rules as quiz_rules
@@ -135,6 +135,75 @@ def issue_certificate(
         return found, False
     record(session, "certificate.issue", actor_id=by.id if by else None, subject=cert.code, source="auto")
     return cert, True
+
+
+def issue_certificates(
+    session: Session, enrollments: Sequence[Enrollment], *, by: User | None = None
+) -> list[Certificate]:
+    """``issue_certificate`` for many completed enrolments (a class's attendance): the new ones.
+
+    A constant number of statements: the existing issue keys, the holders with their units,
+    the final scores, the codes and the audit entries are each read or written in one.
+    Should another process issue one of them meanwhile (the unique issue_key), the batch is
+    rolled back to its savepoint and issued one by one instead.
+    """
+    if any(e.completed_at is None for e in enrollments):
+        raise CertificateError(_l("The enrolment is not complete."))
+    if len(enrollments) <= 1:
+        issued = [issue_certificate(session, e, by=by) for e in enrollments]
+        return [cert for cert, created in issued if created]
+    keys = {f"enrollment:{e.id}": e for e in enrollments}
+    taken = set(session.scalars(select(Certificate.issue_key).where(Certificate.issue_key.in_(keys))))
+    todo = [e for key, e in keys.items() if key not in taken]
+    if not todo:
+        return []
+    holders = {
+        u.id: u
+        for u in session.scalars(
+            select(User).options(joinedload(User.org_unit)).where(User.id.in_({e.user_id for e in todo}))
+        )
+    }
+    scores = quiz_rules.final_scores(session, todo)
+    codes = _unique_codes(session, len(todo))
+    rows = [
+        {
+            "code": code,
+            "user_id": e.user_id,
+            "course_id": e.course_id,
+            "enrollment_id": e.id,
+            "issue_key": f"enrollment:{e.id}",
+            "source": IssueSource.AUTO,
+            "issued_by_id": by.id if by else None,
+            "score": scores.get(e.id),
+            **_snapshot(
+                session, holders[e.user_id], e.course, completed_at=cast(dt.datetime, e.completed_at)
+            ),
+        }
+        for e, code in zip(todo, codes, strict=True)
+    ]
+    try:
+        with session.begin_nested():
+            # executemany, no RETURNING (SQLite would insert row by row to return ids in order)
+            session.execute(insert(Certificate), rows)
+    except IntegrityError:  # another process issued some of them: one by one finds or adds each
+        return [cert for cert, created in (issue_certificate(session, e, by=by) for e in todo) if created]
+    certs = list(
+        session.scalars(select(Certificate).where(Certificate.issue_key.in_([r["issue_key"] for r in rows])))
+    )
+    record_many(
+        session, "certificate.issue", [c.code for c in certs], actor_id=by.id if by else None, source="auto"
+    )
+    return certs
+
+
+def _unique_codes(session: Session, n: int) -> list[str]:
+    """n new codes none of which is taken (one statement; a collision is astronomically unlikely)."""
+    codes: list[str] = []
+    while len(codes) < n:
+        fresh = list(dict.fromkeys(new_code() for _ in range(n - len(codes))))
+        taken = set(session.scalars(select(Certificate.code).where(Certificate.code.in_(fresh))))
+        codes += [c for c in fresh if c not in taken and c not in codes]
+    return codes
 
 
 def manual_issue_authority(session: Session, actor: User, user: User, course: Course) -> str | None:

@@ -35,6 +35,21 @@ def record(
     return event
 
 
+def record_many(
+    session: Session, action: str, subjects: list[str], *, actor_id: int | None = None, **details: Any
+) -> None:
+    """One audit event per subject with the same details, written in one (executemany) INSERT."""
+    from sqlalchemy import insert
+
+    if not subjects:
+        return
+    ip = (request.remote_addr or "") if has_request_context() else ""
+    rows = [
+        {"action": action, "actor_id": actor_id, "subject": s, "ip": ip, "details": details} for s in subjects
+    ]
+    session.execute(insert(AuditEvent), rows)
+
+
 # Human labels for actions in the audit log viewer. Features add theirs with
 # register_action() in init_app(); unknown actions are shown by their code.
 ACTION_LABELS: Registry[Any] = Registry(

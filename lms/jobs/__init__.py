@@ -9,6 +9,7 @@ Public API (import from ``lms.jobs``)::
         ...                                              # idempotent; raise to retry with back-off
 
     job_row = enqueue(db.session, "feature.thing", some_id=3, by=current_user, key="thing:3")
+    rows = enqueue_many(db.session, "feature.thing", [("thing:4", {"some_id": 4}), ...])  # set-based
     db.session.commit()          # pushed to the queue after the commit; the sweeper covers a failed push
 
     periodic("feature.thing", minute="*/5", hour="*")    # a job every 5 minutes (UTC), once per slot
@@ -25,11 +26,12 @@ from __future__ import annotations
 from flask import Flask
 
 from lms.jobs.builtin import queue_mail
-from lms.jobs.core import PermanentJobError, enqueue, job, periodic, register_label, run_queued
+from lms.jobs.core import PermanentJobError, enqueue, enqueue_many, job, periodic, register_label, run_queued
 
 __all__ = [
     "PermanentJobError",
     "enqueue",
+    "enqueue_many",
     "init_app",
     "job",
     "periodic",

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import CursorResult, and_, event, or_, select, update
+from sqlalchemy import CursorResult, and_, event, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,6 +146,60 @@ def enqueue(
         return found
     _schedule_push(session, new.id, delay)
     return new
+
+
+def enqueue_many(
+    session: Session, kind: str, items: Iterable[tuple[str | None, dict[str, Any]]], /, *, by: Any = None
+) -> list[Job]:
+    """``enqueue`` for many jobs of one kind, as (key, kwargs) pairs: a constant number of statements.
+
+    One SELECT finds the keys already queued (failed ones are queued again), one batched
+    INSERT adds the rest. Should another process add one of the same keys meanwhile, the
+    batch is rolled back to its savepoint and the jobs are added one by one instead.
+    """
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        raise ValueError(f"unknown job kind {kind!r}")
+    items = list(items)
+    keys = [key for key, _ in items if key is not None]
+    existing: dict[str, Job] = {}
+    if keys:
+        existing = {j.key: j for j in session.scalars(select(Job).where(Job.key.in_(keys))) if j.key}
+    out: list[Job] = []
+    fresh: list[Job] = []
+    now = utcnow()
+    for key, kwargs in items:
+        if key is not None and key in existing:
+            if existing[key].status == JobStatus.FAILED:
+                _requeue(session, existing[key])
+            out.append(existing[key])
+            continue
+        row = Job(kind=kind, args=kwargs, key=key, status=JobStatus.QUEUED, priority=handler.priority,
+                  max_attempts=handler.max_attempts, requested_by_id=getattr(by, "id", None),
+                  created_at=now, enqueued_at=now)  # fmt: skip
+        fresh.append(row)
+        out.append(row)
+    if not fresh:
+        return out
+    try:
+        with session.begin_nested():
+            if all(row.key is not None for row in fresh):  # executemany, read back by key (SQLite
+                cols = ("kind", "args", "key", "status", "priority", "max_attempts", "requested_by_id",
+                        "created_at", "enqueued_at")  # fmt: skip  # would insert row by row for ids)
+                session.execute(insert(Job), [{c: getattr(row, c) for c in cols} for row in fresh])
+                by_key = {
+                    j.key: j for j in session.scalars(select(Job).where(Job.key.in_([r.key for r in fresh])))
+                }
+                out = [by_key.get(row.key, row) if row.key is not None else row for row in out]
+                fresh = [by_key[row.key] for row in fresh if row.key is not None]
+            else:
+                session.add_all(fresh)
+                session.flush()
+    except IntegrityError:  # a key enqueued concurrently: one by one (each finds or adds its own)
+        return [enqueue(session, kind, by=by, key=key, **kwargs) for key, kwargs in items]
+    for row in fresh:
+        _schedule_push(session, row.id, None)
+    return out
 
 
 def retry(session: Session, job_row: Job) -> None:

@@ -9,7 +9,7 @@ built in. ``enrollment_completed`` is sent once when an enrollment completes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from blinker import Namespace
@@ -33,14 +33,41 @@ REQUIREMENTS: Registry[RequirementCheck] = Registry(
     "learning.requirements", "(session, enrollment) -> Requirement(s) a course adds to completion."
 )
 
+ManyRequirementCheck = Callable[
+    [Session, Sequence[Enrollment]], "Mapping[int, Requirement | list[Requirement] | None]"
+]
+REQUIREMENTS_MANY: Registry[ManyRequirementCheck] = Registry(
+    "learning.requirements_many",
+    "(session, enrollments) -> {enrollment id: Requirement(s)}: a requirement checked for many at once.",
+)
+
 signals = Namespace()
 enrollment_completed = signals.signal("enrollment-completed")
 """Sent with sender=enrollment, session=session, after completed_at is set (flushed)."""
+enrollments_completed = signals.signal("enrollments-completed")
+"""Sent once per set of enrolments completed together (sender None, session=, enrollments=[...]).
+
+Also sent (with one enrolment) after each ``enrollment_completed``. Receivers that write
+(certificates) listen here, so completing a class of 30 costs what completing one does.
+"""
 
 
-def register_requirement(check: RequirementCheck) -> RequirementCheck:
-    """Register a completion requirement (usable as a decorator); idempotent."""
+def register_requirement(
+    check: RequirementCheck, *, many: ManyRequirementCheck | None = None
+) -> RequirementCheck:
+    """Register a completion requirement (usable as a decorator); idempotent.
+
+    ``many(session, enrollments)`` answers the same for many enrolments in a constant number of
+    statements (``lms.learning.services.refresh_enrollments``, e.g. HR's attendance save);
+    without it the single check runs once per enrolment.
+    """
+    if many is not None:
+        REQUIREMENTS_MANY.add(many, check)
     return REQUIREMENTS.add(check)
+
+
+def many_requirement(check: RequirementCheck) -> ManyRequirementCheck | None:
+    return REQUIREMENTS_MANY.get(check)
 
 
 def registered_requirements() -> list[RequirementCheck]:

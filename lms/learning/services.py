@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, select, update
@@ -14,6 +15,8 @@ from lms.db import read_memo, utcnow
 from lms.learning.completion import (
     Requirement,
     enrollment_completed,
+    enrollments_completed,
+    many_requirement,
     registered_module_checks,
     registered_requirements,
 )
@@ -62,17 +65,6 @@ def complete_lesson(session: Session, enrollment: Enrollment, lesson: Lesson) ->
     return newly
 
 
-def lesson_requirement(session: Session, enrollment: Enrollment) -> Requirement | None:
-    """Built-in rule: every required lesson of the course is done."""
-    course = enrollment.course
-    if not course.require_lessons:
-        return None
-    total, done = lesson_counts(session, enrollment)
-    from flask_babel import lazy_gettext as _l
-
-    return Requirement("lessons", str(_l("Required lessons completed")), done >= total, f"{done}/{total}")
-
-
 def lesson_counts(session: Session, enrollment: Enrollment) -> tuple[int, int]:
     """(required lessons in the course, of which done) in one statement.
 
@@ -103,16 +95,8 @@ def percent_of(done: int, total: int) -> int:
 
 
 def requirements_for(session: Session, enrollment: Enrollment) -> list[Requirement]:
-    results: list[Requirement] = []
-    lessons = lesson_requirement(session, enrollment)
-    if lessons is not None:
-        results.append(lessons)
-    for check in registered_requirements():
-        found = check(session, enrollment)
-        if found is None:
-            continue
-        results.extend(found if isinstance(found, list) else [found])
-    return results
+    """What completing this enrolment needs: the lessons rule (built in) and the registered ones."""
+    return requirements_many(session, [enrollment])[enrollment.id]
 
 
 def refresh_enrollment(session: Session, enrollment: Enrollment) -> list[Requirement]:
@@ -121,20 +105,99 @@ def refresh_enrollment(session: Session, enrollment: Enrollment) -> list[Require
     Progress is the share of required lessons done. An enrollment that completed
     stays complete when a later course version adds lessons.
     """
-    total, done = lesson_counts(session, enrollment)
-    if enrollment.completed_at is not None:
-        # Completion is final: a later version's new lessons do not lower it.
-        enrollment.progress_percent = 100
-    else:
-        enrollment.progress_percent = percent_of(done, total)
-    requirements = requirements_for(session, enrollment)
-    if enrollment.completed_at is None and all(r.done for r in requirements):
-        enrollment.completed_at = utcnow()
-        enrollment.completed_version = enrollment.course.version
-        session.flush()
-        enrollment_completed.send(enrollment, session=session)
+    return refresh_enrollments(session, [enrollment])[enrollment.id]
+
+
+def refresh_enrollments(session: Session, enrollments: Sequence[Enrollment]) -> dict[int, list[Requirement]]:
+    """``refresh_enrollment`` for many enrolments at once (HR's attendance save, a new course version).
+
+    A constant number of statements whatever their number: lesson counts in two, each
+    requirement through its ``many`` form, and one ``enrollments_completed`` signal for all
+    that complete (certificates are issued and queued set-based). Returns {id: requirements}.
+    """
+    if not enrollments:
+        return {}
+    counts = lesson_counts_many(session, enrollments)
+    requirements = requirements_many(session, enrollments, counts)
+    now = utcnow()
+    completed: list[Enrollment] = []
+    for enrollment in enrollments:
+        total, done = counts[enrollment.id]
+        if enrollment.completed_at is not None:
+            # Completion is final: a later version's new lessons do not lower it.
+            enrollment.progress_percent = 100
+        else:
+            enrollment.progress_percent = percent_of(done, total)
+        if enrollment.completed_at is None and all(r.done for r in requirements[enrollment.id]):
+            enrollment.completed_at = now
+            enrollment.completed_version = enrollment.course.version
+            completed.append(enrollment)
     session.flush()
+    if completed:
+        for enrollment in completed:
+            enrollment_completed.send(enrollment, session=session)
+        enrollments_completed.send(None, session=session, enrollments=completed)
+        session.flush()
     return requirements
+
+
+def lesson_counts_many(session: Session, enrollments: Sequence[Enrollment]) -> dict[int, tuple[int, int]]:
+    """{enrollment id: (required lessons, of which done)}: one statement for one, two for many."""
+    if len(enrollments) == 1:
+        return {enrollments[0].id: lesson_counts(session, enrollments[0])}
+    course_ids = {e.course_id for e in enrollments}
+    totals: dict[int, int] = dict(
+        session.execute(
+            select(Lesson.course_id, func.count(Lesson.id))
+            .where(Lesson.course_id.in_(course_ids), Lesson.required.is_(True))
+            .group_by(Lesson.course_id)
+        )
+        .tuples()
+        .all()
+    )
+    done: dict[int, int] = dict(
+        session.execute(
+            select(LessonProgress.enrollment_id, func.count(LessonProgress.id))
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(
+                LessonProgress.enrollment_id.in_([e.id for e in enrollments]),
+                LessonProgress.completed_at.is_not(None),
+                Lesson.required.is_(True),
+            )
+            .group_by(LessonProgress.enrollment_id)
+        )
+        .tuples()
+        .all()
+    )
+    return {e.id: (int(totals.get(e.course_id, 0)), int(done.get(e.id, 0))) for e in enrollments}
+
+
+def requirements_many(
+    session: Session, enrollments: Sequence[Enrollment], counts: dict[int, tuple[int, int]] | None = None
+) -> dict[int, list[Requirement]]:
+    """``requirements_for`` of each enrolment; registered ``many`` forms keep it set-based."""
+    from flask_babel import lazy_gettext as _l
+
+    counts = counts if counts is not None else lesson_counts_many(session, enrollments)
+    results: dict[int, list[Requirement]] = {e.id: [] for e in enrollments}
+    for e in enrollments:
+        if e.course.require_lessons:
+            total, done = counts[e.id]
+            results[e.id].append(
+                Requirement(
+                    "lessons", str(_l("Required lessons completed")), done >= total, f"{done}/{total}"
+                )
+            )
+    for check in registered_requirements():
+        many = many_requirement(check) if len(enrollments) > 1 else None
+        found_by_id = (
+            many(session, enrollments) if many is not None else {e.id: check(session, e) for e in enrollments}
+        )
+        for e in enrollments:
+            found = found_by_id.get(e.id)
+            if found is not None:
+                results[e.id].extend(found if isinstance(found, list) else [found])
+    return results
 
 
 # ---------------------------------------------------------------------------

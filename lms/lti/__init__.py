@@ -33,8 +33,8 @@ def init_app(app: Flask) -> None:
     from lms.core.audit import register_action
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.jobs import register_label
-    from lms.learning.completion import enrollment_completed
+    from lms.jobs import periodic, register_label
+    from lms.learning.completion import enrollments_completed
     from lms.lti import ags, cli, launch_views, views
     from lms.quizzes.attempts import attempt_graded
 
@@ -46,14 +46,19 @@ def init_app(app: Flask) -> None:
     register_action("lti.platform_created", _l("LTI platform registered"))
     register_action("lti.platform_updated", _l("LTI platform changed"))
     register_action("lti.identity_linked", _l("LTI user linked to a local account"))
+    register_action("lti.registration_url_created", _l("LTI dynamic registration URL made"))
     register_action("lti.roster_enrolled", _l("LTI course members enrolled"))
     register_label("lti.send_score", _l("Send a score to an LTI platform"))
+    register_label("lti.cleanup", _l("Delete expired LTI launch data"))
+    periodic("lti.cleanup", minute="41", hour="3")
     attempt_graded.connect(ags.on_attempt_graded)
-    enrollment_completed.connect(ags.on_enrollment_completed)
+    enrollments_completed.connect(ags.on_enrollments_completed)
 
     @app.after_request
     def _frame_ancestors(response: Response) -> Any:
         """LTI pages may be framed by registered platforms; every other page only by ourselves."""
+        if request.endpoint == "static":
+            return response
         framed = session.get("lti") or (
             (request.endpoint or "").startswith("lti.") and request.path.startswith("/lti/")
         )

@@ -57,6 +57,19 @@ ERRORS: dict[str, Any] = {
     "launch_expired": _l("This launch link has expired: start the activity again from the platform."),
     "launch_used": _l("This launch link was already used: start the activity again from the platform."),
     "no_item": _l("Choose a course, module or quiz."),
+    "registration_unknown": _l(
+        "This registration address is unknown: ask the site's administrator for a new one."
+    ),
+    "registration_used": _l(
+        "This registration address was already used: ask the site's administrator for a new one."
+    ),
+    "registration_expired": _l(
+        "This registration address has expired: ask the site's administrator for a new one."
+    ),
+    "registration_config": _l(
+        "The platform's OpenID configuration could not be read or is incomplete (issuer, endpoints)."
+    ),
+    "registration_refused": _l("The platform refused the registration or did not answer with a client ID."),
 }
 
 
@@ -77,7 +90,10 @@ def our_origins() -> tuple[str, ...]:
     return (current_app.config["PUBLIC_URL"], request.host_url.rstrip("/") + request.script_root)
 
 
-def _mark_lti_session(platform_id: int) -> None:
+def _sign_in(user: Any, platform_id: int) -> None:
+    """A fresh session for the launched user (as the login form does), marked as an LTI session."""
+    session.clear()
+    login_user(user)
     session["lti"] = {"platform": platform_id}
 
 
@@ -147,8 +163,7 @@ def launch() -> Response:
         db.session.commit()
     except LaunchError as error:
         return error_page(error)
-    login_user(user)
-    _mark_lti_session(v.platform.id)
+    _sign_in(user, v.platform.id)
     return redirect(url_for("lti.enter", token=token), code=303)
 
 
@@ -189,8 +204,7 @@ def enter_new_window() -> Response:
         db.session.commit()
     except LaunchError as error:
         return error_page(error)
-    login_user(user)
-    _mark_lti_session(platform_id)
+    _sign_in(user, platform_id)
     return redirect(target, code=303)
 
 
@@ -267,3 +281,67 @@ def _csp(*, form_to: str = "") -> str:
     if form_to:
         csp = csp.replace("form-action 'self'", f"form-action 'self' {origin_of(form_to)}")
     return csp
+
+
+# --- dynamic registration ----------------------------------------------------------------------
+
+
+def _tool_urls() -> Any:
+    from lms.lti.registration import ToolUrls
+
+    return ToolUrls(
+        login=url_for("lti.login", _external=True),
+        launch=url_for("lti.launch", _external=True),
+        jwks=url_for("lti.jwks", _external=True),
+        name=f"{current_app.config['ORG_NAME']} · Học trực tuyến",
+    )
+
+
+@bp.route("/lti/register/<token>")
+@access(
+    Access.PUBLIC,
+    reason="a platform admin's LTI dynamic registration; the one-time URL token is the credential",
+)
+def register(token: str) -> str | Response:
+    from lms.lti import registration
+
+    conf_url = request.args.get("openid_configuration", "")
+    try:
+        registration.token_row(db.session, token)
+        if not conf_url:
+            raise LaunchError("registration_config")
+        conf = registration.read_configuration(conf_url)
+    except LaunchError as error:
+        return error_page(error)
+    return render_template(
+        "lti/register.html",
+        token=token,
+        conf=conf,
+        conf_url=conf_url,
+        registration_token=request.args.get("registration_token", ""),
+    )
+
+
+@bp.route("/lti/register/<token>", methods=["POST"])
+@access(
+    Access.PUBLIC, reason="completes an LTI dynamic registration; the one-time URL token is the credential"
+)
+@csrf_exempt(
+    "authorised by the one-time registration URL an admin created; opened by the platform, no session"
+)
+def register_confirm(token: str) -> str | Response:
+    from lms.lti import registration
+
+    try:
+        row = registration.token_row(db.session, token)
+        platform = registration.register(
+            db.session,
+            row,
+            request.form.get("openid_configuration", ""),
+            request.form.get("registration_token", ""),
+            _tool_urls(),
+        )
+        db.session.commit()
+    except LaunchError as error:
+        return error_page(error)
+    return render_template("lti/registered.html", platform=platform)

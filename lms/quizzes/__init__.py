@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
 
     register_part(QuizzesPart())
-    register_requirement(rules.quiz_requirements)
+    register_requirement(rules.quiz_requirements, many=rules.quiz_requirements_many)
     register_module_check(rules.module_quiz_check)
     NEXT_STEPS.add(rules.next_step)
     register_nav(_l("Quizzes"), "quizzes.index", Permission.LEARN)

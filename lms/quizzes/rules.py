@@ -6,6 +6,7 @@ Read-only: these functions answer questions for other features (course pages,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -107,13 +108,43 @@ def course_quiz_links(session: Session, course: Course, user: User) -> dict[str,
 
 def quiz_requirements(session: Session, enrollment: Enrollment) -> list[Requirement] | None:
     """Completion rule: required module quizzes passed; final exam passed (when the course asks)."""
+    quizzes, attempts = _quiz_state(session, enrollment.course, enrollment.user_id)
+    return _requirements_from(enrollment.course, quizzes, _passed(attempts))
+
+
+def quiz_requirements_many(
+    session: Session, enrollments: Sequence[Enrollment]
+) -> dict[int, list[Requirement] | None]:
+    """quiz_requirements for many enrolments: two statements per course (its quizzes, their attempts)."""
+    results: dict[int, list[Requirement] | None] = {}
+    by_course: dict[int, list[Enrollment]] = {}
+    for e in enrollments:
+        by_course.setdefault(e.course_id, []).append(e)
+    for group in by_course.values():
+        course = group[0].course
+        quizzes = course_quizzes(session, course)
+        passed: dict[int, set[int]] = {}
+        if quizzes:
+            for user_id, quiz_id in session.execute(
+                select(Attempt.user_id, Attempt.quiz_id)
+                .where(
+                    Attempt.user_id.in_([e.user_id for e in group]),
+                    Attempt.quiz_id.in_([q.id for q in quizzes]),
+                    Attempt.passed.is_(True),
+                )
+                .distinct()
+            ).tuples():
+                passed.setdefault(user_id, set()).add(quiz_id)
+        for e in group:
+            results[e.id] = _requirements_from(course, quizzes, passed.get(e.user_id, set()))
+    return results
+
+
+def _requirements_from(course: Course, quizzes: list[Quiz], passed: set[int]) -> list[Requirement] | None:
     from flask_babel import lazy_gettext as _l
 
-    course = enrollment.course
-    quizzes, attempts = _quiz_state(session, course, enrollment.user_id)
     if not quizzes:
         return None
-    passed = _passed(attempts)
     results: list[Requirement] = []
     module_quizzes = [q for q in quizzes if q.key != FINAL_KEY and q.required]
     if course.require_quizzes and module_quizzes:
@@ -150,6 +181,28 @@ def final_score(session: Session, enrollment: Enrollment) -> float | None:
         )
     )
     return None if best is None else float(best)
+
+
+def final_scores(session: Session, enrollments: Sequence[Enrollment]) -> dict[int, float | None]:
+    """final_score of many enrolments in one statement: {enrollment id: best final-exam percent or None}."""
+    if not enrollments:
+        return {}
+    best = {
+        (course_id, user_id): value
+        for course_id, user_id, value in session.execute(
+            select(Quiz.course_id, Attempt.user_id, func.max(Attempt.percent))
+            .join(Quiz, Quiz.id == Attempt.quiz_id)
+            .where(
+                Quiz.course_id.in_({e.course_id for e in enrollments}),
+                Quiz.key == FINAL_KEY,
+                Attempt.user_id.in_({e.user_id for e in enrollments}),
+                Attempt.submitted_at.is_not(None),
+            )
+            .group_by(Quiz.course_id, Attempt.user_id)
+        ).tuples()
+    }
+    found = {e.id: best.get((e.course_id, e.user_id)) for e in enrollments}
+    return {k: None if v is None else float(v) for k, v in found.items()}
 
 
 def module_quiz_check(session: Session, enrollment: Enrollment) -> dict[int, bool]:

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
 
     user_unit_changed.connect(services.on_user_unit_changed)
-    register_requirement(services.attendance_requirement)
+    register_requirement(services.attendance_requirement, many=services.attendance_requirements_many)
     register_nav(_l("Assigned training"), "training.my_assignments", Permission.LEARN)
     register_nav(_l("Notifications"), "training.notifications", Permission.LEARN)
     register_nav(_l("Training plan"), "training.assignments", Permission.MANAGE_TRAINING)

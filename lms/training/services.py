@@ -7,7 +7,7 @@ a district of thousands of people costs a handful of statements.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, update
@@ -19,7 +19,7 @@ from lms.core import audit
 from lms.db import utcnow
 from lms.learning.completion import Requirement
 from lms.learning.models import Enrollment, EnrollmentSource
-from lms.learning.services import enroll_user, refresh_enrollment
+from lms.learning.services import enroll_user, refresh_enrollments
 from lms.org.models import OrgUnit, path_within
 from lms.training.models import (
     Assignment,
@@ -409,14 +409,14 @@ def refresh_class_enrollments(session: Session, cls: TrainingClass, user_ids: li
     course = session.get(Course, cls.course_id)
     if course is None or not course.require_attendance or not user_ids:
         return
-    for enrollment in session.scalars(
+    enrollments = session.scalars(
         select(Enrollment).where(
             Enrollment.course_id == cls.course_id,
             Enrollment.user_id.in_(user_ids),
             Enrollment.completed_at.is_(None),
         )
-    ):
-        refresh_enrollment(session, enrollment)
+    ).all()
+    refresh_enrollments(session, enrollments)  # set-based: a class of 30 costs what a class of 5 does
 
 
 def attendance_requirement(session: Session, enrollment: Enrollment) -> Requirement | None:
@@ -438,6 +438,36 @@ def attendance_requirement(session: Session, enrollment: Enrollment) -> Requirem
 
     # A lazy string: rendered in the reader's language, and safe outside a request (CLI, demo data).
     return Requirement("attendance", _l("Attended the in-person class"), bool(attended))
+
+
+def attendance_requirements_many(
+    session: Session, enrollments: Sequence[Enrollment]
+) -> dict[int, Requirement | None]:
+    """attendance_requirement for many enrolments: one statement."""
+    from flask_babel import lazy_gettext as _l
+
+    wanted = [e for e in enrollments if e.course.require_attendance]
+    attended: set[tuple[int, int]] = set()
+    if wanted:
+        attended = set(
+            session.execute(
+                select(TrainingClass.course_id, Attendance.user_id)
+                .join(TrainingClass, TrainingClass.id == Attendance.class_id)
+                .where(
+                    Attendance.present.is_(True),
+                    Attendance.user_id.in_({e.user_id for e in wanted}),
+                    TrainingClass.course_id.in_({e.course_id for e in wanted}),
+                )
+                .distinct()
+            ).tuples()
+        )
+    label = _l("Attended the in-person class")
+    return {
+        e.id: Requirement("attendance", label, (e.course_id, e.user_id) in attended)
+        if e.course.require_attendance
+        else None
+        for e in enrollments
+    }
 
 
 def attendance_sheet(
