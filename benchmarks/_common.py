@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"  # git-ignored
 
 # The README's production command (section "Production deployment", step 5): keep them equal.
-GUNICORN_ARGS = ["-w", "4", "--threads", "2"]
+# The access log goes where gunicorn's output goes here (nowhere), but each line is still written.
+GUNICORN_ARGS = ["-w", "4", "--threads", "2", "--access-logfile", "-"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

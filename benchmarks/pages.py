@@ -48,6 +48,9 @@ def prepare(tmp: Path) -> dict[str, str]:
 
         reset_database(url)
     env = bench_env(tmp, url)
+    # As in production: the login limiter's per-request check runs (pages have no limits; /healthz is
+    # exempt). Only one login happens here, far below any limit.
+    env["LMS_RATELIMIT_ENABLED"] = "1"
     flask_cli(env, "db", "upgrade")
     flask_cli(env, "demo-data", "--learners-per-unit", "1")
     flask_cli(env, "courses", "import", "courses/_example/vi-du")

@@ -85,6 +85,27 @@ def _install_fast_gettext(app: Flask) -> None:
         return {"lms_translations": get_translations()}
 
 
+def _install_static_url_cache(app: Flask) -> None:
+    """``url_for('static', filename=…)`` in templates is built once per file and URL prefix.
+
+    Every page asks for the same five or six static URLs (style sheets, icons, scripts); they depend
+    on nothing but the file and the prefix the request came in under.
+    """
+    build = app.url_for  # what Flask puts in the templates' globals
+    built: dict[tuple[str, str], str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
+            key = (request.script_root, values["filename"])
+            found = built.get(key)
+            if found is None:
+                found = built[key] = build(endpoint, **values)
+            return found
+        return build(endpoint, **values)
+
+    app.jinja_env.globals["url_for"] = url_for
+
+
 def init_web(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
@@ -112,6 +133,7 @@ def init_web(app: Flask) -> None:
 
     install_form_translations()
     app.jinja_env.globals["get_locale"] = get_locale
+    _install_static_url_cache(app)
     if not app.testing:
         # Compiled templates survive worker restarts (gunicorn re-forks; each worker would compile
         # every template again on its first requests). Stale entries are keyed by source checksum.
