@@ -90,7 +90,10 @@ def our_origins() -> tuple[str, ...]:
     return (current_app.config["PUBLIC_URL"], request.host_url.rstrip("/") + request.script_root)
 
 
-def _mark_lti_session(platform_id: int) -> None:
+def _sign_in(user: Any, platform_id: int) -> None:
+    """A fresh session for the launched user (as the login form does), marked as an LTI session."""
+    session.clear()
+    login_user(user)
     session["lti"] = {"platform": platform_id}
 
 
@@ -160,8 +163,7 @@ def launch() -> Response:
         db.session.commit()
     except LaunchError as error:
         return error_page(error)
-    login_user(user)
-    _mark_lti_session(v.platform.id)
+    _sign_in(user, v.platform.id)
     return redirect(url_for("lti.enter", token=token), code=303)
 
 
@@ -202,8 +204,7 @@ def enter_new_window() -> Response:
         db.session.commit()
     except LaunchError as error:
         return error_page(error)
-    login_user(user)
-    _mark_lti_session(platform_id)
+    _sign_in(user, platform_id)
     return redirect(target, code=303)
 
 
