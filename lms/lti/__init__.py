@@ -63,5 +63,7 @@ def init_app(app: Flask) -> None:
             (request.endpoint or "").startswith("lti.") and request.path.startswith("/lti/")
         )
         if framed and "Content-Security-Policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = launch_views._csp()
+            lti = session.get("lti")
+            extra = lti.get("origins", []) if isinstance(lti, dict) else []
+            response.headers["Content-Security-Policy"] = launch_views._csp(extra=extra)
         return response

@@ -1,7 +1,7 @@
 """badges: Open Badges 3.0 credentials of certificates
 
 Revision ID: 1731_badges
-Revises: 1701_sso
+Revises: 1711_api_tokens
 Create Date: 2026-11-30 18:06:51.103301
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lms.db
 
 revision: str = '1731_badges'
-down_revision: str | Sequence[str] | None = '1701_sso'
+down_revision: str | Sequence[str] | None = '1711_api_tokens'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

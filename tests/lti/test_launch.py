@@ -281,3 +281,24 @@ def test_old_launch_rows_are_deleted_by_the_cleanup_job(
     session.expire_all()
     assert session.scalars(select(LoginState.state)).all() == [fresh_state]
     assert session.scalars(select(Launch)).all() == []
+
+
+def test_the_page_framing_us_may_be_on_the_platform_courses_own_domain(
+    client: Any, session: Any, platform: Platform, registration: Any, make_course: Any
+) -> None:
+    """Canvas: issuer canvas.instructure.com, course pages on the school's domain (launch_presentation)."""
+    course = make_course(lessons=1)
+    h = hint(course)
+    _, state, nonce = begin(client, platform, h)
+    claims = platform.id_token_claims(h, nonce)
+    claims[CLAIM + "launch_presentation"] = {
+        "return_url": "https://lms.truong.example.edu.vn/courses/7",
+        "document_target": "iframe",
+    }
+    claims[CLAIM + "tool_platform"] = {"guid": "x", "url": "https://evil.example; script-src *"}
+    resp = client.post("/lti/launch", data={"id_token": platform.sign(claims), "state": state})
+    page = client.get(client.get(resp.headers["Location"]).headers["Location"])
+    csp = page.headers["Content-Security-Policy"]
+    ancestors = csp.split("frame-ancestors ", 1)[1].split(";")[0]
+    assert ancestors.split() == ["'self'", platform.base_url, "https://lms.truong.example.edu.vn"]
+    assert "evil" not in csp
