@@ -41,6 +41,7 @@ from lms.training.models import (
     Target,
     TrainingClass,
 )
+from lms.xapi.models import XapiStatement
 
 __all__ = [
     "Answer",
@@ -92,4 +93,5 @@ __all__ = [
     "TrainingClass",
     "User",
     "UserRole",
+    "XapiStatement",
 ]
