@@ -120,6 +120,7 @@ class Config:
         # LTI: a rotated signing key stays in the published JWKS this long (platforms cache keys).
         self.LTI_KEY_GRACE_HOURS = int(env("LMS_LTI_KEY_GRACE_HOURS", "72"))
         self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
+        self.API_RATE_LIMIT = env("LMS_API_RATE_LIMIT", "300 per minute")  # per HR API token (decision 1712)
         # Single sign-on with the province's OpenID Provider (lms/sso, decisions 1701-1703). Off while
         # LMS_OIDC_ISSUER is unset; linking rules and the local-password switch are admin settings.
         self.OIDC_ISSUER = env("LMS_OIDC_ISSUER", "").rstrip("/")

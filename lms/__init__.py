@@ -25,6 +25,7 @@ FEATURES = (
     "authoring",
     "lti",
     "xapi",
+    "api",
     "demo",
 )
 

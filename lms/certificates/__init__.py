@@ -18,9 +18,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
 
     hooks.connect()
-    from lms.jobs import register_label
+    from lms.jobs import register_label, register_warmup
 
     register_label(jobs.RENDER, _l("Render and sign a certificate"))
+    from lms.certificates.pdf import warm_up
+
+    register_warmup(warm_up)
     register_label(jobs.ZIP, _l("Certificate ZIP file"))
     register_label("certificates.render_missing", _l("Queue certificates without a PDF"))
     register_label("certificates.remind_expiring", _l("Expiring-certificate reminders"))

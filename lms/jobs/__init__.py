@@ -14,6 +14,7 @@ Public API (import from ``lms.jobs``)::
 
     periodic("feature.thing", minute="*/5", hour="*")    # a job every 5 minutes (UTC), once per slot
     register_label("feature.thing", _l("Thing"))         # its name on the job pages
+    register_warmup(load_fonts)                          # run by each consumer before its first job
 
 E-mail: ``lms.jobs.queue_mail(session, to, subject, body)`` (the built-in job
 ``mail.send``; False when SMTP is not configured). Job pages: ``url_for("jobs.status", job_id=…)`` shows
@@ -26,7 +27,16 @@ from __future__ import annotations
 from flask import Flask
 
 from lms.jobs.builtin import queue_mail
-from lms.jobs.core import PermanentJobError, enqueue, enqueue_many, job, periodic, register_label, run_queued
+from lms.jobs.core import (
+    PermanentJobError,
+    enqueue,
+    enqueue_many,
+    job,
+    periodic,
+    register_label,
+    register_warmup,
+    run_queued,
+)
 
 __all__ = [
     "PermanentJobError",
@@ -37,6 +47,7 @@ __all__ = [
     "periodic",
     "queue_mail",
     "register_label",
+    "register_warmup",
     "run_queued",
 ]
 

@@ -8,6 +8,7 @@ token names an unknown key id (key rotation at the provider).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import current_app
@@ -49,3 +50,23 @@ def metadata() -> dict[str, Any]:
     if data.get("issuer", "").rstrip("/") != current_app.config["OIDC_ISSUER"]:
         raise ValueError("the discovery document names another issuer")
     return data
+
+
+def form_origins() -> list[str]:
+    """Origins our forms lead to through a redirect (sign-in start, logout): the provider's.
+
+    Browsers apply CSP ``form-action`` to the redirects after a form POST, so these must be allowed.
+    Endpoints on other hosts than the issuer count once the discovery document has been read.
+    """
+    urls = [current_app.config["OIDC_ISSUER"]]
+    known = client().server_metadata
+    urls += [known.get("authorization_endpoint", ""), known.get("end_session_endpoint", "")]
+    origins = []
+    for url in urls:
+        parts = urlsplit(url)
+        origin = (
+            f"{parts.scheme}://{parts.netloc}" if parts.scheme in {"http", "https"} and parts.netloc else ""
+        )
+        if origin and origin not in origins:
+            origins.append(origin)
+    return origins

@@ -84,8 +84,13 @@ def test_passwords_stay_on_while_sso_is_not_configured(app, client, session, mak
 def test_login_page_shows_the_province_button_only_when_enabled(app, client, monkeypatch):
     page = client.get("/login").get_data(as_text=True)
     assert "Đăng nhập bằng tài khoản của tỉnh" in page
+    # Browsers apply CSP form-action to the redirect after the button's POST: the provider is allowed.
+    csp = client.get("/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {app.config['OIDC_ISSUER']};" in csp
     monkeypatch.setitem(app.config, "OIDC_ISSUER", "")
-    assert "Đăng nhập bằng tài khoản của tỉnh" not in client.get("/login").get_data(as_text=True)
+    off = client.get("/login")
+    assert "Đăng nhập bằng tài khoản của tỉnh" not in off.get_data(as_text=True)
+    assert "form-action 'self';" in off.headers["Content-Security-Policy"]
     assert client.post("/sso/login").status_code == 404
     assert client.get("/sso/callback?code=x&state=y").status_code == 404
 
@@ -116,3 +121,25 @@ def test_rules_page_is_for_admins_only(client, make_user):
     login(client, make_user(Role.HR.value))
     assert client.get("/admin/sso").status_code == 403
     assert client.post("/admin/sso", data={"local_passwords_off": "y"}).status_code == 403
+
+
+def test_admin_unlinks_a_province_account(client, session, oidc_op, make_user):
+    from lms.sso.models import OidcIdentity
+
+    user = make_user(email="an.nv@tinh.example.vn")
+    session.add(
+        OidcIdentity(issuer=oidc_op.issuer, subject="old-subject", user_id=user.id, linked_by="email")
+    )
+    session.flush()
+    assert sign_in(client, oidc_op, "nguyen.van.an").status_code == 403  # already linked to old-subject
+    login(client, make_user(Role.ADMIN.value))
+    unknown = client.post("/admin/sso/unlink", data={"username": "no-such-user"})
+    assert "Không có tài khoản nào có tên đăng nhập này" in unknown.get_data(as_text=True)
+    assert client.post("/admin/sso/unlink", data={"username": user.username.upper()}).status_code == 302
+    assert session.scalars(select(OidcIdentity).where(OidcIdentity.user_id == user.id)).all() == []
+    assert (
+        session.scalar(select(AuditEvent).where(AuditEvent.action == "sso_unlinked")).subject
+        == f"user:{user.id}"
+    )
+    client.post("/logout")
+    assert sign_in(client, oidc_op, "nguyen.van.an").status_code == 302  # links again by e-mail
