@@ -245,6 +245,10 @@ def _schedule_push(session: Session, job_id: int, delay: float | None) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A SAVEPOINT was released (SQLAlchemy fires after_commit for it too): the rows are not
+        # committed yet, so nothing may be pushed (a second enqueue in one transaction did that).
+        return
     pending = session.info.pop(PENDING, None)
     if not pending or not has_app_context():
         return

@@ -1,7 +1,7 @@
 """xapi: the outbox of statements for the Learning Record Store
 
 Revision ID: 1721_xapi
-Revises: 1711_api_tokens
+Revises: 1731_badges
 Create Date: 2026-11-30 18:22:14.391157
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lms.db
 
 revision: str = '1721_xapi'
-down_revision: str | Sequence[str] | None = '1711_api_tokens'
+down_revision: str | Sequence[str] | None = '1731_badges'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
