@@ -15,8 +15,8 @@ Public API (import from ``lms.jobs``)::
     periodic("feature.thing", minute="*/5", hour="*")    # a job every 5 minutes (UTC), once per slot
     register_label("feature.thing", _l("Thing"))         # its name on the job pages
 
-E-mail: ``lms.jobs.queue_mail(session, to, subject, body)`` (the built-in job
-``mail.send``; False when SMTP is not configured). Job pages: ``url_for("jobs.status", job_id=…)`` shows
+E-mail: ``lms.jobs.queue_mail(session, to, subject, body, html=…, headers=…, key=…)`` (the built-in
+job ``mail.send``; False when SMTP is not configured); ``queue_mails`` for many at once. Job pages: ``url_for("jobs.status", job_id=…)`` shows
 progress (no JavaScript needed) and the download of a file stored with
 ``lms.jobs.files.store_file`` to the user who asked for it.
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lms.jobs.builtin import queue_mail
+from lms.jobs.builtin import queue_mail, queue_mails
 from lms.jobs.core import PermanentJobError, enqueue, enqueue_many, job, periodic, register_label, run_queued
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "job",
     "periodic",
     "queue_mail",
+    "queue_mails",
     "register_label",
     "run_queued",
 ]
