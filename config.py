@@ -117,9 +117,15 @@ class Config:
         # RFC 3161 time-stamping authority: signatures become PAdES B-T/B-LT (decision 1404).
         # Its root certificate must be in LMS_SIGNING_TRUST_ROOTS.
         self.SIGNING_TSA_URL = env("LMS_SIGNING_TSA_URL", "")
+        # Open Badges 3.0 (decision 1732): RSA private key (PEM) that signs the credentials and the
+        # status list; unset → the PAdES key above. Retired keys (PEM public keys, certificates or
+        # private keys, ":"-separated) stay published so credentials they signed still verify.
+        self.BADGE_KEY_FILE = env("LMS_BADGE_KEY_FILE", "")
+        self.BADGE_RETIRED_KEYS = env("LMS_BADGE_RETIRED_KEYS", "")
         # LTI: a rotated signing key stays in the published JWKS this long (platforms cache keys).
         self.LTI_KEY_GRACE_HOURS = int(env("LMS_LTI_KEY_GRACE_HOURS", "72"))
         self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
+        self.API_RATE_LIMIT = env("LMS_API_RATE_LIMIT", "300 per minute")  # per HR API token (decision 1712)
         # Single sign-on with the province's OpenID Provider (lms/sso, decisions 1701-1703). Off while
         # LMS_OIDC_ISSUER is unset; linking rules and the local-password switch are admin settings.
         self.OIDC_ISSUER = env("LMS_OIDC_ISSUER", "").rstrip("/")

@@ -1,5 +1,6 @@
 """Import every feature's models so Base.metadata (and Alembic) sees all tables."""
 
+from lms.api.models import ApiToken
 from lms.auth.models import PasswordResetToken, User, UserRole
 from lms.authoring.models import CourseAuthor, CourseDraft, CourseSnapshot, DraftLesson, DraftModule
 from lms.catalog.models import (
@@ -44,6 +45,7 @@ from lms.training.models import (
 
 __all__ = [
     "Answer",
+    "ApiToken",
     "Assignment",
     "AssignmentMember",
     "Attempt",

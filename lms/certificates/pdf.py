@@ -143,6 +143,20 @@ def html_to_pdf(html: str) -> bytes:
     )
 
 
+def warm_up() -> None:
+    """Render and sign a sample once: fonts, pdf.css and the signing key are loaded before the first job."""
+    from lms.certificates.signing import sign_pdf, signing_available
+
+    sample = {"code": "WARM-UP", "holder_name": "Nguyễn Văn A", "job_title": "Chuyên viên",
+              "unit_name": "UBND", "course_title": "Khoá học", "course_title_en": "", "course_version": 1,
+              "hours": "8", "score": "90", "completed_on": "01/01/2026", "issued_on": "01/01/2026",
+              "expires_on": "", "issuer_name": "", "org_name": current_app.config["ORG_NAME"],
+              "verify_url": "https://example.invalid/", "qr": qr_data_uri("https://example.invalid/")}  # fmt: skip
+    pdf = html_to_pdf(render_html(sample))
+    if signing_available():
+        sign_pdf(pdf, reason="warm-up", location="warm-up")
+
+
 def render_certificate_pdf(cert: Certificate) -> bytes:
     """Render and sign the PDF of cert (not stored: see services.render_certificate)."""
     from lms.certificates.signing import sign_pdf

@@ -167,26 +167,34 @@ def verify_start() -> Any:
 def verify_upload() -> Any:
     form = UploadForm()
     if not form.validate_on_submit():
-        flash(_("Choose a PDF file to check."), "error")
+        flash(_("Choose a certificate file (PDF or Open Badge) to check."), "error")
         return redirect(url_for("certificates.verify_start"))
     data = form.pdf.data.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         flash(_("The file is too large to be one of our certificates."), "error")
         return redirect(url_for("certificates.verify_start"))
-    verdict = services.verify_upload(db.session, data)
+    from lms.certificates import openbadges
+
+    kind = "badge" if openbadges.looks_like_credential(data) else "pdf"
+    verdict: Any = (
+        openbadges.verify_credential(db.session, data)
+        if kind == "badge"
+        else services.verify_upload(db.session, data)
+    )
     record(
         db.session,
         "certificate.lookup",
         actor_id=current_user.id if current_user.is_authenticated else None,
         subject=verdict.certificate.code if verdict.certificate else "upload",
         found=verdict.certificate is not None,
-        via="upload",
+        via="upload" if kind == "pdf" else "badge-upload",
         outcome=verdict.outcome,
     )
     db.session.commit()
     cert = verdict.certificate
     return render_template(
         "certificates/verify_result.html",
+        kind=kind,
         outcome=verdict.outcome,
         cert=cert,
         status=cert.effective_status if cert else None,

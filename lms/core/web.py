@@ -68,6 +68,9 @@ def public_url(path: str) -> str:
 def select_locale() -> str:
     if not has_request_context():  # CLI and background work (e.g. closing overdue quiz attempts)
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):  # other systems: Accept-Language, never a session (decision 1714)
+        best = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        return str(best or current_app.config["BABEL_DEFAULT_LOCALE"])
     if current_user and getattr(current_user, "is_authenticated", False):
         return str(current_user.locale or "vi")
     lang = session.get("lang")

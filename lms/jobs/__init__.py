@@ -14,6 +14,7 @@ Public API (import from ``lms.jobs``)::
 
     periodic("feature.thing", minute="*/5", hour="*")    # a job every 5 minutes (UTC), once per slot
     register_label("feature.thing", _l("Thing"))         # its name on the job pages
+    register_warmup(load_fonts)                          # run by each consumer before its first job
 
 E-mail: ``lms.jobs.queue_mail(session, to, subject, body, html=…, headers=…, key=…)`` (the built-in
 job ``mail.send``; False when SMTP is not configured); ``queue_mails`` for many at once. Job pages: ``url_for("jobs.status", job_id=…)`` shows
@@ -25,8 +26,22 @@ from __future__ import annotations
 
 from flask import Flask
 
+<<<<<<< HEAD
 from lms.jobs.builtin import queue_mail, queue_mails
 from lms.jobs.core import PermanentJobError, enqueue, enqueue_many, job, periodic, register_label, run_queued
+=======
+from lms.jobs.builtin import queue_mail
+from lms.jobs.core import (
+    PermanentJobError,
+    enqueue,
+    enqueue_many,
+    job,
+    periodic,
+    register_label,
+    register_warmup,
+    run_queued,
+)
+>>>>>>> main
 
 __all__ = [
     "PermanentJobError",
@@ -38,6 +53,7 @@ __all__ = [
     "queue_mail",
     "queue_mails",
     "register_label",
+    "register_warmup",
     "run_queued",
 ]
 

@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     from lms.core.audit import register_action
     from lms.core.cli import lms_cli
     from lms.core.nav import register_nav
-    from lms.jobs import register_label
+    from lms.jobs import periodic, register_label
     from lms.learning.completion import enrollments_completed
     from lms.lti import ags, cli, launch_views, views
     from lms.quizzes.attempts import attempt_graded
@@ -49,15 +49,21 @@ def init_app(app: Flask) -> None:
     register_action("lti.registration_url_created", _l("LTI dynamic registration URL made"))
     register_action("lti.roster_enrolled", _l("LTI course members enrolled"))
     register_label("lti.send_score", _l("Send a score to an LTI platform"))
+    register_label("lti.cleanup", _l("Delete expired LTI launch data"))
+    periodic("lti.cleanup", minute="41", hour="3")
     attempt_graded.connect(ags.on_attempt_graded)
     enrollments_completed.connect(ags.on_enrollments_completed)
 
     @app.after_request
     def _frame_ancestors(response: Response) -> Any:
         """LTI pages may be framed by registered platforms; every other page only by ourselves."""
+        if request.endpoint == "static":
+            return response
         framed = session.get("lti") or (
             (request.endpoint or "").startswith("lti.") and request.path.startswith("/lti/")
         )
         if framed and "Content-Security-Policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = launch_views._csp()
+            lti = session.get("lti")
+            extra = lti.get("origins", []) if isinstance(lti, dict) else []
+            response.headers["Content-Security-Policy"] = launch_views._csp(extra=extra)
         return response

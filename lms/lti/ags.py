@@ -369,3 +369,10 @@ def roster(session: Session, link: Link) -> list[Member]:
         url = response.links.get("next", {}).get("url")
         pages += 1
     return members
+
+
+@job("lti.cleanup")
+def cleanup_job(ctx: Any) -> dict[str, Any]:
+    from lms.lti.launch import delete_old_launch_rows
+
+    return {"deleted": delete_old_launch_rows(ctx.session)}

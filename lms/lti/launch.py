@@ -441,3 +441,16 @@ def launch_by_token(session: Session, token: str, kind: str, *, now: dt.datetime
     if launch.expires_at < (now or utcnow()):
         raise LaunchError("launch_expired", 403)
     return launch
+
+
+def delete_old_launch_rows(
+    session: Session, *, older_than: dt.timedelta = dt.timedelta(days=1), now: dt.datetime | None = None
+) -> int:
+    """Login states and launch tokens are needed for minutes; drop those that expired a day ago."""
+    from sqlalchemy import delete
+
+    limit = (now or utcnow()) - older_than
+    states = session.execute(delete(LoginState).where(LoginState.expires_at < limit))
+    launches = session.execute(delete(Launch).where(Launch.expires_at < limit))
+    session.flush()
+    return int(states.rowcount or 0) + int(launches.rowcount or 0)  # type: ignore[attr-defined]

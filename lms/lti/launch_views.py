@@ -90,8 +90,25 @@ def our_origins() -> tuple[str, ...]:
     return (current_app.config["PUBLIC_URL"], request.host_url.rstrip("/") + request.script_root)
 
 
-def _mark_lti_session(platform_id: int) -> None:
-    session["lti"] = {"platform": platform_id}
+def _sign_in(user: Any, platform_id: int, origins: list[str] | None = None) -> None:
+    """A fresh session for the launched user (as the login form does), marked as an LTI session."""
+    session.clear()
+    login_user(user)
+    session["lti"] = {"platform": platform_id, "origins": origins or []}
+
+
+def _frame_origins(claims: dict[str, Any]) -> list[str]:
+    """Where the platform's page that frames us lives, as its signed launch says (Canvas serves
+    courses from the school's own domain, not from its issuer's)."""
+    from lms.lti.services import origin_of
+
+    presentation = claims.get(lti.CLAIM + "launch_presentation") or {}
+    tool_platform = claims.get(lti.CLAIM + "tool_platform") or {}
+    urls = [
+        presentation.get("return_url") if isinstance(presentation, dict) else None,
+        tool_platform.get("url") if isinstance(tool_platform, dict) else None,
+    ]
+    return sorted({o for o in (origin_of(str(u)) for u in urls if u) if o})
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
@@ -148,7 +165,8 @@ def launch() -> Response:
         )
         identity = lti.identity_for(db.session, v, now=now)
         if v.message_type == lti.DEEP_LINKING:
-            _, token = lti.record_deep_linking(db.session, v, identity, now=now)
+            launch_row, token = lti.record_deep_linking(db.session, v, identity, now=now)
+            launch_row.data = {**launch_row.data, "origins": _frame_origins(v.claims)}
             db.session.commit()
             return redirect(url_for("lti.deep_link", token=token), code=303)
         target, key = _target_for(v)
@@ -160,8 +178,7 @@ def launch() -> Response:
         db.session.commit()
     except LaunchError as error:
         return error_page(error)
-    login_user(user)
-    _mark_lti_session(v.platform.id)
+    _sign_in(user, v.platform.id, _frame_origins(v.claims))
     return redirect(url_for("lti.enter", token=token), code=303)
 
 
@@ -202,8 +219,7 @@ def enter_new_window() -> Response:
         db.session.commit()
     except LaunchError as error:
         return error_page(error)
-    login_user(user)
-    _mark_lti_session(platform_id)
+    _sign_in(user, platform_id)
     return redirect(target, code=303)
 
 
@@ -258,7 +274,9 @@ def deep_link_choose(token: str) -> str | Response:
             launch=launch_row,
             error=_("Choose a course, module or quiz."),
         )
-        return make_response(html, 400)
+        response = make_response(html, 400)
+        response.headers["Content-Security-Policy"] = _csp(extra=launch_row.data.get("origins", []))
+        return response
     url = url_for(target.endpoint, **target.values, _external=True)
     jwt_value = deeplink.response_jwt(db.session, launch_row, [deeplink.content_item(target, key, url)])
     launch_row.used_at = utcnow()
@@ -267,15 +285,20 @@ def deep_link_choose(token: str) -> str | Response:
     response = make_response(
         render_template("lti/deep_link_return.html", return_url=return_url, jwt=jwt_value, label=target.label)
     )
-    response.headers["Content-Security-Policy"] = _csp(form_to=return_url)
+    response.headers["Content-Security-Policy"] = _csp(
+        form_to=return_url, extra=launch_row.data.get("origins", [])
+    )
     return response
 
 
-def _csp(*, form_to: str = "") -> str:
+def _csp(*, form_to: str = "", extra: list[str] | None = None) -> str:
+    """The site's CSP with frame-ancestors widened to registered platforms (and the origins their
+    signed launches named), and form-action to the deep-linking return URL's origin."""
     from lms.core.web import CSP
     from lms.lti.services import origin_of, platform_origins
 
-    ancestors = " ".join(["'self'", *platform_origins(db.session)])
+    origins = {*platform_origins(db.session), *(o for o in map(origin_of, extra or []) if o)}
+    ancestors = " ".join(["'self'", *sorted(origins)])
     csp = CSP.replace("frame-ancestors 'self'", f"frame-ancestors {ancestors}")
     if form_to:
         csp = csp.replace("form-action 'self'", f"form-action 'self' {origin_of(form_to)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -30,10 +31,18 @@ class PlatformData:
     is_active: bool = True
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
 def origin_of(url: str) -> str:
-    """scheme://host[:port] of a URL ("" when it has none)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    """http(s)://host[:port] of a URL, "" unless it is one (the result goes into a CSP header)."""
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return ""
+    if parts.scheme not in ("https", "http") or not _HOST.fullmatch(parts.netloc):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def find_platform(session: Session, issuer: str, client_id: str | None) -> Platform | None:

@@ -13,7 +13,6 @@ from flask import (
     current_app,
     flash,
     jsonify,
-    make_response,
     redirect,
     render_template,
     url_for,
@@ -152,7 +151,9 @@ def members(link_id: int) -> str | Response:
         roster = ags.roster(db.session, link)
     except ags.ServiceError as exc:
         current_app.logger.warning("NRPS for link %s failed: %s", link.id, exc)
-        problem = _("The platform did not give the member list: %(reason)s", reason=str(exc)[:200])
+        problem = _(
+            "The platform did not give the member list (it did not answer or refused): try again later."
+        )
     known = set(
         db.session.scalars(
             select(Identity.sub).where(
@@ -160,11 +161,8 @@ def members(link_id: int) -> str | Response:
             )
         )
     )
-    response = make_response(
-        render_template("lti/members.html", link=link, roster=roster, known=known, problem=problem),
-        502 if problem else 200,
-    )
-    return response
+    # A platform that is down is explained on the page (an alert), which itself works: 200.
+    return render_template("lti/members.html", link=link, roster=roster, known=known, problem=problem)
 
 
 @bp.route("/lti/links/<int:link_id>/members/enrol", methods=["POST"])
@@ -177,7 +175,11 @@ def members_enrol(link_id: int) -> Response:
     try:
         roster = ags.roster(db.session, link)
     except ags.ServiceError as exc:
-        flash(_("The platform did not give the member list: %(reason)s", reason=str(exc)[:200]), "error")
+        current_app.logger.warning("NRPS for link %s failed: %s", link.id, exc)
+        flash(
+            _("The platform did not give the member list (it did not answer or refused): try again later."),
+            "error",
+        )
         return redirect(url_for("lti.members", link_id=link.id))
     count = services.enrol_roster(db.session, link, roster, by=current_user)
     db.session.commit()

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     register_nav(_l("Single sign-on"), "sso.settings", Permission.ADMIN_USERS)
     register_action("sso_login", _l("Signed in with the province account"))
     register_action("sso_linked", _l("Province account linked"))
+    register_action("sso_unlinked", _l("Province account unlinked"))
     register_action("sso_login_failed", _l("Province sign-in refused"))
     register_action("sso_settings_changed", _l("Single sign-on rules changed"))
     register_action("login_refused", _l("Password sign-in refused (passwords off)"))

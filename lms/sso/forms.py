@@ -9,9 +9,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, StringField, SubmitField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from lms.auth.models import User
 from lms.org.models import OrgUnit
+
+
+def _strip(value: str | None) -> str:
+    return (value or "").strip()
 
 
 class StartForm(FlaskForm):
@@ -49,3 +54,20 @@ class SettingsForm(FlaskForm):
     def validate_create_accounts(self, field: BooleanField) -> None:
         if field.data and not self.holding_unit.data:
             raise ValidationError(_l("Choose the holding unit where new accounts wait for HR."))
+
+
+class UnlinkForm(FlaskForm):
+    username = StringField(
+        _l("Username"), validators=[DataRequired(_l("Enter a username.")), Length(max=80)], filters=[_strip]
+    )
+    submit = SubmitField(_l("Unlink the province account"))
+
+    def __init__(self, session: Session, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session = session
+        self.user: User | None = None
+
+    def validate_username(self, field: StringField) -> None:
+        self.user = self._session.scalar(select(User).where(func.lower(User.username) == field.data.lower()))
+        if self.user is None:
+            raise ValidationError(_l("No account has this username."))

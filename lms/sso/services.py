@@ -208,3 +208,24 @@ def accounts_waiting(session: Session, settings: SsoSettings, limit: int = 50) -
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def unlink(session: Session, user: User, *, by: User) -> int:
+    """Forget the province identities of an account; its next sign-in is a first one again."""
+    rows = list(session.scalars(select(OidcIdentity).where(OidcIdentity.user_id == user.id)))
+    for row in rows:
+        audit.record(
+            session,
+            "sso_unlinked",
+            actor_id=by.id,
+            subject=f"user:{user.id}",
+            issuer=row.issuer,
+            sub=row.subject,
+        )
+        session.delete(row)
+    session.flush()
+    return len(rows)
+
+
+def linked_count(session: Session) -> int:
+    return session.scalar(select(func.count(OidcIdentity.id))) or 0

@@ -7,6 +7,7 @@ from typing import Any
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from joserfc.errors import (
@@ -25,7 +26,7 @@ from lms.core import audit
 from lms.db import db, write_on_get
 from lms.sso import client as oidc
 from lms.sso import services
-from lms.sso.forms import SettingsForm, StartForm
+from lms.sso.forms import SettingsForm, StartForm, UnlinkForm
 
 bp = Blueprint("sso", __name__, template_folder="templates")
 
@@ -115,9 +116,16 @@ ERRORS: dict[str, tuple[int, Any, Any]] = {
 
 
 def _error(code: str, detail: str = "") -> tuple[str, int]:
+    """The refusal page: in the visitor's language, with the English text second (a visitor who
+    has not signed in yet has not chosen a language)."""
     status, title, message = ERRORS[code]
     current_app.logger.warning("single sign-on refused (%s): %s", code, detail)
-    return render_template("sso/error.html", code=code, title=title, message=message), status
+    english = None
+    if str(get_locale()) != "en":
+        with force_locale("en"):
+            english = (str(title), str(message))
+    page = render_template("sso/error.html", code=code, title=title, message=message, english=english)
+    return page, status
 
 
 def _require_enabled() -> None:
@@ -133,6 +141,10 @@ def start() -> Response | tuple[str, int]:
         return redirect(url_for("learning.dashboard"))
     if not StartForm().validate_on_submit():
         abort(400)
+    # One sign-in in progress per browser: Authlib keeps each state in the cookie for an hour, and
+    # repeated clicks would otherwise grow it past the browsers' 4 KB limit.
+    for key in [k for k in session if k.startswith(f"_state_{oidc.NAME}_")]:
+        session.pop(key)
     try:
         oidc.metadata()
         response: Response = oidc.client().authorize_redirect(url_for("sso.callback", _external=True))
@@ -255,22 +267,21 @@ def password_login_refusal(db_session: Any, user: Any) -> str | None:
     return None
 
 
+def _settings_data(current: Any) -> dict[str, Any]:
+    return {
+        "link_by_verified_email": current.link_by_verified_email,
+        "link_by_username": current.link_by_username,
+        "create_accounts": current.create_accounts,
+        "holding_unit": current.holding_unit.code if current.holding_unit else "",
+        "local_passwords_off": current.local_passwords_off,
+    }
+
+
 @bp.route("/admin/sso", methods=["GET", "POST"])
 @access(Access.STAFF, Permission.ADMIN_USERS)
 def settings() -> str | Response:
     current = services.get_settings(db.session)
-    form = SettingsForm(
-        db.session,
-        data={
-            "link_by_verified_email": current.link_by_verified_email,
-            "link_by_username": current.link_by_username,
-            "create_accounts": current.create_accounts,
-            "holding_unit": current.holding_unit.code if current.holding_unit else "",
-            "local_passwords_off": current.local_passwords_off,
-        }
-        if request.method == "GET"
-        else None,
-    )
+    form = SettingsForm(db.session, data=_settings_data(current) if request.method == "GET" else None)
     if form.validate_on_submit():
         services.save_settings(
             db.session,
@@ -284,7 +295,37 @@ def settings() -> str | Response:
         db.session.commit()
         flash(_l("Single sign-on rules saved."), "success")
         return redirect(url_for("sso.settings"))
-    waiting = services.accounts_waiting(db.session, current)
+    return _settings_page(form, UnlinkForm(db.session), current)
+
+
+def _settings_page(form: SettingsForm, unlink_form: UnlinkForm, current: Any) -> str:
     return render_template(
-        "sso/settings.html", form=form, enabled=oidc.enabled(), config=current_app.config, waiting=waiting
+        "sso/settings.html",
+        form=form,
+        unlink_form=unlink_form,
+        enabled=oidc.enabled(),
+        config=current_app.config,
+        waiting=services.accounts_waiting(db.session, current),
+        linked=services.linked_count(db.session),
+    )
+
+
+@bp.route("/admin/sso/unlink", methods=["POST"])
+@access(Access.STAFF, Permission.ADMIN_USERS)
+def unlink() -> str | Response:
+    """Forget an account's province identity (a person got a new one, or was linked by mistake)."""
+    form = UnlinkForm(db.session)
+    if form.validate_on_submit() and form.user is not None:
+        count = services.unlink(db.session, form.user, by=current_user)
+        db.session.commit()
+        if count:
+            flash(
+                _l("The province account was unlinked; the next sign-in links again by the rules."), "success"
+            )
+        else:
+            flash(_l("This account is not linked to a province account."), "info")
+        return redirect(url_for("sso.settings"))
+    current = services.get_settings(db.session)
+    return _settings_page(
+        SettingsForm(db.session, formdata=None, data=_settings_data(current)), form, current
     )

@@ -28,7 +28,7 @@ GOOD = {
 
 def test_admin_registers_and_edits_a_platform(session: Any, make_user: Any, login_as: Any) -> None:
     client = login_as(make_user("admin"))
-    page = client.get("/admin/lti/platforms/new").get_data(as_text=True)
+    page = client.get("/admin/lti/platforms/new").get_data(as_text=True).replace("<wbr>", "")
     assert "http://localhost/lti/login" in page
     assert "http://localhost/lti/jwks.json" in page
     resp = client.post("/admin/lti/platforms/new", data=GOOD)

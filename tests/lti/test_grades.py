@@ -143,3 +143,20 @@ def test_the_roster_page_reads_the_platform_members_and_enrols_its_learners(
     # A trainer who is not an author of the course may not read its roster.
     login(client, make_user("trainer"))
     assert client.get(f"/lti/links/{link.id}/members").status_code == 403
+
+
+def test_the_roster_page_explains_a_platform_that_does_not_answer(
+    client: Any, session: Any, platform: Platform, registration: Any, make_course: Any, make_user: Any
+) -> None:
+    from lms.lti.models import Link
+    from tests.conftest import login
+
+    forget_tokens()
+    course = make_course(lessons=1)
+    launch(client, platform, course, "rl-nrps-down", user="teach-1")
+    link = session.scalars(select(Link).where(Link.resource_link_id == "rl-nrps-down")).one()
+    login(client, make_user("admin"))
+    platform.token_outages = 1
+    page = client.get(f"/lti/links/{link.id}/members").get_data(as_text=True)
+    assert "Nền tảng không trả về danh sách thành viên" in page
+    assert "Trần Văn Học" not in page

@@ -92,21 +92,37 @@ def test_an_ordinary_page_stays_unframeable(client: Any) -> None:
     assert resp.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
-def test_the_custom_target_picks_a_lesson(
-    client: Any, session: Any, platform: Platform, registration: Any, make_course: Any
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("lesson:{slug}/m1/l1", "/courses/{slug}/learn/m1/l1"),
+        ("module:{slug}/m1", "/courses/{slug}/learn/m1/l0"),
+        ("course:{slug}", "/courses/{slug}"),
+        ("course:no-such-course", "/"),
+    ],
+)
+def test_the_custom_target_picks_a_course_module_or_lesson(
+    client: Any,
+    session: Any,
+    platform: Platform,
+    registration: Any,
+    make_course: Any,
+    target: str,
+    landing: str,
 ) -> None:
     course = make_course(lessons=2)
-    platform.links["rl-custom"] = {
+    link = f"rl-custom-{time.monotonic_ns()}"
+    platform.links[link] = {
         "title": "Bài 1",
         "url": f"{TOOL}/",
-        "custom": {"target": f"lesson:{course.slug}/m1/l1"},
+        "custom": {"target": target.format(slug=course.slug)},
     }
-    h = hint(course, link="rl-custom", target=f"{TOOL}/")
+    h = hint(course, link=link, target=f"{TOOL}/")
     _, state, nonce = begin(client, platform, h)
     resp = client.post(
         "/lti/launch", data={"id_token": platform.sign(platform.id_token_claims(h, nonce)), "state": state}
     )
-    assert client.get(resp.headers["Location"]).headers["Location"] == f"/courses/{course.slug}/learn/m1/l1"
+    assert client.get(resp.headers["Location"]).headers["Location"] == landing.format(slug=course.slug)
 
 
 def test_without_the_cookie_the_launch_continues_in_a_new_window(
@@ -237,3 +253,52 @@ def test_unknown_platform_and_missing_parameters_at_login(
     assert "not registered" in resp.get_data(as_text=True)
     assert client.post("/lti/login", data={"iss": platform.issuer}).status_code == 400
     assert client.post("/lti/launch", data={}).status_code == 400
+
+
+def test_old_launch_rows_are_deleted_by_the_cleanup_job(
+    app: Any, client: Any, session: Any, platform: Platform, registration: Any, make_course: Any
+) -> None:
+    import datetime as dt
+
+    from lms.jobs import enqueue
+    from lms.jobs.core import run_job
+    from lms.lti.models import Launch
+
+    course = make_course(lessons=1)
+    _, state, nonce = begin(client, platform, hint(course))
+    client.post(
+        "/lti/launch",
+        data={"id_token": platform.sign(platform.id_token_claims(hint(course), nonce)), "state": state},
+    )
+    old = session.scalars(select(LoginState).where(LoginState.state == state)).one()
+    old.expires_at = old.expires_at - dt.timedelta(days=2)
+    for launch_row in session.scalars(select(Launch)):
+        launch_row.expires_at = launch_row.expires_at - dt.timedelta(days=2)
+    _, fresh_state, _ = begin(client, platform, hint(course))
+    row = enqueue(session, "lti.cleanup")
+    with app.app_context():
+        assert run_job(row.id) == "done"
+    session.expire_all()
+    assert session.scalars(select(LoginState.state)).all() == [fresh_state]
+    assert session.scalars(select(Launch)).all() == []
+
+
+def test_the_page_framing_us_may_be_on_the_platform_courses_own_domain(
+    client: Any, session: Any, platform: Platform, registration: Any, make_course: Any
+) -> None:
+    """Canvas: issuer canvas.instructure.com, course pages on the school's domain (launch_presentation)."""
+    course = make_course(lessons=1)
+    h = hint(course)
+    _, state, nonce = begin(client, platform, h)
+    claims = platform.id_token_claims(h, nonce)
+    claims[CLAIM + "launch_presentation"] = {
+        "return_url": "https://lms.truong.example.edu.vn/courses/7",
+        "document_target": "iframe",
+    }
+    claims[CLAIM + "tool_platform"] = {"guid": "x", "url": "https://evil.example; script-src *"}
+    resp = client.post("/lti/launch", data={"id_token": platform.sign(claims), "state": state})
+    page = client.get(client.get(resp.headers["Location"]).headers["Location"])
+    csp = page.headers["Content-Security-Policy"]
+    ancestors = csp.split("frame-ancestors ", 1)[1].split(";")[0]
+    assert ancestors.split() == ["'self'", platform.base_url, "https://lms.truong.example.edu.vn"]
+    assert "evil" not in csp

@@ -35,6 +35,16 @@ class OpenIDProvider:
     issuer: str
     process: subprocess.Popen[str]
 
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
     def settings(self, client_id: str = "lms") -> dict[str, object]:
         """The app settings (LMS_OIDC_*) of a site registered at this provider."""
         return {
@@ -71,7 +81,7 @@ class OpenIDProvider:
         raise AssertionError("the provider did not send the browser back to the site")
 
 
-def _start(log: Path) -> OpenIDProvider:
+def start_provider(log: Path) -> OpenIDProvider:
     node = shutil.which("node")
     if node is None or not (OP_DIR / "node_modules" / "oidc-provider").is_dir():
         message = "node or the test provider's packages are missing: run `make oidc-op`"
@@ -96,12 +106,6 @@ def _start(log: Path) -> OpenIDProvider:
 
 @pytest.fixture(scope="session")
 def oidc_op(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIDProvider]:
-    provider = _start(tmp_path_factory.mktemp("oidc-op") / "provider.log")
+    provider = start_provider(tmp_path_factory.mktemp("oidc-op") / "provider.log")
     yield provider
-    provider.process.terminate()
-    try:
-        provider.process.wait(5)
-    except subprocess.TimeoutExpired:
-        provider.process.kill()
-    if provider.process.stdout is not None:
-        provider.process.stdout.close()
+    provider.stop()

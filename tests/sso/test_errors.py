@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from tests.sso.conftest import come_back, counts, sign_in, start
+from tests.sso.op_server import start_provider
 
 
 def _with(url: str, **params: str | None) -> str:
@@ -43,8 +44,8 @@ def test_tampered_state(client, session, oidc_op, linked_user):
     callback = oidc_op.sign_in(start(client), "nguyen.van.an")
     before = counts(session)
     page = _refused(client, session, client.get(_with(callback, state="forged-state")), "state")
-    assert "Nothing was changed" not in page  # Vietnamese by default
-    assert "Không có gì bị thay đổi" in page
+    # Vietnamese first, English second (the visitor has not chosen a language yet).
+    assert page.index("Không có gì bị thay đổi") < page.index('lang="en"') < page.index("Nothing was changed")
     assert counts(session) == before
 
 
@@ -114,3 +115,39 @@ def test_cancelled_at_the_provider(client, session, oidc_op):
     response = client.get(f"/sso/callback?error=access_denied&state={state}")
     _refused(client, session, response, "denied")
     assert counts(session) == before
+
+
+def test_an_older_sign_in_of_the_same_browser_is_superseded(client, session, oidc_op, linked_user):
+    first = start(client)
+    second = start(client)
+    with client.session_transaction() as data:
+        assert len([k for k in data if k.startswith("_state_province_")]) == 1  # the cookie stays small
+    before = counts(session)
+    _refused(client, session, come_back(client, oidc_op.sign_in(first, "nguyen.van.an")), "state")
+    assert counts(session) == before
+    assert come_back(client, oidc_op.sign_in(second, "nguyen.van.an")).status_code == 302
+
+
+def test_provider_goes_away_before_the_code_is_exchanged(
+    app, client, session, tmp_path, monkeypatch, make_user
+):
+    """The person signed in at the provider, which then stops: the token request cannot be made."""
+    make_user(email="an.nv@tinh.example.vn")
+    second = start_provider(tmp_path / "provider.log")
+    try:
+        for key, value in second.settings().items():
+            monkeypatch.setitem(app.config, key, value)
+        callback = second.sign_in(start(client), "nguyen.van.an")
+    finally:
+        second.stop()
+    before = counts(session)
+    _refused(client, session, come_back(client, callback), "unreachable", status=502)
+    assert counts(session) == before
+
+
+def test_english_visitor_gets_the_english_page_once(client, session, oidc_op):
+    with client.session_transaction() as data:
+        data["lang"] = "en"
+    page = _refused(client, session, client.get("/sso/callback?code=x&state=y"), "state")
+    assert page.count("Nothing was changed") == 1
+    assert "Không có gì bị thay đổi" not in page

@@ -121,3 +121,25 @@ def test_rules_page_is_for_admins_only(client, make_user):
     login(client, make_user(Role.HR.value))
     assert client.get("/admin/sso").status_code == 403
     assert client.post("/admin/sso", data={"local_passwords_off": "y"}).status_code == 403
+
+
+def test_admin_unlinks_a_province_account(client, session, oidc_op, make_user):
+    from lms.sso.models import OidcIdentity
+
+    user = make_user(email="an.nv@tinh.example.vn")
+    session.add(
+        OidcIdentity(issuer=oidc_op.issuer, subject="old-subject", user_id=user.id, linked_by="email")
+    )
+    session.flush()
+    assert sign_in(client, oidc_op, "nguyen.van.an").status_code == 403  # already linked to old-subject
+    login(client, make_user(Role.ADMIN.value))
+    unknown = client.post("/admin/sso/unlink", data={"username": "no-such-user"})
+    assert "Không có tài khoản nào có tên đăng nhập này" in unknown.get_data(as_text=True)
+    assert client.post("/admin/sso/unlink", data={"username": user.username.upper()}).status_code == 302
+    assert session.scalars(select(OidcIdentity).where(OidcIdentity.user_id == user.id)).all() == []
+    assert (
+        session.scalar(select(AuditEvent).where(AuditEvent.action == "sso_unlinked")).subject
+        == f"user:{user.id}"
+    )
+    client.post("/logout")
+    assert sign_in(client, oidc_op, "nguyen.van.an").status_code == 302  # links again by e-mail
