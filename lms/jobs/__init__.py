@@ -17,8 +17,8 @@ Public API (import from ``lms.jobs``)::
     register_warmup(load_fonts)                          # run by each consumer before its first job
 
 E-mail: ``lms.jobs.queue_mail(session, to, subject, body, html=…, headers=…, key=…)`` (the built-in
-job ``mail.send``; False when SMTP is not configured); ``queue_mails`` for many at once. Job pages: ``url_for("jobs.status", job_id=…)`` shows
-progress (no JavaScript needed) and the download of a file stored with
+job ``mail.send``; False when SMTP is not configured); ``queue_mails`` for many at once. Job pages:
+``url_for("jobs.status", job_id=…)`` shows progress (no JavaScript needed) and the download of a file stored with
 ``lms.jobs.files.store_file`` to the user who asked for it.
 """
 
@@ -26,11 +26,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-<<<<<<< HEAD
 from lms.jobs.builtin import queue_mail, queue_mails
-from lms.jobs.core import PermanentJobError, enqueue, enqueue_many, job, periodic, register_label, run_queued
-=======
-from lms.jobs.builtin import queue_mail
 from lms.jobs.core import (
     PermanentJobError,
     enqueue,
@@ -41,7 +37,6 @@ from lms.jobs.core import (
     register_warmup,
     run_queued,
 )
->>>>>>> main
 
 __all__ = [
     "PermanentJobError",
