@@ -1,7 +1,7 @@
 """notice mail: notifications e-mailed once per user, and which ones each user wants
 
 Revision ID: 1606_notice_mail
-Revises: 1731_badges
+Revises: 1721_xapi
 Create Date: 2026-11-30 18:19:01.883402
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lms.db
 
 revision: str = '1606_notice_mail'
-down_revision: str | Sequence[str] | None = '1731_badges'
+down_revision: str | Sequence[str] | None = '1721_xapi'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
