@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    """Only an RFC 3339 date-time (pydantic alone would also take a number of seconds)."""
+    if isinstance(value, str) and not RFC3339.match(value):
+        raise ValueError("expected an RFC 3339 date-time with its offset, e.g. 2026-11-30T08:00:00+07:00")
+    return value
+
 
 Text = Annotated[str, Field(max_length=1000)]
 Cursor = Annotated[
@@ -18,7 +29,7 @@ Cursor = Annotated[
 ]
 Limit = Annotated[int, Field(default=100, ge=1, le=500, description="Items per page (1–500).")]
 UpdatedSince = Annotated[
-    AwareDatetime | None,
+    Annotated[AwareDatetime, BeforeValidator(_rfc3339)] | None,
     Field(default=None, description="Only items changed at or after this time (RFC 3339 with offset)."),
 ]
 UnitCode = Annotated[
