@@ -180,6 +180,12 @@ def test_replay_regenerates_history_with_the_same_ids(
         before = session.scalar(select(func.count()).select_from(XapiStatement))
         assert runner.invoke(args=["lms", "xapi", "replay", "--since", "2020-01-01"]).exit_code == 0
         assert session.scalar(select(func.count()).select_from(XapiStatement)) == before
+        status = runner.invoke(args=["lms", "xapi", "status"])
+        assert f"pending: {before}" in status.output  # the replay queued them all again
+        sent_now = runner.invoke(args=["lms", "xapi", "send"])
+        assert sent_now.exit_code == 0, sent_now.output
+        assert f"pending: 0 (failing: 0)  sent: {before}" in sent_now.output
+        assert len(ralph.statements(agent=agent(xapi, learner))) == len(sent)
         bad = runner.invoke(args=["lms", "xapi", "replay", "--since", "20/11/2026"])
         assert bad.exit_code != 0
         assert "YYYY-MM-DD" in bad.output
@@ -293,3 +299,66 @@ def test_admin_panel_shows_the_backlog_and_send_now_is_for_admins(
     learner = make_user()
     assert login_as(learner).get("/admin/xapi").status_code == 403
     assert login_as(learner).post("/admin/xapi/send").status_code == 403
+
+
+def _class_of(
+    session: Any, make_user: Any, make_unit: Any, make_course: Any, n: int
+) -> tuple[Any, Any, list[Any]]:
+    """A course completed by attending its class, a class of n enrolled learners, and its HR officer."""
+    unit = make_unit()
+    hr = make_user("admin", unit=unit)
+    course = make_course(require_attendance=True)
+    people = [make_user(unit=unit) for _ in range(n)]
+    for person in people:
+        enroll_user(session, person, course)
+    day = dt.date(2026, 11, 24)
+    cls = training.create_class(
+        session, course=course, unit=unit, title=f"Lớp {n}", place="Hội trường", starts_on=day, ends_on=day,
+        trainer="Giảng viên", capacity=50, by=hr,
+    )  # fmt: skip
+    training.add_to_roster(session, cls, [p.id for p in people], by=hr)
+    return cls, hr, people
+
+
+def test_a_class_attendance_records_its_statements_set_based(
+    app: Any, session: Any, make_user: Any, make_unit: Any, make_course: Any, xapi: Any, count_queries: Any
+) -> None:
+    """Attendance of a class completes its learners' courses and issues their certificates: attended,
+    completed and earned for each, in as many SQL statements for 12 learners as for 3."""
+    counts = {}
+    with app.app_context():
+        for n in (3, 12):
+            cls, hr, people = _class_of(session, make_user, make_unit, make_course, n)
+            before = session.scalar(select(func.count()).select_from(XapiStatement))
+            with count_queries() as q:
+                training.record_attendance(session, cls, cls.starts_on, [], by=hr)
+            counts[n] = q.count
+            new = list(session.scalars(select(XapiStatement).order_by(XapiStatement.id).offset(before)))
+            assert Counter(r.verb for r in new) == {"attended": n, "completed": n, "earned": n}
+            attended = [r.statement for r in new if r.verb == "attended"]
+            assert {s["actor"]["account"]["name"] for s in attended} == {str(p.id) for p in people}
+            assert {s["object"]["id"] for s in attended} == {
+                f"{xapi['XAPI_ACTIVITY_BASE']}/xapi/classes/{cls.id}"
+            }
+            assert all(s["context"]["registration"] for s in attended)  # the learners' enrolments
+    assert counts[12] == counts[3]
+
+
+def test_an_assignment_registers_a_whole_unit(
+    app: Any, session: Any, make_user: Any, make_unit: Any, make_course: Any, xapi: Any, ralph: Ralph
+) -> None:
+    with app.app_context():
+        unit = make_unit()
+        hr = make_user("admin", unit=unit)
+        people = [make_user(unit=unit) for _ in range(5)]
+        course = make_course(lessons=1)
+        training.create_assignment(
+            session, course=course, year=2026, due_at=None, unit=unit, owner=unit, by=hr
+        )
+        rows = list(session.scalars(select(XapiStatement)))
+        assert {r.verb for r in rows} == {"registered"}
+        assert {r.statement["actor"]["account"]["name"] for r in rows} >= {str(p.id) for p in people}
+        send_all(app)
+        for person in people:
+            [stored] = ralph.statements(agent=agent(xapi, person))
+            assert stored["verb"]["id"] == ADL + "registered"
