@@ -11,8 +11,9 @@ The database is emptied and migrated; a redis-server is started on a free port; 
 the README's flags (``-w 4 --threads 2``) and LMS_REDIS_URL (job queue and rate limits), next to two
 ``lms jobs consumer`` processes. locust runs headless for each number of concurrent learners and the
 script prints p95 per request type and the failures. ``--search N`` starts at N learners and doubles
-until a run misses the goal (p95 ≤ 800 ms for pages, ≤ 300 ms for autosave, 0 failures), then
-bisects once: the largest passing number is this machine's capacity under the load it had.
+until a run misses the goal (p95 ≤ 800 ms for pages, ≤ 300 ms for autosave, 0 failures; the login
+POST is printed but judged apart, see ``verdict``), then bisects once: the largest passing number is
+this machine's capacity under the load it had.
 """
 
 from __future__ import annotations
@@ -133,13 +134,21 @@ def locust(
 
 
 def verdict(stats: dict[str, dict[str, float]]) -> tuple[bool, str]:
-    pages = [v["p95"] for k, v in stats.items() if k not in ("autosave", "Aggregated")]
+    """Pages (not the login POST, see below) p95 ≤ 800 ms, autosave p95 ≤ 300 ms, no failure.
+
+    The login POST is reported but judged apart: every learner logs in once, during the ramp, and
+    argon2id costs ~27 ms of CPU by design (decision 1901), so its p95 measures the ramp's burst of
+    logins, not the steady state the goal is about.
+    """
+    pages = [v["p95"] for k, v in stats.items() if k not in ("autosave", "login", "Aggregated")]
     autosave = stats.get("autosave", {}).get("p95", 0.0)
+    login = stats.get("login", {}).get("p95", 0.0)
     failures = stats.get("Aggregated", {}).get("failures", 0.0)
     ok = max(pages, default=0) <= PAGE_P95_MS and autosave <= AUTOSAVE_P95_MS and failures == 0
-    return (
-        ok,
-        f"pages p95 max {max(pages, default=0):.0f} ms, autosave p95 {autosave:.0f} ms, failures {failures:.0f}",
+    within = "within" if login <= PAGE_P95_MS else "over"
+    return ok, (
+        f"pages p95 max {max(pages, default=0):.0f} ms, autosave p95 {autosave:.0f} ms, "
+        f"failures {failures:.0f}; login POST p95 {login:.0f} ms ({within} 800 ms)"
     )
 
 
