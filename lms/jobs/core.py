@@ -245,6 +245,8 @@ def _schedule_push(session: Session, job_id: int, delay: float | None) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_transaction():  # a SAVEPOINT was released: the rows are not committed yet
+        return
     pending = session.info.pop(PENDING, None)
     if not pending or not has_app_context():
         return
@@ -257,6 +259,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_transaction():  # ROLLBACK TO SAVEPOINT: what the outer transaction queued stays
+        return
     session.info.pop(PENDING, None)
 
 
