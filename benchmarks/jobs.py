@@ -3,6 +3,8 @@
     python benchmarks/jobs.py                       # all parts, small sizes (a few minutes on 2 cores)
     python benchmarks/jobs.py requests              # attendance save (5 vs 30 people), final-exam submits
     python benchmarks/jobs.py batch --certs 200     # N certificates rendered by 2 consumer processes
+    python benchmarks/jobs.py batch --certs 200 --postgres postgresql://lms:lms@127.0.0.1:5432/lms_bench
+                                                    # the same on PostgreSQL + a redis-server started here
     python benchmarks/jobs.py xlsx --people 50000   # province-wide per-person XLSX as a job
 
 1. requests: SQL statements and time of HR's attendance save for 5 and 30 people (each completes a
@@ -15,7 +17,8 @@
 3. xlsx: the request that starts the province-wide per-person XLSX vs the job's run (< 1 % goal), the
    job process's peak RSS (≤ 200 MB goal) and rows per second.
 
-Everything uses a temporary SQLite database and SqliteHuey (the `make run` set-up).
+Everything uses a temporary SQLite database and SqliteHuey (the `make run` set-up), or with
+``--postgres URL`` that (emptied) PostgreSQL database and a redis-server on a free port.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 TMP = Path(tempfile.mkdtemp(prefix="lms-bench-jobs-"))
 DB_URL = f"sqlite:///{TMP / 'bench.sqlite3'}"
+REDIS_URL = ""  # set by --postgres: a redis-server this script starts
 PER_YEAR = 10_592
 
 
@@ -48,6 +53,7 @@ def env() -> dict[str, str]:
         "LMS_INSTANCE_PATH": str(TMP / "instance"),
         "LMS_SECRET_KEY": "benchmark-only-secret",
         "LMS_RATELIMIT_ENABLED": "0",
+        **({"LMS_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
     }
 
 
@@ -65,6 +71,8 @@ def make_app() -> Any:
         INSTANCE_PATH=str(TMP / "instance"),
         WTF_CSRF_ENABLED=False,
         RATELIMIT_ENABLED=False,
+        REDIS_URL=REDIS_URL or None,
+        RATELIMIT_STORAGE_URI="memory://",
     )
     keys = TMP / "instance" / "signing"
     if not (keys / "signing.p12").exists():
@@ -226,8 +234,14 @@ def timed(fn: Any) -> float:
     return time.perf_counter() - t0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def part_batch(app: Any, certs: int, here: bool = False) -> dict[str, Any]:
-    from sqlalchemy import func, select
+    from sqlalchemy import func, insert, select
 
     from lms.auth.models import User
     from lms.catalog.models import Course
@@ -235,6 +249,7 @@ def part_batch(app: Any, certs: int, here: bool = False) -> dict[str, Any]:
     from lms.certificates.pdf import render_certificate_pdf
     from lms.certificates.services import _snapshot, new_code
     from lms.db import db, utcnow
+    from lms.jobs.models import Job
     from lms.org.models import OrgUnit
 
     with app.test_request_context():
@@ -245,26 +260,31 @@ def part_batch(app: Any, certs: int, here: bool = False) -> dict[str, Any]:
         )
         s.add_all([unit, course])
         s.flush()
-        ids = []
-        for n in range(certs + 1):
-            u = User(username=f"batch{n}", full_name=f"Nguyễn Thị Hương {n}", org_unit_id=unit.id,
-                     job_title="Chuyên viên")  # fmt: skip
-            s.add(u)
-            s.flush()
-            c = Certificate(code=new_code(), user_id=u.id, course_id=course.id,
-                            **_snapshot(s, u, course, completed_at=utcnow()))  # fmt: skip
-            s.add(c)
-            s.flush()
-            ids.append(c.id)
+        now = utcnow()
+        s.execute(insert(User), [{"username": f"batch{n}", "full_name": f"Nguyễn Thị Hương {n}",
+                                  "org_unit_id": unit.id, "job_title": "Chuyên viên", "password_hash": "x",
+                                  "is_active": True, "locale": "vi", "session_version": 1, "created_at": now}
+                                 for n in range(certs + 1)])  # fmt: skip
+        users = s.scalars(select(User).where(User.username.like("batch%")).order_by(User.id)).all()
+        s.execute(insert(Certificate), [{"code": new_code(), "user_id": u.id, "course_id": course.id,
+                                         **_snapshot(s, u, course, completed_at=now)} for u in users])  # fmt: skip
         s.commit()
-        probe = s.get(Certificate, ids[0])
+        probe = s.scalars(select(Certificate).order_by(Certificate.id)).first()
         render_certificate_pdf(probe)  # warm fonts, CSS, key
-        t1 = statistics.median(timed(lambda: render_certificate_pdf(probe)) for _ in range(5))
+        walls, cpus = [], []
+        for _ in range(5):
+            w0, c0 = time.perf_counter(), time.process_time()
+            render_certificate_pdf(probe)
+            walls.append(time.perf_counter() - w0)
+            cpus.append(time.process_time() - c0)
+        t1, t1_cpu = statistics.median(walls), statistics.median(cpus)
         # the probe is not part of the batch: give it a PDF row so render-missing skips it
         from lms.certificates.services import render_certificate
 
         render_certificate(s, probe)
         s.commit()
+    app.extensions["lms.db"].engine.dispose()
+    backend = "PostgreSQL + Redis" if REDIS_URL else "SQLite + SqliteHuey"
 
     if here:  # baseline: the same N with `render-missing --workers 2` (a process pool, no queue)
         t0 = time.perf_counter()
@@ -283,19 +303,33 @@ def part_batch(app: Any, certs: int, here: bool = False) -> dict[str, Any]:
             cwd=ROOT,
             env=env(),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]
     try:
-        time.sleep(3)  # consumers import the app
-        print(f"\n2. batch: {certs} certificates, 2 consumer processes (SqliteHuey)")
+        for p in consumers:  # each renders a sample at start (decision 1304): wait until both are warm
+            assert p.stderr is not None
+            for line in p.stderr:
+                if "warmed up" in line:
+                    print(f"   {line.strip()}")
+                    break
+            else:
+                raise SystemExit("a consumer exited before it was ready")
+            # keep reading its log (huey logs every job): a full pipe would stop the consumer
+            threading.Thread(target=lambda f=p.stderr: f.read(), daemon=True).start()
+        cpu0 = [cpu_seconds(p.pid) for p in consumers]
+        print(
+            f"\n2. batch: {certs} certificates, 2 consumer processes ({backend}), load {os.getloadavg()[0]:.1f}"
+        )
         t0 = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "lms", "certificates", "render-missing"],
             cwd=ROOT, env=env(), check=True,
         )  # fmt: skip
         total = time.perf_counter() - t0
+        cpu = sum(cpu_seconds(p.pid) - c for p, c in zip(consumers, cpu0, strict=True))
     finally:
         for p in consumers:
             p.terminate()
@@ -305,13 +339,24 @@ def part_batch(app: Any, certs: int, here: bool = False) -> dict[str, Any]:
         done = db.session.scalar(
             select(func.count()).select_from(Certificate).where(Certificate.pdf_sha256.is_not(None))
         )
+        first, last = db.session.execute(
+            select(func.min(Job.started_at), func.max(Job.finished_at)).where(
+                Job.kind == "certificates.render"
+            )
+        ).one()
+    span = (last - first).total_seconds()
     ideal = certs * t1 / 2
     ratio = total / ideal
-    print(f"   one warm render+sign here: {t1 * 1000:.0f} ms; ideal with 2 consumers: {ideal:.1f} s")
-    print(f"   queued + rendered + signed: {total:.1f} s ({certs / total:.1f}/s), {done - 1} PDFs; "
-          f"ratio to ideal {ratio:.2f} (goal ≤ 1.2)")  # fmt: skip
+    print(f"   one warm render+sign here: {t1 * 1000:.0f} ms ({t1_cpu * 1000:.0f} ms CPU); "
+          f"ideal with 2 consumers N × t1 / 2: {ideal:.1f} s")  # fmt: skip
+    print(f"   render-missing (queue + progress bar until done): {total:.1f} s ({certs / total:.1f}/s), "
+          f"{done - 1} PDFs; ratio to ideal {ratio:.2f} (goal ≤ 1.2)")  # fmt: skip
+    print(f"   first job claimed → last job done: {span:.1f} s, ratio to ideal {span / ideal:.2f}")
+    print(f"   consumers' CPU per certificate: {cpu / certs * 1000:.0f} ms = {cpu / (certs * t1_cpu):.2f} × "
+          f"one render+sign's CPU here (per-job overhead of the queue)")  # fmt: skip
     print(f"   projected for {PER_YEAR:,}: {PER_YEAR / (certs / total) / 60:.0f} min")
     return {"ratios": {"batch_ideal_over_total": ideal / total}, "figures": {"batch_total_over_ideal": ratio,
+            "batch_consumer_cpu_over_render_cpu": cpu / (certs * t1_cpu),
             "certificates_per_second": certs / total}}  # fmt: skip
 
 
@@ -390,14 +435,48 @@ def part_xlsx(app: Any, people: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    from _common import emit
-
     parser = argparse.ArgumentParser()
     parser.add_argument("parts", nargs="*", default=["requests", "batch", "xlsx"])
     parser.add_argument("--certs", type=int, default=40, help="certificates for the batch part")
     parser.add_argument("--people", type=int, default=20_000, help="people for the xlsx part")
     parser.add_argument("--here", action="store_true", help="batch: a process pool instead of consumers")
+    parser.add_argument("--postgres", metavar="URL", help="this PostgreSQL database (emptied) + a redis-server "
+                        "started here, instead of SQLite + SqliteHuey")  # fmt: skip
     args = parser.parse_args()
+    redis = None
+    if args.postgres:
+        redis = use_postgres_and_redis(args.postgres)
+    try:
+        return run(args)
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait(10)
+
+
+def use_postgres_and_redis(url: str) -> subprocess.Popen[bytes]:
+    """Point this run at an emptied PostgreSQL database and a fresh redis-server on a free port."""
+    global DB_URL, REDIS_URL
+    from _common import free_port
+    from sqlalchemy import text
+
+    from lms.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+    DB_URL, REDIS_URL = url, f"redis://127.0.0.1:{port}/0"
+    return redis
+
+
+def run(args: Any) -> int:
+    from _common import emit
+
     app = make_app()
     result: dict[str, dict[str, Any]] = {"ratios": {}, "counts": {}, "figures": {}}
     for part in args.parts:

@@ -36,6 +36,7 @@ TIMEOUT = 20 * 60  # one script; a stuck one is reported as failed instead of ha
 ARGS = {
     "certificates": ["--renders", "200", "--batch", "20", "--repeat", "10"],
     "jobs": ["requests", "batch", "xlsx", "--certs", "20", "--people", "5000"],
+    "reports": ["--quick"],
 }
 
 
@@ -66,6 +67,13 @@ def run(script: Path) -> dict | None:
         return json.loads(text) if text else {}
     finally:
         out.unlink(missing_ok=True)
+
+
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
 
 
 def compare(base: dict, now: dict) -> list[str]:
@@ -105,6 +113,12 @@ def main() -> int:
         if result is None:
             failed.append(script.name)
         else:
+            # When and under what load this script's figures were taken (the baseline mixes runs).
+            result["run"] = {
+                "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "load_average": round(os.getloadavg()[0], 1),
+                "commit": commit(),
+            }
             results[script.stem] = result
     OUT.mkdir(exist_ok=True)
     meta = {
@@ -112,9 +126,7 @@ def main() -> int:
         "python": platform.python_version(),
         "cores": os.cpu_count(),
         "load_average_at_end": round(os.getloadavg()[0], 1),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=False
-        ).stdout.strip(),
+        "commit": commit(),
     }
     document = {"meta": meta, "results": results}
     (OUT / "latest.json").write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False))
@@ -122,9 +134,10 @@ def main() -> int:
     if failed:
         print(f"\nfailed: {', '.join(failed)}")
     if args.save_baseline or not BASELINE.exists():
-        if BASELINE.exists() and not failed:
+        if BASELINE.exists():
             old = json.loads(BASELINE.read_text())["results"]
-            document["results"] = {**old, **results}  # a partial run keeps the other scripts' entries
+            # A partial run keeps the other scripts' entries; a failed script keeps its old entry.
+            document["results"] = {**old, **results}
         BASELINE.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         print(f"\nbaseline written: {BASELINE.relative_to(HERE.parent)}")
         return status

@@ -24,6 +24,8 @@ FEATURES = (
     "reports",
     "authoring",
     "lti",
+    "xapi",
+    "api",
     "demo",
 )
 

@@ -1,5 +1,6 @@
 """Import every feature's models so Base.metadata (and Alembic) sees all tables."""
 
+from lms.api.models import ApiToken
 from lms.auth.models import PasswordResetToken, User, UserRole
 from lms.authoring.models import CourseAuthor, CourseDraft, CourseSnapshot, DraftLesson, DraftModule
 from lms.catalog.models import (
@@ -41,9 +42,11 @@ from lms.training.models import (
     Target,
     TrainingClass,
 )
+from lms.xapi.models import XapiStatement
 
 __all__ = [
     "Answer",
+    "ApiToken",
     "Assignment",
     "AssignmentMember",
     "Attempt",
@@ -92,4 +95,5 @@ __all__ = [
     "TrainingClass",
     "User",
     "UserRole",
+    "XapiStatement",
 ]

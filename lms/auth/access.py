@@ -71,6 +71,7 @@ class Permission(StrEnum):
     ADMIN_AUDIT = "admin:audit:view"
     ADMIN_JOBS = "admin:jobs:manage"
     ADMIN_LTI = "admin:lti:manage"
+    ADMIN_API = "admin:api:manage"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -114,6 +115,9 @@ class Access(StrEnum):
     SIGNED_IN = "signed-in"  # any signed-in account; shows only the viewer's own data or shared content
     OWNER = "owner"  # signed in; the object in the URL belongs to one learner (staff may also see it)
     STAFF = "staff"  # trainer, HR or admin permission; a plain learner is refused
+    # Another system with a bearer API token (lms.api) holding ``scope``; the session cookie is
+    # never read, so a signed-in browser gets 401 like anyone without a token (decision 1712).
+    TOKEN = "token"  # noqa: S105 (an access level's name, not a secret)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,15 @@ class Declared:
     level: Access
     permission: Permission | None = None
     reason: str = ""
+    scope: str = ""  # TOKEN: the API scope the token must hold (e.g. "people:write")
+
+
+# TOKEN views: the bearer check of lms.api (it knows the token table), called before the view;
+# it aborts 401/403 with a problem document or returns None. A registry, as auth sits below api.
+BearerCheck = Callable[[str], None]
+BEARER_CHECKS: Registry[BearerCheck] = Registry(
+    "auth.access.bearer", "(scope) -> None or abort 401/403: the API token check of Access.TOKEN views (api)."
+)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,26 +142,44 @@ F = TypeVar("F", bound=Callable[..., Any])
 _EXEMPT_METHODS = frozenset({"OPTIONS"})
 
 
-def access(level: Access, permission: Permission | None = None, *, reason: str = "") -> Callable[[F], F]:
+def access(
+    level: Access, permission: Permission | None = None, *, reason: str = "", scope: str = ""
+) -> Callable[[F], F]:
     """Declare and enforce who may reach a view: put it right under ``@bp.route``.
 
     PUBLIC needs a ``reason``. COURSE_READER lets visitors through to a view that loads the
     course in its URL and calls ``refuse_course()`` unless ``can_view_course`` (so only a public
     course opens without a session). Anonymous visitors of the other levels go to the login
     page (Flask-Login's unauthorized flow); signed-in users lacking ``permission`` get
-    403. A STAFF view without a permission is one whose staff are defined by the object
+    403. TOKEN views ask the registered bearer check for a token holding ``scope`` and
+    never look at the session. A STAFF view without a permission is one whose staff are defined by the object
     in its URL (a course's authors): it loads the object (404) and then checks (403).
     """
     if level is Access.PUBLIC and (permission is not None or not reason.strip()):
         raise ValueError("a public endpoint needs a reason and no permission")
     if level is Access.COURSE_READER and permission is not None:
         raise ValueError("a course-reader page asks for no permission: can_view_course decides")
-    declared = Declared(level, permission, reason)
+    if (level is Access.TOKEN) != bool(scope.strip()) or (level is Access.TOKEN and permission is not None):
+        raise ValueError("a token endpoint names its API scope (and only token endpoints do)")
+    declared = Declared(level, permission, reason, scope)
 
     def decorator(view: F) -> F:
         if level in (Access.PUBLIC, Access.COURSE_READER):
             view.lms_access = declared  # type: ignore[attr-defined]
             return view
+        if level is Access.TOKEN:
+
+            @wraps(view)
+            def bearer(*args: Any, **kwargs: Any) -> Any:
+                checks = BEARER_CHECKS.values()
+                if not checks:  # no API feature installed: nobody gets in
+                    abort(401)
+                for check in checks:
+                    check(scope)
+                return view(*args, **kwargs)
+
+            bearer.lms_access = declared  # type: ignore[attr-defined]
+            return bearer  # type: ignore[return-value]
 
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:

@@ -110,7 +110,7 @@ def _render_or_queue(ids: list[int], workers: int | None, wait: bool) -> None:
         queue_renders(ids, wait=wait)
 
 
-def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 1.0) -> None:
+def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 0.5) -> None:
     """Queue one render job per certificate for the consumers; optionally wait with a progress bar."""
     import time
 
@@ -149,6 +149,8 @@ def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 1.0) -> No
         db.session.commit()
         return done, failed
 
+    started = time.monotonic()
+    hinted = False
     with click.progressbar(length=len(ids), label="Rendering (jobs)") as bar:
         seen = 0
         while True:
@@ -157,6 +159,13 @@ def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 1.0) -> No
             seen = done + failed
             if seen >= len(ids):
                 break
+            if not seen and not hinted and time.monotonic() - started > 15:
+                hinted = True  # nothing taken in 15 s: most likely no consumer runs
+                click.echo(
+                    "\nno job finished yet: is a consumer running? `flask --app wsgi lms jobs consumer` "
+                    "(or Ctrl-C and use --no-wait / --workers N)",
+                    err=True,
+                )
             time.sleep(poll)
     click.echo(f"{done} rendered, {failed} failed")
     if failed:

@@ -19,6 +19,7 @@ from flask import current_app, render_template, url_for
 from lms.certificates.codes import format_code
 from lms.certificates.models import Certificate
 from lms.core.timefmt import to_local
+from lms.core.web import public_request_context, public_url
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 CERT_CSS = Path(__file__).resolve().parent / "pdf.css"
@@ -58,13 +59,9 @@ class StaticOnlyFetcher:
 
 def verify_url(code: str) -> str:
     """Absolute public verify URL: LMS_PUBLIC_URL + url_for('certificates.verify')."""
-    prefix = current_app.config.get("URL_PREFIX", "")
-    with current_app.test_request_context("/", base_url=f"http://localhost{prefix}/"):
+    with public_request_context():
         path = url_for("certificates.verify", code=format_code(code))
-    public = current_app.config["PUBLIC_URL"].rstrip("/")
-    if prefix and public.endswith(prefix):
-        public = public[: -len(prefix)]
-    return public + path
+    return public_url(path)
 
 
 def qr_data_uri(url: str) -> str:
@@ -144,6 +141,20 @@ def html_to_pdf(html: str) -> bytes:
         pdf_variant=None,
         uncompressed_pdf=False,
     )
+
+
+def warm_up() -> None:
+    """Render and sign a sample once: fonts, pdf.css and the signing key are loaded before the first job."""
+    from lms.certificates.signing import sign_pdf, signing_available
+
+    sample = {"code": "WARM-UP", "holder_name": "Nguyễn Văn A", "job_title": "Chuyên viên",
+              "unit_name": "UBND", "course_title": "Khoá học", "course_title_en": "", "course_version": 1,
+              "hours": "8", "score": "90", "completed_on": "01/01/2026", "issued_on": "01/01/2026",
+              "expires_on": "", "issuer_name": "", "org_name": current_app.config["ORG_NAME"],
+              "verify_url": "https://example.invalid/", "qr": qr_data_uri("https://example.invalid/")}  # fmt: skip
+    pdf = html_to_pdf(render_html(sample))
+    if signing_available():
+        sign_pdf(pdf, reason="warm-up", location="warm-up")
 
 
 def render_certificate_pdf(cert: Certificate) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,30 @@ class PrefixMiddleware:
         return [b"Not found"]
 
 
+@contextmanager
+def public_request_context() -> Iterator[None]:
+    """A request context at LMS_PUBLIC_URL, for building links and pages outside a request (jobs, CLI):
+    ``url_for`` gives the paths the public site serves (with URL_PREFIX), ``public_url`` whole URLs."""
+    prefix = current_app.config.get("URL_PREFIX", "")
+    with current_app.test_request_context("/", base_url=f"http://localhost{prefix}/"):
+        yield
+
+
+def public_url(path: str) -> str:
+    """LMS_PUBLIC_URL + a path from ``url_for`` (which already starts with URL_PREFIX)."""
+    prefix = current_app.config.get("URL_PREFIX", "")
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    if prefix and public.endswith(prefix):
+        public = public[: -len(prefix)]
+    return public + path
+
+
 def select_locale() -> str:
     if not has_request_context():  # CLI and background work (e.g. closing overdue quiz attempts)
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):  # other systems: Accept-Language, never a session (decision 1714)
+        best = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        return str(best or current_app.config["BABEL_DEFAULT_LOCALE"])
     if current_user and getattr(current_user, "is_authenticated", False):
         return str(current_user.locale or "vi")
     lang = session.get("lang")

@@ -27,10 +27,12 @@ def consumer_cmd(workers: int, no_periodic: bool) -> None:
     queue = current_app.extensions["lms.jobs"]
     counts = core.sweep(db.session)  # jobs of a consumer that died on this host run again at once
     db.session.commit()
+    warm = core.warm_up()  # fonts, stylesheets, signing key: loaded before the first job, not during it
+    db.session.rollback()
     db.registry.remove()  # no transaction of the CLI's own held while consuming
     if any(counts.values()):
         click.echo(f"sweeper: {counts}", err=True)
-    click.echo(f"consumer: {queue.backend} queue, {workers} worker(s)", err=True)
+    click.echo(f"consumer: {queue.backend} queue, {workers} worker(s), warmed up in {warm:.1f} s", err=True)
     queue.consumer(workers=workers, periodic=not no_periodic).run()
 
 

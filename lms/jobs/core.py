@@ -93,6 +93,29 @@ def periodic(kind: str, *, minute: str = "*", hour: str = "*", day: str = "*", *
     PERIODIC.add(Periodic(kind, minute, hour, day, kwargs), kind)
 
 
+WARMUPS: Registry[Callable[[], None]] = Registry(
+    "jobs.warmups", "fn() run once by a consumer before its first job (load fonts, stylesheets, keys)."
+)
+
+
+def register_warmup(fn: Callable[[], None]) -> None:
+    """Run fn() (in an app context) when a consumer starts, so its first job costs what the others do."""
+    WARMUPS.add(fn, f"{fn.__module__}.{fn.__qualname__}")
+
+
+def warm_up() -> float:
+    """Run every registered warm-up (errors are logged, not raised); returns the seconds it took."""
+    import time
+
+    t0 = time.perf_counter()
+    for fn in WARMUPS.values():
+        try:
+            fn()
+        except Exception:  # a warm-up is an optimisation: the job itself reports real errors
+            log.exception("warm-up %s failed", fn)
+    return time.perf_counter() - t0
+
+
 # Enqueueing -----------------------------------------------------------------
 
 
@@ -222,6 +245,10 @@ def _schedule_push(session: Session, job_id: int, delay: float | None) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A SAVEPOINT was released (SQLAlchemy fires after_commit for it too): the rows are not
+        # committed yet, so nothing may be pushed (a second enqueue in one transaction did that).
+        return
     pending = session.info.pop(PENDING, None)
     if not pending or not has_app_context():
         return

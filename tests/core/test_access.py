@@ -135,6 +135,16 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
     )
     session.add(lti_link)
     session.flush()
+    from lms.api import services as api_services
+
+    api_token, _text = api_services.create_token(
+        session,
+        name="HRMIS",
+        scopes=["courses:read"],
+        unit=unit,
+        expires_at=now + dt.timedelta(days=1),
+        by=admin,
+    )
     args = {
         "slug": course.slug,
         "module_key": module.key,
@@ -165,6 +175,9 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
         "platform_id": lti_platform.id,
         "identity_id": lti_identity.id,
         "link_id": lti_link.id,
+        "thumbprint": "no-such-key",
+        "list_id": "1",
+        "token_id": api_token.id,
     }
     return World(args, owner, other)
 
@@ -233,8 +246,15 @@ def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
         "lti.enter_new_window",
         "lti.deep_link",
         "lti.deep_link_choose",
+        "badges.issuer",
+        "badges.keys",
+        "badges.key",
+        "badges.status_list",
+        "badges.credential",
         "lti.register",
         "lti.register_confirm",
+        "api.openapi_json",  # the HR API's description and its docs page: no data
+        "api.docs",
     }, "a new public endpoint: add it here on purpose, with its reason in @access(..., reason=)"
     assert all(registry[e].reason.strip() for e in public)
 
@@ -268,8 +288,21 @@ def test_anonymous_visitors_are_sent_to_login(app: Flask, world: World) -> None:
         if level is Access.PUBLIC:
             if resp.status_code >= 500 or is_login_redirect(resp):
                 wrong.append(f"{method} {url} (public) -> {resp.status_code}")
+        elif level is Access.TOKEN:  # other systems: a problem document, never the login page
+            if resp.status_code != 401 or resp.mimetype != "application/problem+json":
+                wrong.append(f"{method} {url} (token) -> {resp.status_code} {resp.mimetype}")
         elif not is_login_redirect(resp):
             wrong.append(f"{method} {url} -> {resp.status_code} {resp.headers.get('Location', '')}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_session_cookie_opens_no_token_route(app: Flask, world: World, make_user: Any) -> None:
+    """API routes read the bearer token only: even an admin's browser session gets 401 there."""
+    wrong = [
+        f"{method} {url} -> {resp.status_code}"
+        for method, url, _level, resp in walk(app, world, make_user("admin"), {Access.TOKEN})
+        if resp.status_code != 401
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -328,7 +361,7 @@ def test_a_public_course_opens_to_visitors_and_nothing_else_does(
             if resp.status_code != 200:
                 wrong.append(f"{method} {url} (public course) -> {resp.status_code}")
             opened.add(endpoint)
-        elif level is not Access.PUBLIC and not is_login_redirect(resp):
+        elif level not in (Access.PUBLIC, Access.TOKEN) and not is_login_redirect(resp):
             wrong.append(f"{method} {url} -> {resp.status_code}")
     assert not wrong, "\n".join(wrong)
     assert {"learning.course", "learning.lesson", "catalog.asset"} <= opened
