@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup install migrate demo courses certkeys translations lint format i18n bench clean oidc-op
+.PHONY: run test setup install migrate demo courses certkeys translations lint format i18n bench clean oidc-op ralph
 
 # The web server and one job consumer (SqliteHuey in instance/, no Redis); Ctrl-C stops both.
 run: setup
@@ -13,7 +13,7 @@ run: setup
 	trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install translations oidc-op
+test: install translations oidc-op ralph
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The test OpenID Provider for tests/sso (node-oidc-provider): `npm ci` from the committed lockfile,
@@ -26,6 +26,18 @@ $(OP_DIR)/node_modules/.installed: $(OP_DIR)/package-lock.json
 	else echo "npm not found: tests/sso will be skipped (apt-get install nodejs npm)"; fi
 
 oidc-op: $(OP_DIR)/node_modules/.installed
+
+# The test Learning Record Store for tests/xapi (ralph, an open-source LRS) in its own virtualenv, its pins
+# apart from ours: built from the pinned tests/xapi/ralph/requirements.txt into ~/.cache/lms/ralph-<hash>,
+# so a second run (or another clone) reuses it; a changed requirements file makes a new one.
+RALPH_REQ := tests/xapi/ralph/requirements.txt
+RALPH_VENV := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lms/ralph-$(shell sha256sum $(RALPH_REQ) | cut -c1-12)
+$(RALPH_VENV)/.installed: $(RALPH_REQ)
+	rm -rf $(RALPH_VENV) && $(PYTHON) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(RALPH_REQ)
+	touch $@
+
+ralph: $(RALPH_VENV)/.installed
 
 setup: install translations migrate certkeys courses demo
 

@@ -117,6 +117,11 @@ class Config:
         # RFC 3161 time-stamping authority: signatures become PAdES B-T/B-LT (decision 1404).
         # Its root certificate must be in LMS_SIGNING_TRUST_ROOTS.
         self.SIGNING_TSA_URL = env("LMS_SIGNING_TSA_URL", "")
+        # Open Badges 3.0 (decision 1732): RSA private key (PEM) that signs the credentials and the
+        # status list; unset → the PAdES key above. Retired keys (PEM public keys, certificates or
+        # private keys, ":"-separated) stay published so credentials they signed still verify.
+        self.BADGE_KEY_FILE = env("LMS_BADGE_KEY_FILE", "")
+        self.BADGE_RETIRED_KEYS = env("LMS_BADGE_RETIRED_KEYS", "")
         # LTI: a rotated signing key stays in the published JWKS this long (platforms cache keys).
         self.LTI_KEY_GRACE_HOURS = int(env("LMS_LTI_KEY_GRACE_HOURS", "72"))
         self.CERT_VERIFY_RATE_LIMIT = env("LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute")
@@ -130,6 +135,19 @@ class Config:
         self.OIDC_USERNAME_CLAIM = env("LMS_OIDC_USERNAME_CLAIM", "preferred_username")
         self.OIDC_TIMEOUT_SECONDS = float(env("LMS_OIDC_TIMEOUT_SECONDS", "5"))
         self.OIDC_CLOCK_SKEW_SECONDS = int(env("LMS_OIDC_CLOCK_SKEW_SECONDS", "60"))
+        # xAPI statements to the province's Learning Record Store (lms/xapi, decisions 1721-1723). Off
+        # while LMS_XAPI_ENDPOINT (the LRS's xAPI base, e.g. https://lrs.example/xAPI) is unset.
+        self.XAPI_ENDPOINT = env("LMS_XAPI_ENDPOINT", "").rstrip("/")
+        self.XAPI_KEY = env("LMS_XAPI_KEY", "")
+        self.XAPI_SECRET = env("LMS_XAPI_SECRET", "")
+        self.XAPI_ACTOR = env("LMS_XAPI_ACTOR", "account")  # account | pseudonymous | mbox (e-mail)
+        self.XAPI_PSEUDONYM_KEY = env("LMS_XAPI_PSEUDONYM_KEY", "")
+        self.XAPI_ACCOUNT_HOMEPAGE = env("LMS_XAPI_ACCOUNT_HOMEPAGE", "")  # default: the activity base
+        self.XAPI_ACTIVITY_BASE = env("LMS_XAPI_ACTIVITY_BASE", "")  # default: LMS_PUBLIC_URL
+        self.XAPI_PLATFORM = env("LMS_XAPI_PLATFORM", "LMS")  # context.platform of every statement
+        self.XAPI_BATCH_SIZE = int(env("LMS_XAPI_BATCH_SIZE", "50"))
+        self.XAPI_SEND_DELAY_SECONDS = float(env("LMS_XAPI_SEND_DELAY_SECONDS", "5"))
+        self.XAPI_TIMEOUT_SECONDS = float(env("LMS_XAPI_TIMEOUT_SECONDS", "10"))
         self.SECRET_KEY = env("LMS_SECRET_KEY") or self._default_secret_key()
 
     def _database_url(self) -> str:

@@ -24,6 +24,7 @@ FEATURES = (
     "reports",
     "authoring",
     "lti",
+    "xapi",
     "api",
     "demo",
 )

@@ -42,6 +42,7 @@ from lms.training.models import (
     Target,
     TrainingClass,
 )
+from lms.xapi.models import XapiStatement
 
 __all__ = [
     "Answer",
@@ -94,4 +95,5 @@ __all__ = [
     "TrainingClass",
     "User",
     "UserRole",
+    "XapiStatement",
 ]

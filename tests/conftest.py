@@ -29,6 +29,7 @@ from lms.extensions import limiter
 from lms.org.models import OrgUnit
 from lms.org.services import create_unit
 from tests import factories
+from tests.smtp_server import smtp, smtp_server  # noqa: F401 (a real SMTP server on 127.0.0.1)
 from tests.sso.op_server import oidc_op  # noqa: F401 (session fixture: the test OpenID Provider)
 
 PASSWORD = "correct horse battery"

@@ -15,15 +15,14 @@ from wtforms import (
     EmailField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.auth import services as auth_services
 from lms.auth.models import ITQualification, Role, User
+from lms.core.forms import MultiCheckboxField
 from lms.org import services as org_services
 from lms.org.models import OrgUnit, UnitKind, path_within
 
@@ -87,11 +86,6 @@ def _tree_order(rows: Sequence[Any]) -> list[Any]:
 
     walk(None)
     return out
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class UserFilterForm(FlaskForm):

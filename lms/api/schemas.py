@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-Text = Annotated[str, Field(max_length=1000)]
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    """Only an RFC 3339 date-time (pydantic alone would also take a number of seconds)."""
+    if isinstance(value, str) and not RFC3339.match(value):
+        raise ValueError("expected an RFC 3339 date-time with its offset, e.g. 2026-11-30T08:00:00+07:00")
+    return value
+
+
+# No control characters (PostgreSQL refuses NUL in text; none belongs in a name or a code).
+PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Field(max_length=1000, pattern=PLAIN)]
 Cursor = Annotated[
     str | None,
     Field(
         default=None,
         max_length=200,
+        pattern=r"^[A-Za-z0-9_-]*$",
         description="The next_cursor of the previous page; repeat the same filters.",
     ),
 ]
 Limit = Annotated[int, Field(default=100, ge=1, le=500, description="Items per page (1–500).")]
 UpdatedSince = Annotated[
-    AwareDatetime | None,
+    Annotated[AwareDatetime, BeforeValidator(_rfc3339)] | None,
     Field(default=None, description="Only items changed at or after this time (RFC 3339 with offset)."),
 ]
 UnitCode = Annotated[
@@ -26,6 +40,7 @@ UnitCode = Annotated[
     Field(
         default=None,
         max_length=40,
+        pattern=PLAIN,
         description="Only this unit and the units below it (must lie in the token's subtree).",
     ),
 ]

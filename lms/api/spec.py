@@ -160,6 +160,10 @@ def openapi(app: Flask, *, title: str, version: str, description: str, server: s
                         }
                         for code in (*op.errors, *((400, 415) if op.body else ()))
                     },
+                    "default": {
+                        "description": "Any other error (404, 405, 500, 503)",
+                        "content": {"application/problem+json": {"schema": problem_ref}},
+                    },
                 },
             }
             if scope:

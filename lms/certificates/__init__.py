@@ -10,17 +10,20 @@ from lms.core.nav import register_nav
 
 
 def init_app(app: Flask) -> None:
-    from lms.certificates import cli, hooks, jobs, views
+    from lms.certificates import badge_views, cli, hooks, jobs, views
     from lms.core.cli import lms_cli
 
     lms_cli.add_command(cli.certificates_cli)
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(badge_views.bp)
+    app.jinja_env.globals["badge_ready_ids"] = badge_views.badge_ready_ids
 
     hooks.connect()
     from lms.jobs import register_label, register_warmup
 
     register_label(jobs.RENDER, _l("Render and sign a certificate"))
+    register_label(jobs.BADGE, _l("Sign a certificate's Open Badge"))
     from lms.certificates.pdf import warm_up
 
     register_warmup(warm_up)

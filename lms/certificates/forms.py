@@ -37,7 +37,7 @@ class CodeForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    pdf = FileField(_l("Certificate PDF"), validators=[DataRequired()])
+    pdf = FileField(_l("Certificate file (PDF, or Open Badge .jwt/.json)"), validators=[DataRequired()])
 
 
 class BulkVerifyForm(FlaskForm):

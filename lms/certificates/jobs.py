@@ -24,15 +24,46 @@ def render_key(cert_id: int) -> str:
 
 
 def enqueue_render(session: Session, cert: Certificate) -> None:
-    """Queue the render + sign of cert's PDF (once per certificate). Flush only."""
+    """Queue the render + sign of cert's PDF and the signing of its Open Badge (once each). Flush only."""
     if cert.pdf_sha256 is None:
         enqueue(session, RENDER, certificate_id=cert.id, key=render_key(cert.id))
+        enqueue_badge(session, cert)
+
+
+BADGE = "certificates.badge"
+
+
+def badge_key(cert_id: int) -> str:
+    return f"certificate-badge:{cert_id}"
+
+
+def enqueue_badge(session: Session, cert: Certificate) -> None:
+    """Queue the signing of cert's Open Badges 3.0 credential (once per certificate). Flush only."""
+    enqueue(session, BADGE, certificate_id=cert.id, key=badge_key(cert.id))
+
+
+@job(BADGE, max_attempts=6, priority=4)
+def badge_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
+    """Sign and store the certificate's OpenBadgeCredential (a VC-JWT, ≈2 ms; decision 1731)."""
+    from lms.certificates.openbadges import badge_of, badges_available, make_badge
+
+    session = ctx.session
+    cert = session.get(Certificate, certificate_id)
+    if cert is None:
+        return {"signed": False, "missing": True}
+    if badge_of(session, cert) is not None:
+        return {"signed": False}
+    if not badges_available():  # the sweeper queues it again once a key is configured
+        return {"signed": False, "no_key": True}
+    make_badge(session, cert)
+    return {"signed": True}
 
 
 def enqueue_renders(session: Session, certs: list[Certificate]) -> None:
     """enqueue_render for many certificates in a constant number of statements. Flush only."""
     todo = [c.id for c in certs if c.pdf_sha256 is None]
     enqueue_many(session, RENDER, [(render_key(i), {"certificate_id": i}) for i in todo])
+    enqueue_many(session, BADGE, [(badge_key(i), {"certificate_id": i}) for i in todo])
 
 
 @job(RENDER, max_attempts=6, priority=5)
@@ -119,7 +150,24 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         enqueue_many(ctx.session, RENDER, [(render_key(i), {"certificate_id": i}) for i in part])
-    return {"queued": len(ids)}
+    from lms.certificates.models import CertificateBadge, CertificateStatus
+    from lms.certificates.openbadges import badges_available
+
+    badges: list[int] = []
+    if badges_available():
+        badges = list(
+            ctx.session.scalars(
+                select(Certificate.id)
+                .outerjoin(CertificateBadge, CertificateBadge.certificate_id == Certificate.id)
+                .where(CertificateBadge.id.is_(None), Certificate.status == CertificateStatus.VALID)
+                .order_by(Certificate.id)
+                .limit(limit)
+            )
+        )
+    for start in range(0, len(badges), 500):
+        part = badges[start : start + 500]
+        enqueue_many(ctx.session, BADGE, [(badge_key(i), {"certificate_id": i}) for i in part])
+    return {"queued": len(ids), "badges": len(badges)}
 
 
 @job("certificates.remind_expiring", max_attempts=3)

@@ -116,3 +116,21 @@ class CertificateFile(Base):
         ForeignKey("certificates.id", ondelete="CASCADE"), unique=True
     )
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CertificateBadge(Base):
+    """The certificate as a signed Open Badges 3.0 credential (VC-JWT), one row, written once.
+
+    Signed by a background job next to the PDF (decision 1731); its revocation is
+    published through the status list, never by changing this row.
+    """
+
+    __tablename__ = "certificate_badges"
+
+    id: Mapped[intpk]
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), unique=True
+    )
+    kid: Mapped[str] = mapped_column(String(300))
+    jwt: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

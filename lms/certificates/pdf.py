@@ -19,6 +19,7 @@ from flask import current_app, render_template, url_for
 from lms.certificates.codes import format_code
 from lms.certificates.models import Certificate
 from lms.core.timefmt import to_local
+from lms.core.web import public_request_context, public_url
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 CERT_CSS = Path(__file__).resolve().parent / "pdf.css"
@@ -58,13 +59,9 @@ class StaticOnlyFetcher:
 
 def verify_url(code: str) -> str:
     """Absolute public verify URL: LMS_PUBLIC_URL + url_for('certificates.verify')."""
-    prefix = current_app.config.get("URL_PREFIX", "")
-    with current_app.test_request_context("/", base_url=f"http://localhost{prefix}/"):
+    with public_request_context():
         path = url_for("certificates.verify", code=format_code(code))
-    public = current_app.config["PUBLIC_URL"].rstrip("/")
-    if prefix and public.endswith(prefix):
-        public = public[: -len(prefix)]
-    return public + path
+    return public_url(path)
 
 
 def qr_data_uri(url: str) -> str:

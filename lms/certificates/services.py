@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from blinker import Namespace
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, insert, select, update
@@ -34,6 +35,11 @@ from lms.core.audit import record, record_many
 from lms.db import utcnow
 from lms.learning.models import Enrollment
 from lms.quizzes import rules as quiz_rules
+
+signals = Namespace()
+certificates_issued = signals.signal("certificates-issued")
+"""Sent once per set of new certificates (sender None, session=, certificates=[...]), after the flush:
+issued on completion (set-based) or by hand. A re-issue (a correction) sends nothing."""
 
 log = logging.getLogger(__name__)
 # The signature's /Reason names the code (see pdf.render_certificate_pdf).
@@ -149,6 +155,15 @@ def issue_certificates(
     """
     if any(e.completed_at is None for e in enrollments):
         raise CertificateError(_l("The enrolment is not complete."))
+    certs = _issue_certificates(session, enrollments, by=by)
+    if certs:
+        certificates_issued.send(None, session=session, certificates=certs)
+    return certs
+
+
+def _issue_certificates(
+    session: Session, enrollments: Sequence[Enrollment], *, by: User | None
+) -> list[Certificate]:
     if len(enrollments) <= 1:
         issued = [issue_certificate(session, e, by=by) for e in enrollments]
         return [cert for cert, created in issued if created]
@@ -289,6 +304,7 @@ def issue_manual(session: Session, user: User, course: Course, *, by: User, reas
         enrollment=enrollment.id if enrollment else None,
         completed=bool(enrollment and enrollment.completed_at),
     )
+    certificates_issued.send(None, session=session, certificates=[cert])
     return cert
 
 

@@ -167,26 +167,34 @@ def verify_start() -> Any:
 def verify_upload() -> Any:
     form = UploadForm()
     if not form.validate_on_submit():
-        flash(_("Choose a PDF file to check."), "error")
+        flash(_("Choose a certificate file (PDF or Open Badge) to check."), "error")
         return redirect(url_for("certificates.verify_start"))
     data = form.pdf.data.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         flash(_("The file is too large to be one of our certificates."), "error")
         return redirect(url_for("certificates.verify_start"))
-    verdict = services.verify_upload(db.session, data)
+    from lms.certificates import openbadges
+
+    kind = "badge" if openbadges.looks_like_credential(data) else "pdf"
+    verdict: Any = (
+        openbadges.verify_credential(db.session, data)
+        if kind == "badge"
+        else services.verify_upload(db.session, data)
+    )
     record(
         db.session,
         "certificate.lookup",
         actor_id=current_user.id if current_user.is_authenticated else None,
         subject=verdict.certificate.code if verdict.certificate else "upload",
         found=verdict.certificate is not None,
-        via="upload",
+        via="upload" if kind == "pdf" else "badge-upload",
         outcome=verdict.outcome,
     )
     db.session.commit()
     cert = verdict.certificate
     return render_template(
         "certificates/verify_result.html",
+        kind=kind,
         outcome=verdict.outcome,
         cert=cert,
         status=cert.effective_status if cert else None,
@@ -240,7 +248,18 @@ def mine() -> str:
         .where(Certificate.user_id == current_user.id)
         .order_by(Certificate.issued_at.desc())
     ).all()
-    return render_template("certificates/mine.html", certs=certs, status_label=_status_label)
+    from lms.certificates.badge_views import badge_ready_ids
+    from lms.certificates.openbadges import badges_available
+
+    badges = badge_ready_ids(certs)
+    # Reload while a valid certificate still waits for its PDF or (when a key is set) its Open Badge.
+    valid = [c for c in certs if c.status == CertificateStatus.VALID]
+    pending = any(not c.is_rendered for c in valid) or (
+        any(c.id not in badges for c in valid) and badges_available()
+    )
+    return render_template(
+        "certificates/mine.html", certs=certs, status_label=_status_label, badges=badges, pending=pending
+    )
 
 
 @bp.route("/certificates/<int:cert_id>/pdf")

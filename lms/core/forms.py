@@ -11,6 +11,15 @@ from typing import Any
 
 from flask_babel import gettext, ngettext
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class BabelTranslations:

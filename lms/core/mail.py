@@ -20,14 +20,21 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def deliver(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message now; raises OSError / SMTPException on failure."""
+def deliver(
+    to: str, subject: str, body: str, *, html: str | None = None, headers: dict[str, str] | None = None
+) -> None:
+    """Send a message now (plain text, plus an HTML alternative when given); raises OSError /
+    SMTPException on failure. ``headers`` are extra header fields (e.g. List-Unsubscribe)."""
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"] = cfg["MAIL_FROM"]
     msg["To"] = to
     msg["Subject"] = subject
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body)
+    if html:
+        msg.add_alternative(html, subtype="html")
     with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=10) as smtp:
         if cfg.get("SMTP_STARTTLS", True):
             smtp.starttls()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,24 @@ class PrefixMiddleware:
             return self.app(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"Not found"]
+
+
+@contextmanager
+def public_request_context() -> Iterator[None]:
+    """A request context at LMS_PUBLIC_URL, for building links and pages outside a request (jobs, CLI):
+    ``url_for`` gives the paths the public site serves (with URL_PREFIX), ``public_url`` whole URLs."""
+    prefix = current_app.config.get("URL_PREFIX", "")
+    with current_app.test_request_context("/", base_url=f"http://localhost{prefix}/"):
+        yield
+
+
+def public_url(path: str) -> str:
+    """LMS_PUBLIC_URL + a path from ``url_for`` (which already starts with URL_PREFIX)."""
+    prefix = current_app.config.get("URL_PREFIX", "")
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    if prefix and public.endswith(prefix):
+        public = public[: -len(prefix)]
+    return public + path
 
 
 def select_locale() -> str:

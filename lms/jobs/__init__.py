@@ -16,9 +16,9 @@ Public API (import from ``lms.jobs``)::
     register_label("feature.thing", _l("Thing"))         # its name on the job pages
     register_warmup(load_fonts)                          # run by each consumer before its first job
 
-E-mail: ``lms.jobs.queue_mail(session, to, subject, body)`` (the built-in job
-``mail.send``; False when SMTP is not configured). Job pages: ``url_for("jobs.status", job_id=…)`` shows
-progress (no JavaScript needed) and the download of a file stored with
+E-mail: ``lms.jobs.queue_mail(session, to, subject, body, html=…, headers=…, key=…)`` (the built-in
+job ``mail.send``; False when SMTP is not configured); ``queue_mails`` for many at once. Job pages:
+``url_for("jobs.status", job_id=…)`` shows progress (no JavaScript needed) and the download of a file stored with
 ``lms.jobs.files.store_file`` to the user who asked for it.
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lms.jobs.builtin import queue_mail
+from lms.jobs.builtin import queue_mail, queue_mails
 from lms.jobs.core import (
     PermanentJobError,
     enqueue,
@@ -46,6 +46,7 @@ __all__ = [
     "job",
     "periodic",
     "queue_mail",
+    "queue_mails",
     "register_label",
     "register_warmup",
     "run_queued",

@@ -245,7 +245,9 @@ def _schedule_push(session: Session, job_id: int, delay: float | None) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if session.in_transaction():  # a SAVEPOINT was released: the rows are not committed yet
+    if session.in_nested_transaction():
+        # A SAVEPOINT was released (SQLAlchemy fires after_commit for it too): the rows are not
+        # committed yet, so nothing may be pushed (a second enqueue in one transaction did that).
         return
     pending = session.info.pop(PENDING, None)
     if not pending or not has_app_context():
@@ -259,7 +261,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    if session.in_transaction():  # ROLLBACK TO SAVEPOINT: what the outer transaction queued stays
+    if session.in_nested_transaction():  # ROLLBACK TO SAVEPOINT: what the outer transaction queued stays
         return
     session.info.pop(PENDING, None)
 

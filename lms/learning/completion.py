@@ -50,6 +50,14 @@ enrollments_completed = signals.signal("enrollments-completed")
 Also sent (with one enrolment) after each ``enrollment_completed``. Receivers that write
 (certificates) listen here, so completing a class of 30 costs what completing one does.
 """
+enrollments_created = signals.signal("enrollments-created")
+"""Sent once per set of new enrolments (sender None, session=, enrollment_ids=[...]), after the flush:
+one learner enrolling, or an assignment enrolling a unit set-based."""
+lesson_opened = signals.signal("lesson-opened")
+"""Sent with sender=enrollment, session=, lesson_id= when a learner opens another lesson (the
+"continue" pointer moves; inside the lesson page's ``write_on_get``)."""
+lesson_completed = signals.signal("lesson-completed")
+"""Sent with sender=enrollment, session=, progress= (the LessonProgress row) when a lesson is newly done."""
 
 
 def register_requirement(

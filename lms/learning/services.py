@@ -16,6 +16,9 @@ from lms.learning.completion import (
     Requirement,
     enrollment_completed,
     enrollments_completed,
+    enrollments_created,
+    lesson_completed,
+    lesson_opened,
     many_requirement,
     registered_module_checks,
     registered_requirements,
@@ -39,6 +42,7 @@ def enroll_user(
         enrollment = Enrollment(user_id=user.id, course_id=course.id, source=source, due_at=due_at)
         session.add(enrollment)
         session.flush()
+        enrollments_created.send(None, session=session, enrollment_ids=[enrollment.id])
     elif due_at is not None and (enrollment.due_at is None or due_at < enrollment.due_at):
         enrollment.due_at = due_at
     return enrollment
@@ -61,6 +65,8 @@ def complete_lesson(session: Session, enrollment: Enrollment, lesson: Lesson) ->
         newly = True
     enrollment.last_lesson_id = lesson.id
     session.flush()
+    if newly:
+        lesson_completed.send(enrollment, session=session, progress=row)
     refresh_enrollment(session, enrollment)
     return newly
 
@@ -507,6 +513,7 @@ def mark_seen(session: Session, enrollment: Enrollment, lesson_id: int) -> None:
     if enrollment.last_lesson_id != lesson_id:
         enrollment.last_lesson_id = lesson_id
         session.flush()
+        lesson_opened.send(enrollment, session=session, lesson_id=lesson_id)
 
 
 # ---------------------------------------------------------------------------

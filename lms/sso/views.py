@@ -7,6 +7,7 @@ from typing import Any
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from joserfc.errors import (
@@ -115,9 +116,16 @@ ERRORS: dict[str, tuple[int, Any, Any]] = {
 
 
 def _error(code: str, detail: str = "") -> tuple[str, int]:
+    """The refusal page: in the visitor's language, with the English text second (a visitor who
+    has not signed in yet has not chosen a language)."""
     status, title, message = ERRORS[code]
     current_app.logger.warning("single sign-on refused (%s): %s", code, detail)
-    return render_template("sso/error.html", code=code, title=title, message=message), status
+    english = None
+    if str(get_locale()) != "en":
+        with force_locale("en"):
+            english = (str(title), str(message))
+    page = render_template("sso/error.html", code=code, title=title, message=message, english=english)
+    return page, status
 
 
 def _require_enabled() -> None:

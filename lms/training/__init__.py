@@ -12,7 +12,7 @@ def init_app(app: Flask) -> None:
     from lms.core.nav import register_nav
     from lms.jobs import register_label
     from lms.learning.completion import register_requirement
-    from lms.training import cli, jobs, services, views
+    from lms.training import cli, jobs, notice_mail, services, views
 
     app.register_blueprint(views.bp)
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     # The HR certificate list and ZIP export can be filtered by class.
     register_holder_filter("class", _l("Class"), services.class_members_matching)
     register_label(jobs.COMMIT_IMPORT, _l("Write an import"))
+    register_label(notice_mail.SEND_NOTICES, _l("Notification e-mails"))
 
     @app.context_processor
     def _my_classes() -> dict[str, object]:

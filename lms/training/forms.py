@@ -19,6 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from lms.core.forms import MultiCheckboxField
+
 
 def _this_year() -> int:
     return dt.date.today().year
@@ -89,3 +91,9 @@ class ImportForm(FlaskForm):
 
 class AttendanceImportForm(FlaskForm):
     file = FileField(_l("CSV file (username or e-mail, date, present)"), validators=[FileRequired()])
+
+
+class NoticeMailForm(FlaskForm):
+    """Which notifications come by e-mail (choices: the notice kinds with their labels)."""
+
+    kinds = MultiCheckboxField(_l("Send me an e-mail when"))

@@ -207,3 +207,28 @@ class ImportIssue(Base):
     column: Mapped[str] = mapped_column(String(60), default="")
     code: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(Text, default="")
+
+
+class NoticeMail(Base):
+    """A notification e-mailed to a user: one row per user and notice key, so it is mailed once."""
+
+    __tablename__ = "notice_mails"
+    __table_args__ = (UniqueConstraint("user_id", "notice_key"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = fk("users.id", ondelete="CASCADE")
+    notice_key: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    queued_at: Mapped[created_at]
+
+
+class NoticePreference(Base):
+    """Which notifications a user does NOT want by e-mail (none: all of them, the default)."""
+
+    __tablename__ = "notice_preferences"
+
+    user_id: Mapped[int] = fk("users.id", ondelete="CASCADE", index=False, primary_key=True)
+    mail_off: Mapped[str] = mapped_column(String(200), default="")  # notice kinds, comma-separated
+
+    def mails(self, kind: str) -> bool:
+        return kind not in self.mail_off.split(",")

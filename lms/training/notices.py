@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from lms.auth.models import User
@@ -28,97 +30,154 @@ from lms.training.models import ClassMember, TrainingClass
 
 NEW_ASSIGNMENT_DAYS = 14
 CERTIFICATE_DAYS = 30
+KINDS = ("assigned", "due_soon", "due_tomorrow", "overdue", "certificate", "class_tomorrow")
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # assigned | due_soon | due_tomorrow | overdue | certificate | class_tomorrow
-    text: str
+    """One notification: its facts, its text in the current language (``text``), a stable ``key``.
+
+    The key names the fact it is about (an enrolment and its due day, a certificate, a class and its
+    first day): e-mail is sent once per user and key (``lms.training.notice_mail``).
+    """
+
+    kind: str  # one of KINDS
+    key: str
+    course: str
     slug: str | None = None  # course page to open, when there is one
+    day: dt.date | None = None
+    days: int = 0
+    place: str = ""
     urgent: bool = False
 
+    @property
+    def text(self) -> str:
+        day = local_date(self.day) if self.day else ""
+        if self.kind == "overdue":
+            return _("Overdue since %(date)s: %(course)s", date=day, course=self.course)
+        if self.kind == "due_tomorrow":
+            return _("Due by %(date)s: %(course)s", date=day, course=self.course)
+        if self.kind == "due_soon":
+            return _("Due in %(n)d days (%(date)s): %(course)s", n=self.days, date=day, course=self.course)
+        if self.kind == "assigned" and self.day:
+            return _("New course assigned to you: %(course)s, due %(date)s", course=self.course, date=day)
+        if self.kind == "assigned":
+            return _("New course assigned to you: %(course)s", course=self.course)
+        if self.kind == "certificate":
+            return _("Your certificate is ready: %(course)s", course=self.course)
+        place = self.place or _("to be announced")
+        return _("Class tomorrow: %(title)s, %(place)s", title=self.course, place=place)
 
-def notices_for(session: Session, user: User, now: dt.datetime) -> list[Notice]:
-    """The user's current notifications, most urgent first (three statements)."""
-    today = to_local(now).date()
-    notices: list[Notice] = []
+
+def _enrolment_notices(
+    session: Session, now: dt.datetime, today: dt.date, users: ColumnElement[bool]
+) -> Iterator[tuple[int, Notice]]:
+    """Due in 7 days / 1 day, overdue, newly assigned: open enrolments that can give one (one statement)."""
     rows = session.execute(
-        select(Enrollment, Course.title, Course.slug)
+        select(
+            Enrollment.id,
+            Enrollment.user_id,
+            Enrollment.due_at,
+            Enrollment.source,
+            Enrollment.enrolled_at,
+            Course.title,
+            Course.slug,
+        )
         .join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None))
-    ).all()
-    for enrollment, title, slug in rows:
-        due = to_local(enrollment.due_at).date() if enrollment.due_at else None
-        if due is not None and due < today:
-            notices.append(
-                Notice(
-                    "overdue",
-                    _("Overdue since %(date)s: %(course)s", date=local_date(due), course=title),
-                    slug,
-                    True,
-                )
+        .where(users, Enrollment.completed_at.is_(None))
+        .where(
+            or_(
+                Enrollment.due_at <= now + dt.timedelta(days=9),
+                and_(
+                    Enrollment.source == "assigned",
+                    Enrollment.enrolled_at >= now - dt.timedelta(days=NEW_ASSIGNMENT_DAYS),
+                ),
             )
+        )
+    )
+    for enrollment_id, user_id, due_at, source, enrolled_at, title, slug in rows:
+        due = to_local(due_at).date() if due_at else None
+        if due is not None and due < today:
+            yield user_id, Notice("overdue", f"overdue:{enrollment_id}:{due}", title, slug, due, urgent=True)
         elif due is not None and due <= today + dt.timedelta(days=1):
-            notices.append(
-                Notice(
-                    "due_tomorrow",
-                    _("Due by %(date)s: %(course)s", date=local_date(due), course=title),
-                    slug,
-                    True,
-                )
+            yield (
+                user_id,
+                Notice("due_tomorrow", f"due1:{enrollment_id}:{due}", title, slug, due, urgent=True),
             )
         elif due is not None and due <= today + dt.timedelta(days=7):
-            notices.append(
-                Notice(
-                    "due_soon",
-                    _(
-                        "Due in %(n)d days (%(date)s): %(course)s",
-                        n=(due - today).days,
-                        date=local_date(due),
-                        course=title,
-                    ),
-                    slug,
-                )
+            yield (
+                user_id,
+                Notice("due_soon", f"due7:{enrollment_id}:{due}", title, slug, due, (due - today).days),
             )
-        if enrollment.source == "assigned" and enrollment.enrolled_at >= now - dt.timedelta(
-            days=NEW_ASSIGNMENT_DAYS
-        ):
-            text = (
-                _("New course assigned to you: %(course)s, due %(date)s", course=title, date=local_date(due))
-                if due
-                else _("New course assigned to you: %(course)s", course=title)
-            )
-            notices.append(Notice("assigned", text, slug))
-    for course_title, slug in session.execute(
-        select(Certificate.course_title, Course.slug)
+        if source == "assigned" and enrolled_at >= now - dt.timedelta(days=NEW_ASSIGNMENT_DAYS):
+            yield user_id, Notice("assigned", f"assigned:{enrollment_id}", title, slug, due)
+
+
+def _certificate_notices(
+    session: Session, now: dt.datetime, users: ColumnElement[bool]
+) -> Iterator[tuple[int, Notice]]:
+    """Certificates issued in the last 30 days and not revoked (one statement)."""
+    for cert_id, user_id, title, slug in session.execute(
+        select(Certificate.id, Certificate.user_id, Certificate.course_title, Course.slug)
         .join(Course, Course.id == Certificate.course_id)
         .where(
-            Certificate.user_id == user.id,
+            users,
             Certificate.revoked_at.is_(None),
             Certificate.issued_at >= now - dt.timedelta(days=CERTIFICATE_DAYS),
         )
     ):
-        notices.append(
-            Notice("certificate", _("Your certificate is ready: %(course)s", course=course_title), slug)
-        )
+        yield user_id, Notice("certificate", f"certificate:{cert_id}", title, slug)
+
+
+def _class_notices(
+    session: Session, today: dt.date, users: ColumnElement[bool]
+) -> Iterator[tuple[int, Notice]]:
+    """Classes starting tomorrow on the user's roster (one statement)."""
     tomorrow = today + dt.timedelta(days=1)
-    for cls, slug in session.execute(
-        select(TrainingClass, Course.slug)
+    for class_id, user_id, title, place, slug in session.execute(
+        select(TrainingClass.id, ClassMember.user_id, TrainingClass.title, TrainingClass.place, Course.slug)
         .join(ClassMember, ClassMember.class_id == TrainingClass.id)
         .join(Course, Course.id == TrainingClass.course_id)
-        .where(ClassMember.user_id == user.id, TrainingClass.starts_on == tomorrow)
+        .where(users, TrainingClass.starts_on == tomorrow)
     ):
-        place = cls.place or _("to be announced")
-        notices.append(
+        yield (
+            user_id,
             Notice(
                 "class_tomorrow",
-                _("Class tomorrow: %(title)s, %(place)s", title=cls.title, place=place),
+                f"class:{class_id}:{tomorrow}",
+                title,
                 slug,
-                True,
-            )
+                tomorrow,
+                place=place,
+                urgent=True,
+            ),
         )
-    notices.sort(key=lambda n: not n.urgent)
-    return notices
+
+
+def collect_notices(
+    session: Session, now: dt.datetime, user_ids: list[int] | None = None
+) -> dict[int, list[Notice]]:
+    """Notifications of the given users (None: everyone), most urgent first, in three statements."""
+    today = to_local(now).date()
+
+    def users(column: Any) -> ColumnElement[bool]:
+        return column.in_(user_ids) if user_ids is not None else true()
+
+    found: dict[int, list[Notice]] = {}
+    for user_id, notice in (
+        *_enrolment_notices(session, now, today, users(Enrollment.user_id)),
+        *_certificate_notices(session, now, users(Certificate.user_id)),
+        *_class_notices(session, today, users(ClassMember.user_id)),
+    ):
+        found.setdefault(user_id, []).append(notice)
+    for notices in found.values():
+        notices.sort(key=lambda n: not n.urgent)
+    return found
+
+
+def notices_for(session: Session, user: User, now: dt.datetime) -> list[Notice]:
+    """The user's current notifications, most urgent first (three statements)."""
+    return collect_notices(session, now, [user.id]).get(user.id, [])
 
 
 # --- calendar feed ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from blinker import Namespace
 from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.core import audit
 from lms.db import utcnow
-from lms.learning.completion import Requirement
+from lms.learning.completion import Requirement, enrollments_created
 from lms.learning.models import Enrollment, EnrollmentSource
 from lms.learning.services import enroll_user, refresh_enrollments
 from lms.org.models import OrgUnit, path_within
@@ -30,6 +31,11 @@ from lms.training.models import (
     Target,
     TrainingClass,
 )
+
+signals = Namespace()
+attendance_marked = signals.signal("attendance-marked")
+"""Sent once per save or import that marks people present (sender=class, session=,
+marks=[(user_id, date), ...] newly present), after the flush."""
 
 
 class TrainingError(ValueError):
@@ -80,6 +86,8 @@ def enroll_assignment(session: Session, assignment: Assignment) -> int:
         )
         .returning(Enrollment.id)
     ).all()
+    if new_rows:
+        enrollments_created.send(None, session=session, enrollment_ids=list(new_rows))
     if assignment.due_at is not None:
         session.execute(
             update(Enrollment)
@@ -194,8 +202,9 @@ def give_open_assignments_bulk(session: Session, user_ids_select: Select[tuple[i
     ):
         people = _assignment_people(assignment).where(User.id.in_(user_ids_select)).subquery()
         already = select(Enrollment.user_id).where(Enrollment.course_id == assignment.course_id)
-        session.execute(
-            insert(Enrollment).from_select(
+        new_ids = session.scalars(
+            insert(Enrollment)
+            .from_select(
                 ["user_id", "course_id", "source", "enrolled_at", "due_at", "progress_percent"],
                 select(
                     people.c[0],
@@ -206,7 +215,10 @@ def give_open_assignments_bulk(session: Session, user_ids_select: Select[tuple[i
                     literal(0),
                 ).where(people.c[0].not_in(already)),
             )
-        )
+            .returning(Enrollment.id)
+        ).all()
+        if new_ids:
+            enrollments_created.send(None, session=session, enrollment_ids=list(new_ids))
 
 
 def on_user_unit_changed(sender: User, session: Session, **_kw: object) -> None:
@@ -390,6 +402,8 @@ def record_attendance(
     if new_rows:
         session.execute(insert(Attendance), new_rows)
     session.flush()
+    if newly_present:
+        attendance_marked.send(cls, session=session, marks=[(uid, session_date) for uid in newly_present])
     refresh_class_enrollments(session, cls, newly_present)
     audit.record(
         session,
@@ -550,7 +564,10 @@ def import_attendance(
     if new_rows:
         session.execute(insert(Attendance), new_rows)
     session.flush()
-    refresh_class_enrollments(session, cls, [uid for (uid, _d), p in marks.items() if p])
+    came = [(uid, day) for (uid, day), p in marks.items() if p]
+    if came:
+        attendance_marked.send(cls, session=session, marks=came)
+    refresh_class_enrollments(session, cls, [uid for uid, _day in came])
     audit.record(session, "attendance_imported", actor_id=by.id, subject=f"class:{cls.id}", rows=len(marks))
     return []
 

@@ -47,6 +47,7 @@ from lms.training.forms import (
     AttendanceImportForm,
     ClassForm,
     ImportForm,
+    NoticeMailForm,
     RosterForm,
     TargetForm,
 )
@@ -142,6 +143,30 @@ def notifications() -> str:
         "training/notifications.html",
         notices=notices.notices_for(db.session, current_user, utcnow()),
         feed=feed,
+    )
+
+
+@bp.route("/notifications/email", methods=["GET", "POST"])
+@access(Access.SIGNED_IN)
+def notice_settings() -> str | Response:
+    """Which notifications the signed-in user gets by e-mail (the link at the foot of each e-mail)."""
+    from lms.training import notice_mail
+    from lms.training.models import NoticePreference
+
+    form = NoticeMailForm()
+    form.kinds.choices = [(k, str(label)) for k, label in notice_mail.KIND_LABELS.items()]
+    if request.method == "GET":
+        form.kinds.data = sorted(notice_mail.mail_kinds(db.session.get(NoticePreference, current_user.id)))
+    if form.validate_on_submit():
+        notice_mail.set_mail_kinds(db.session, current_user, set(form.kinds.data or []))
+        db.session.commit()
+        flash(_("Your e-mail settings are saved."), "success")
+        return redirect(url_for("training.notice_settings"))
+    return render_template(
+        "training/notice_settings.html",
+        form=form,
+        has_email=bool(current_user.email),
+        mail_on=notice_mail.mail_configured(),
     )
 
 

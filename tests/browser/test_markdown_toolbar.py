@@ -31,6 +31,24 @@ def lesson_url(live_app: Any) -> str:
         return f"/authoring/{course.id}/lessons/{lesson.id}"
 
 
+@pytest.fixture(scope="module")
+def question_url(live_app: Any) -> str:
+    from lms.auth.models import User
+    from lms.authoring import bank, services
+
+    with live_app.app_context():
+        s = db.session
+        trainer = s.scalars(select(User).where(User.username == "giangvien")).one()
+        course = services.create_course(
+            s, slug="", title="Thanh công cụ câu hỏi", topic="other", by=trainer, summary="Thử."
+        )
+        draft = services.get_draft(s, course)
+        module = services.add_module(s, draft, "Mô-đun", by=trainer)
+        quiz = bank.add_quiz(s, draft, module, by=trainer)
+        s.commit()
+        return f"/authoring/{course.id}/quizzes/{quiz.id}/questions/new?kind=single"
+
+
 def test_toolbar_works_on_a_phone(browser, live_server, lesson_url):
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
@@ -64,5 +82,40 @@ def test_plain_textarea_without_javascript(browser, live_server, lesson_url):
         page.goto(live_server + lesson_url)
         assert not page.get_by_role("toolbar").is_visible()
         assert page.locator("#body_markdown").is_visible()
+    finally:
+        context.close()
+
+
+def test_question_editor_has_the_toolbar_on_a_phone(browser, live_server, question_url):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")
+        page.goto(live_server + question_url)
+        for target, name in (("#prompt", "Định dạng: câu hỏi"), ("#explanation", "Định dạng: giải thích")):
+            toolbar = page.get_by_role("toolbar", name=name)
+            assert (
+                toolbar.get_by_role("button", name="Hình ảnh").count() == 0
+            )  # quiz text: absolute URLs only
+            for button in ("Đậm", "Danh sách", "Đường dẫn", "Lưu ý"):
+                box = toolbar.get_by_role("button", name=button).bounding_box()
+                assert box is not None
+                assert box["height"] >= 44
+                assert box["x"] + box["width"] <= 320
+            area = page.locator(target)
+            area.fill("Chọn chữ ký số hợp lệ")
+            area.evaluate("el => el.setSelectionRange(5, 14)")  # "chữ ký số"
+            toolbar.get_by_role("button", name="Đậm").click()
+            assert area.input_value() == "Chọn **chữ ký số** hợp lệ"
+    finally:
+        context.close()
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "giangvien")
+        page.goto(live_server + question_url)
+        assert not page.get_by_role("toolbar").first.is_visible()
+        assert page.locator("#prompt").is_visible()
+        assert page.locator("#explanation").is_visible()
     finally:
         context.close()

@@ -215,6 +215,8 @@ MUST_SEE = {
         "quizzes.result",
         "certificates.mine",
         "training.my_assignments",
+        "training.notifications",
+        "training.notice_settings",
         "auth.account",
     },
     "giangvien": {"authoring.index", "authoring.new_course", "quizzes.manage", "quizzes.stats"},

@@ -50,7 +50,9 @@ def test_completed_course_yields_a_signed_pdf_with_qr_and_vietnamese_text(
     learner = make_user(unit=make_unit(name="UBND xã Đồn Đạc"), full_name="Nguyễn Thị Hương")
     cert = issued(learner)
     assert not cert.is_rendered  # completion only queued the job that renders and signs
-    assert run_queued(session) == 1  # the job, run here (tests/jobs/ runs it through real consumers)
+    assert (
+        run_queued(session) == 2
+    )  # render + Open Badge jobs, run here (tests/jobs/ runs them through real consumers)
     session.refresh(cert)
     assert cert.is_rendered
     data = services.pdf_bytes(session, cert)

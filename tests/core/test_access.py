@@ -175,6 +175,8 @@ def world(app: Flask, session: Any, make_user: Any, make_unit: Any) -> World:
         "platform_id": lti_platform.id,
         "identity_id": lti_identity.id,
         "link_id": lti_link.id,
+        "thumbprint": "no-such-key",
+        "list_id": "1",
         "token_id": api_token.id,
     }
     return World(args, owner, other)
@@ -244,6 +246,11 @@ def test_public_endpoints_are_few_and_explained(app: Flask) -> None:
         "lti.enter_new_window",
         "lti.deep_link",
         "lti.deep_link_choose",
+        "badges.issuer",
+        "badges.keys",
+        "badges.key",
+        "badges.status_list",
+        "badges.credential",
         "lti.register",
         "lti.register_confirm",
         "api.openapi_json",  # the HR API's description and its docs page: no data

@@ -148,9 +148,13 @@ def test_every_completion_path_queues_the_render_and_no_request_renders(
     assert {j.status for j in jobs} == {JobStatus.QUEUED}
 
     # The jobs (here in this process, outside any request) render and sign each PDF once.
+    from lms.certificates.models import CertificateBadge
+
+    assert session.scalars(select(CertificateBadge)).all() == []  # no Open Badge signed in a request either
     with app.app_context():
-        assert run_queued() == 34
+        assert run_queued() == 68  # each certificate's render job and its Open Badge job
     session.expire_all()
     assert all(c.is_rendered for c in session.scalars(select(Certificate)))
+    assert len(session.scalars(select(CertificateBadge)).all()) == 34
     assert renders == ["job"] * 34
     assert "Đang tạo chứng chỉ…" not in login_as(reader).get("/certificates/mine").get_data(as_text=True)

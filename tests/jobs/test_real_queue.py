@@ -95,10 +95,16 @@ def test_completion_commits_the_row_and_a_consumer_renders_the_pdf(
     code = read(app, lambda s: s.get(Certificate, ids[0]).display_code)
     assert app.test_client().get(f"/verify/{code}").status_code == 200
     assert not rendered(app, ids)
-    assert app.extensions["lms.jobs"].pending_count() == 2  # the two jobs are on the real queue
+    # Each certificate's render job and Open Badge job are on the real queue.
+    assert app.extensions["lms.jobs"].pending_count() == 4
+
+    from lms.certificates.models import CertificateBadge
+
+    def badges() -> int:
+        return read(app, lambda s: len(s.scalars(select(CertificateBadge.id)).all()))
 
     with consumer_thread(app):
-        wait_until(lambda: rendered(app, ids))
+        wait_until(lambda: rendered(app, ids) and badges() == 2)
     assert_one_genuine_pdf_each(app, ids)
     statuses = read(
         app, lambda s: list(s.scalars(select(Job.status).where(Job.kind == "certificates.render")))

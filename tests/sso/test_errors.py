@@ -44,8 +44,8 @@ def test_tampered_state(client, session, oidc_op, linked_user):
     callback = oidc_op.sign_in(start(client), "nguyen.van.an")
     before = counts(session)
     page = _refused(client, session, client.get(_with(callback, state="forged-state")), "state")
-    assert "Nothing was changed" not in page  # Vietnamese by default
-    assert "Không có gì bị thay đổi" in page
+    # Vietnamese first, English second (the visitor has not chosen a language yet).
+    assert page.index("Không có gì bị thay đổi") < page.index('lang="en"') < page.index("Nothing was changed")
     assert counts(session) == before
 
 
@@ -143,3 +143,11 @@ def test_provider_goes_away_before_the_code_is_exchanged(
     before = counts(session)
     _refused(client, session, come_back(client, callback), "unreachable", status=502)
     assert counts(session) == before
+
+
+def test_english_visitor_gets_the_english_page_once(client, session, oidc_op):
+    with client.session_transaction() as data:
+        data["lang"] = "en"
+    page = _refused(client, session, client.get("/sso/callback?code=x&state=y"), "state")
+    assert page.count("Nothing was changed") == 1
+    assert "Không có gì bị thay đổi" not in page
