@@ -47,9 +47,8 @@ def check_bearer(scope: str) -> None:
             "api.refused" if refused else "api.call",
             actor_id=row.account_id,
             subject=f"api_token:{row.id}",
-            method=request.method,
-            path=request.full_path.rstrip("?")[:500],
-            scope=scope,
+            request=f"{request.method} {request.full_path.rstrip('?')}"[:500],
+            api_scope=scope,
         )
     if refused:
         abort(problem(403, _("This API token does not have the scope %(scope)s.", scope=scope)))

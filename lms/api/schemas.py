@@ -18,12 +18,15 @@ def _rfc3339(value: object) -> object:
     return value
 
 
-Text = Annotated[str, Field(max_length=1000)]
+# No control characters (PostgreSQL refuses NUL in text; none belongs in a name or a code).
+PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Field(max_length=1000, pattern=PLAIN)]
 Cursor = Annotated[
     str | None,
     Field(
         default=None,
         max_length=200,
+        pattern=r"^[A-Za-z0-9_-]*$",
         description="The next_cursor of the previous page; repeat the same filters.",
     ),
 ]
@@ -37,6 +40,7 @@ UnitCode = Annotated[
     Field(
         default=None,
         max_length=40,
+        pattern=PLAIN,
         description="Only this unit and the units below it (must lie in the token's subtree).",
     ),
 ]

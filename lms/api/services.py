@@ -77,7 +77,7 @@ def create_token(
         actor_id=by.id,
         subject=f"api_token:{row.id}",
         name=name,
-        scopes=row.scopes,
+        api_scope=row.scopes,
         unit=unit.code,
         expires=expires_at.date().isoformat(),
     )

@@ -248,7 +248,18 @@ def mine() -> str:
         .where(Certificate.user_id == current_user.id)
         .order_by(Certificate.issued_at.desc())
     ).all()
-    return render_template("certificates/mine.html", certs=certs, status_label=_status_label)
+    from lms.certificates.badge_views import badge_ready_ids
+    from lms.certificates.openbadges import badges_available
+
+    badges = badge_ready_ids(certs)
+    # Reload while a valid certificate still waits for its PDF or (when a key is set) its Open Badge.
+    valid = [c for c in certs if c.status == CertificateStatus.VALID]
+    pending = any(not c.is_rendered for c in valid) or (
+        any(c.id not in badges for c in valid) and badges_available()
+    )
+    return render_template(
+        "certificates/mine.html", certs=certs, status_label=_status_label, badges=badges, pending=pending
+    )
 
 
 @bp.route("/certificates/<int:cert_id>/pdf")

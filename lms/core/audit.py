@@ -94,6 +94,7 @@ def _detail_labels() -> dict[str, Any]:
 
     return {
         "absent": _l("absent"),
+        "api_scope": _l("API scope"),
         "added": _l("added"),
         "attempts": _l("attempts"),
         "code": _l("code"),
@@ -105,6 +106,7 @@ def _detail_labels() -> dict[str, Any]:
         "date": _l("date"),
         "days": _l("days"),
         "enrolled": _l("enrolled"),
+        "expires": _l("expires"),
         "fields": _l("fields"),
         "filename": _l("file"),
         "found": _l("found"),
@@ -125,6 +127,7 @@ def _detail_labels() -> dict[str, Any]:
         "present": _l("present"),
         "question": _l("question"),
         "reason": _l("reason"),
+        "request": _l("request"),
         "roles": _l("roles"),
         "rows": _l("rows"),
         "scope": _l("HR scope"),

@@ -78,6 +78,13 @@ def test_complete_download_and_verify_logged_out(
         row.get_by_role("link", name="Tải PDF").click()
     pdf_path = tmp_path / "cert.pdf"
     info.value.save_as(pdf_path)
+    # Next to it, the same certificate as a signed Open Badges 3.0 credential (its own job).
+    row.get_by_role("link", name="Open Badge").wait_for(timeout=90_000)
+    with page.expect_download() as info:
+        row.get_by_role("link", name="Open Badge").click()
+    assert info.value.suggested_filename == f"chung-chi-{code}-openbadge.jwt"
+    badge_path = tmp_path / info.value.suggested_filename
+    info.value.save_as(badge_path)
 
     text = subprocess.run(
         ["pdftotext", str(pdf_path), "-"], check=True, capture_output=True, text=True
@@ -106,5 +113,12 @@ def test_complete_download_and_verify_logged_out(
         visitor.get_by_role("button", name="Kiểm tra tệp").click()
         visitor.wait_for_load_state()
         assert visitor.locator(".verdict").get_attribute("data-outcome") == "genuine"
+
+        visitor.goto(f"{live_server}/verify")  # the credential file is checked the same way
+        visitor.set_input_files("input[name=pdf]", str(badge_path))
+        visitor.get_by_role("button", name="Kiểm tra tệp").click()
+        visitor.wait_for_load_state()
+        assert visitor.locator(".verdict").get_attribute("data-outcome") == "genuine"
+        assert visitor.locator("[data-kind=badge]").is_visible()
     finally:
         anonymous.close()

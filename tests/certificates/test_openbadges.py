@@ -280,3 +280,33 @@ def test_without_a_key_nothing_is_signed_and_pages_still_answer(
     login(client, learner)
     resp = client.get(f"/certificates/{cert.id}/badge")
     assert resp.status_code in (302, 303)  # "preparing…", queued for when a key is configured
+
+
+def test_the_status_list_grows_past_its_minimum_size(
+    client: Any, session: Any, badge: Any, make_user: Any
+) -> None:
+    """An index beyond the first 131,072 bits still has its own bit (the list grows by whole blocks)."""
+    from lms.certificates import services
+    from lms.db import utcnow
+
+    learner, cert, _token = badge
+    far = Certificate(
+        id=131_080,
+        code="FARAWAY00000000001",
+        user_id=learner.id,
+        course_id=cert.course_id,
+        holder_name=learner.full_name,
+        course_title=cert.course_title,
+        completed_at=utcnow(),
+        issued_at=utcnow(),
+    )
+    session.add(far)
+    session.flush()
+    services.revoke_certificate(session, far, by=make_user(Role.ADMIN), reason="Thử")
+    entry = {
+        "statusPurpose": "revocation",
+        "statusListIndex": "131080",
+        "statusListCredential": "http://lms.test/badges/status/1",
+    }
+    assert _status_bit(client, entry) == 1
+    assert _status_bit(client, {**entry, "statusListIndex": str(cert.id)}) == 0
