@@ -135,7 +135,7 @@ class Config:
         self.OIDC_USERNAME_CLAIM = env("LMS_OIDC_USERNAME_CLAIM", "preferred_username")
         self.OIDC_TIMEOUT_SECONDS = float(env("LMS_OIDC_TIMEOUT_SECONDS", "5"))
         self.OIDC_CLOCK_SKEW_SECONDS = int(env("LMS_OIDC_CLOCK_SKEW_SECONDS", "60"))
-        # xAPI statements to the province's Learning Record Store (lms/xapi, decisions 1721-1723). Off
+        # xAPI statements to the province's Learning Record Store (lms/xapi, decisions 1721-1724). Off
         # while LMS_XAPI_ENDPOINT (the LRS's xAPI base, e.g. https://lrs.example/xAPI) is unset.
         self.XAPI_ENDPOINT = env("LMS_XAPI_ENDPOINT", "").rstrip("/")
         self.XAPI_KEY = env("LMS_XAPI_KEY", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import lms.models  # noqa: F401  (registers every table on Base.metadata)
+from lms.catalog.search import include_object  # the lesson search index is not on the models
 from lms.db import Base, make_engine
 
 config = context.config
@@ -27,6 +28,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -50,6 +52,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -57,6 +57,8 @@ def draft_course_yaml(session: Session, draft: CourseDraft, *, version: int, sta
             "attendance": "required" if draft.require_attendance else "none",
         },
     )
+    if draft.final_exam_opens != "modules":
+        data["final_exam_opens"] = draft.final_exam_opens
     if status != CourseStatus.PUBLISHED:
         data["status"] = status
     return data

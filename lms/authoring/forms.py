@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     FieldList,
     Form,
@@ -21,8 +22,17 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from lms.catalog.models import exam_opening_day
 from lms.quizzes import kinds
 
 TOPIC_CHOICES = [
@@ -74,8 +84,36 @@ class CourseSettingsForm(FlaskForm):
     require_quizzes = BooleanField(_l("Completion: all required quizzes passed"))
     require_final_exam = BooleanField(_l("Completion: final exam passed"))
     require_attendance = BooleanField(_l("Completion: class attendance recorded"))
+    final_exam_opens = SelectField(
+        _l("The final exam opens"),
+        choices=[
+            ("modules", _l("when every module is complete (lessons and module quizzes)")),
+            ("lessons", _l("when every required lesson is read")),
+            ("enrolment", _l("from enrolment")),
+            ("date", _l("from a date")),
+        ],
+        default="modules",
+    )
+    final_exam_opens_on = DateField(_l("Opening date (when “from a date”)"), validators=[Optional()])
     lock_version = HiddenField()
     submit = SubmitField(_l("Save settings"))
+
+    def validate_final_exam_opens(self, field: SelectField) -> None:
+        # Here, not on the date field: its Optional() stops that field's checks when it is empty.
+        if field.data == "date" and self.final_exam_opens_on.data is None:
+            raise ValidationError(_l("Choose the day the final exam opens."))
+
+    def show_exam_opening(self, stored: str) -> None:
+        """Show a stored opening ("modules"… or a day) in the two fields."""
+        day = exam_opening_day(stored)
+        self.final_exam_opens.data = "date" if day else stored
+        self.final_exam_opens_on.data = day
+
+    def exam_opening(self) -> str:
+        """The stored form of the chosen opening."""
+        if self.final_exam_opens.data == "date" and self.final_exam_opens_on.data:
+            return str(self.final_exam_opens_on.data.isoformat())
+        return str(self.final_exam_opens.data or "modules")
 
     def __init__(self, *args: object, prerequisite_choices: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -47,6 +47,7 @@ class CourseDraft(Base):
     require_quizzes: Mapped[bool] = mapped_column(Boolean, default=True)
     require_final_exam: Mapped[bool] = mapped_column(Boolean, default=True)
     require_attendance: Mapped[bool] = mapped_column(Boolean, default=False)
+    final_exam_opens: Mapped[str] = mapped_column(String(20), default="modules", server_default="modules")
     prerequisite_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     # Bumped by metadata saves only (lesson saves have their own lock_version).
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -59,6 +59,7 @@ COURSE_FIELDS = (
     "require_quizzes",
     "require_final_exam",
     "require_attendance",
+    "final_exam_opens",
 )
 
 

@@ -166,9 +166,11 @@ def edit_course(course_id: int) -> str | Response:
     form = CourseSettingsForm(obj=draft if request.method == "GET" else None, prerequisite_choices=choices)
     if request.method == "GET":
         form.lock_version.data = str(draft.lock_version)
+        form.show_exam_opening(draft.final_exam_opens)
     conflict = None
     if form.validate_on_submit():
         data = {f: getattr(form, f).data for f in services.COURSE_FIELDS}
+        data["final_exam_opens"] = form.exam_opening()
         data["estimated_hours"] = float(data["estimated_hours"])
         data["prerequisite_ids"] = form.prerequisite_ids.data or []
         try:

@@ -61,6 +61,8 @@ def course_yaml(course: Course) -> dict[str, Any]:
             "attendance": "required" if course.require_attendance else "none",
         },
     )
+    if course.final_exam_opens != "modules":
+        data["final_exam_opens"] = course.final_exam_opens
     if course.is_public:
         data["public"] = True
     if course.status != CourseStatus.PUBLISHED:

@@ -15,6 +15,7 @@ version updates rows in place and learners keep their progress.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import posixpath
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from lms.catalog.assets import IMAGE_TYPES, check_image
 from lms.catalog.differ import Change, diff_courses
 from lms.catalog.models import (
+    FINAL_EXAM_OPENINGS,
     Course,
     CourseAsset,
     CoursePrerequisite,
@@ -40,6 +42,7 @@ from lms.catalog.models import (
     Lesson,
     Module,
     Topic,
+    exam_opening,
 )
 from lms.catalog.parts import ImportErrors, course_changed, registered_parts
 from lms.catalog.yamlfile import (
@@ -67,6 +70,13 @@ VERSION_ONLY = "version number raised"
 OTHER_FILES = "quiz files changed"
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
+
+def _opening_check(v: Any) -> tuple[str, dict[str, Any]] | None:
+    if exam_opening(v) is not None:
+        return None
+    return N_("must be one of: %(choices)s"), {"choices": ", ".join((*FINAL_EXAM_OPENINGS, "YYYY-MM-DD"))}
+
+
 COURSE_SPEC = {
     "slug": Field((str,), required=True, check=slug),
     "title": Field((str,), required=True, check=non_empty),
@@ -80,6 +90,7 @@ COURSE_SPEC = {
     "certificate_validity_months": Field((int,), default=0, check=not_negative),
     "prerequisites": Field((list,), default=[]),
     "sequential_modules": Field((bool,), default=False),
+    "final_exam_opens": Field((str, dt.date), default="modules", check=_opening_check),
     "public": Field((bool,), default=False),
     "completion": Field((dict,), default={}),
     "status": Field((str,), default=None, check=one_of(*[s.value for s in CourseStatus])),
@@ -666,6 +677,7 @@ _IMPORT_FIELDS = (
     "estimated_hours",
     "certificate_validity_months",
     "sequential_modules",
+    "final_exam_opens",
     "public",
 )
 
@@ -682,6 +694,7 @@ def _stored_view(session: Session, course: Course) -> dict[str, Any]:
         "estimated_hours": float(course.estimated_hours),
         "certificate_validity_months": course.certificate_validity_months,
         "sequential_modules": course.sequential_modules,
+        "final_exam_opens": course.final_exam_opens,
         "public": course.is_public,
         "completion": (
             course.require_lessons,
@@ -789,6 +802,8 @@ def _meta_value(meta: dict[str, Any], key: str) -> Any:
     value = meta[key]
     if key == "estimated_hours":
         return float(value)
+    if key == "final_exam_opens":
+        return exam_opening(value)
     if isinstance(value, str):
         return value.strip()
     return value
@@ -863,6 +878,7 @@ def _sync_course_fields(
     course.estimated_hours = float(meta["estimated_hours"])
     course.certificate_validity_months = meta["certificate_validity_months"]
     course.sequential_modules = meta["sequential_modules"]
+    course.final_exam_opens = exam_opening(meta["final_exam_opens"]) or "modules"
     course.is_public = meta["public"]
     (
         course.require_lessons,

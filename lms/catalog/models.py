@@ -65,6 +65,9 @@ class Course(Base):
     require_quizzes: Mapped[bool] = mapped_column(Boolean, default=True)
     require_final_exam: Mapped[bool] = mapped_column(Boolean, default=True)
     require_attendance: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the final exam opens: "modules" (every module complete), "lessons" (every required lesson
+    # read), "enrolment", or a day "YYYY-MM-DD" (local). Decision 1609.
+    final_exam_opens: Mapped[str] = mapped_column(String(20), default="modules", server_default="modules")
     # Folded (no diacritics, lower-case) title + summary for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     # Hash of the source files of the current version (import detects changes).
@@ -206,3 +209,25 @@ class CourseAuthor(Base):
 
     def __repr__(self) -> str:
         return f"<CourseAuthor course={self.course_id} user={self.user_id}>"
+
+
+# When a course's final exam opens (Course.final_exam_opens): a keyword, or a local day "YYYY-MM-DD".
+FINAL_EXAM_OPENINGS = ("modules", "lessons", "enrolment")
+
+
+def exam_opening(value: object) -> str | None:
+    """The stored form of a final-exam opening (a keyword or an ISO day), or None if it is not one."""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10] if not isinstance(value, dt.datetime) else value.date().isoformat()
+    text = str(value or "").strip()
+    if text in FINAL_EXAM_OPENINGS:
+        return text
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def exam_opening_day(value: str) -> dt.date | None:
+    """The day of a dated opening, None for the keywords."""
+    return None if value in FINAL_EXAM_OPENINGS else dt.date.fromisoformat(value)

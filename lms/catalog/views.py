@@ -8,14 +8,15 @@ from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from werkzeug.wrappers import Response
 
 from lms.auth.access import Access, access, can_view_course, refuse_course
+from lms.catalog import search
 from lms.catalog.assets import asset_response
 from lms.catalog.models import Course, CourseAsset, CourseStatus, Lesson, Module, Topic
 from lms.catalog.parts import learner_progress
-from lms.core.text import fold
+from lms.core.html import plain_text
 from lms.db import db
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses", template_folder="templates")
@@ -60,28 +61,46 @@ def index() -> str:
         stmt = stmt.where(Course.topic == topic)
     else:
         topic = ""
-    words = fold(q).split()[:8]
-    if words:
-        # A course matches when every word is in its own text (titles, summary) or in one lesson's
-        # title and text (folded: "chu ky so" finds "chữ ký số"). Decision 1605.
-        in_lesson = and_(*(Lesson.search_text.contains(w, autoescape=True) for w in words))
-        stmt = stmt.where(
-            or_(
-                and_(*(Course.search_text.contains(w, autoescape=True) for w in words)),
-                select(Lesson.id).where(Lesson.course_id == Course.id, in_lesson).exists(),
-            )
+    words = search.tokens(q)
+    hits = search.lesson_hits(db.session, words) if words else None
+    if hits is not None:
+        # A course matches when every word is in its own text (titles, summary) or all are in one of its
+        # lessons (full-text index over the folded text: "chu ky so" finds "chữ ký số"). Decision 1608.
+        own_text = and_(*(Course.search_text.contains(w, autoescape=True) for w in words))
+        best = (
+            select(Lesson.course_id.label("course_id"), func.min(hits.c.rank).label("rank"))
+            .join(hits, hits.c.lesson_id == Lesson.id)
+            .group_by(Lesson.course_id)
+            .subquery("best")
+        )
+        stmt = (
+            stmt.outerjoin(best, best.c.course_id == Course.id)
+            .where(or_(own_text, best.c.rank.is_not(None)))
+            .order_by(case((own_text, 0), else_=1), func.coalesce(best.c.rank, 0.0))
         )
     courses = db.session.scalars(stmt.order_by(Course.title)).all()
     found_in: dict[int, list[Any]] = {}
-    if words and courses:
-        # The lessons that contain the words, named in the results (one statement).
+    if hits is not None and courses:
+        # The lessons that contain the words, best first, with a snippet (one statement).
         for row in db.session.execute(
-            select(Lesson.course_id, Lesson.title, Lesson.key, Module.key.label("module_key"))
+            select(
+                Lesson.course_id, Lesson.title, Lesson.key, Lesson.body_html, Module.key.label("module_key")
+            )
+            .join(hits, hits.c.lesson_id == Lesson.id)
             .join(Module, Module.id == Lesson.module_id)
-            .where(Lesson.course_id.in_([c.id for c in courses]), in_lesson)
-            .order_by(Lesson.course_id, Module.position, Lesson.position)
+            .where(Lesson.course_id.in_([c.id for c in courses]))
+            .order_by(Lesson.course_id, hits.c.rank, Module.position, Lesson.position)
         ):
-            found_in.setdefault(row.course_id, []).append(row)
+            found_in.setdefault(row.course_id, []).append(
+                {
+                    "title": row.title,
+                    "key": row.key,
+                    "module_key": row.module_key,
+                    "snippet": search.snippet(plain_text(row.body_html or ""), words)
+                    if len(found_in.get(row.course_id, [])) < 3
+                    else None,
+                }
+            )
     stats = {}
     enrolled = {}
     if courses:

@@ -345,19 +345,26 @@ def withdrawn_ids(session: Session) -> list[int]:
     return list(session.scalars(select(Certificate.id).where(Certificate.status.in_(WITHDRAWN))))
 
 
-def bitstring(session: Session) -> bytes:
-    """The revocation bits: bit i (left-most bit of byte 0 is bit 0) is 1 when certificate i is withdrawn."""
+def list_bits(session: Session) -> int:
+    """The list's length: the minimum, grown in whole blocks of it once certificate ids pass it."""
     top = session.scalar(select(Certificate.id).order_by(Certificate.id.desc()).limit(1)) or 0
-    size = STATUS_LIST_MIN_BITS * (top // STATUS_LIST_MIN_BITS + 1)
+    return STATUS_LIST_MIN_BITS * (top // STATUS_LIST_MIN_BITS + 1)
+
+
+def bitstring(size: int, withdrawn: list[int]) -> bytes:
+    """The revocation bits: bit i (left-most bit of byte 0 is bit 0) is 1 when certificate i is withdrawn."""
     bits = bytearray(size // 8)
-    for index in withdrawn_ids(session):
+    for index in withdrawn:
         bits[index // 8] |= 0x80 >> (index % 8)
     return bytes(bits)
 
 
 def encode_list(bits: bytes) -> str:
-    """Multibase base64url (no padding, prefix "u") of the GZIP-compressed bitstring."""
-    packed = gzip.compress(bits, mtime=0)
+    """Multibase base64url (no padding, prefix "u") of the GZIP-compressed bitstring.
+
+    Level 6: on sparse bitstrings level 9 is ~15× slower (42 ms vs 3 ms for 2,000 bits set) for 10 % less.
+    """
+    packed = gzip.compress(bits, compresslevel=6, mtime=0)
     return "u" + base64.urlsafe_b64encode(packed).decode().rstrip("=")
 
 
@@ -366,6 +373,8 @@ def decode_list(encoded: str) -> bytes:
     return gzip.decompress(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
 
 
+# (key thumbprint, list URL + hash of its size and set bits) -> the signed list: nothing is compressed
+# or signed again until a certificate is withdrawn (or a new block of ids starts, or the key changes).
 _status_cache: dict[tuple[str, str], str] = {}
 _status_lock = threading.Lock()
 
@@ -375,13 +384,16 @@ def status_list_jwt(session: Session) -> str:
     key = signing_key()
     if key is None:
         raise BadgeKeyMissingError("no badge signing key")
-    encoded = encode_list(bitstring(session))
-    cache_key = (key.thumbprint, hashlib.sha256(encoded.encode()).hexdigest())
+    size = list_bits(session)
+    withdrawn = sorted(withdrawn_ids(session))
+    state = hashlib.sha256(f"{size}:{','.join(map(str, withdrawn))}".encode()).hexdigest()
+    url = status_list_url()
+    cache_key = (key.thumbprint, f"{url} {state}")
     with _status_lock:
         cached = _status_cache.get(cache_key)
         if cached is not None:
             return cached
-    url = status_list_url()
+    encoded = encode_list(bitstring(size, withdrawn))
     now = utcnow()
     credential = {
         "@context": [VC_CONTEXT],

@@ -1,4 +1,4 @@
-"""LTI 1.3 Advantage tool: platforms (Moodle, Canvas, Open edX) launch our courses (decisions 1801–1809)."""
+"""LTI 1.3 Advantage tool: platforms (Moodle, Canvas, Open edX) launch our courses (decisions 1801–1807)."""
 
 from __future__ import annotations
 

@@ -227,6 +227,9 @@ def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
     """
     from flask_babel import gettext as _
 
+    from lms.catalog.models import exam_opening_day
+    from lms.core.timefmt import local_date, to_local
+    from lms.db import utcnow
     from lms.learning.services import course_outline, enrollment_for
 
     course = quiz.course
@@ -239,6 +242,25 @@ def lock_reason(session: Session, quiz: Quiz, user: User) -> str | None:
     if enrollment.is_complete:
         return None
     if quiz.is_final:
+        # The course's own opening rule (Course.final_exam_opens, decision 1609).
+        opens = course.final_exam_opens or "modules"
+        if opens == "enrolment":
+            return None
+        day = exam_opening_day(opens)
+        if day is not None:
+            if to_local(utcnow()).date() < day:
+                return str(_("The final exam opens on %(date)s.", date=local_date(day)))
+            return None
+        if opens == "lessons":
+            unread = [m.title for m in outline.modules if m.required_done < m.required_total]
+            if unread:
+                return str(
+                    _(
+                        "The final exam opens when every required lesson is read. Still to read: %(titles)s.",
+                        titles=", ".join(unread),
+                    )
+                )
+            return None
         passed = module_quiz_check(session, enrollment)
         missing = [
             m.title

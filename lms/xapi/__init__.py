@@ -1,4 +1,4 @@
-"""xAPI 1.0.3 statements to the province's Learning Record Store (decisions 1721–1723).
+"""xAPI 1.0.3 statements to the province's Learning Record Store (decisions 1721–1724).
 
 Domain signals (enrolled, lesson opened/completed, attempt graded, course completed, attendance,
 certificates issued) → ``services`` builds the statements and records them in the ``xapi_statements``

@@ -7,7 +7,7 @@ batch sent twice (a timeout after the LRS stored it) is harmless: the LRS keeps 
 * 200/204: the batch is marked sent (committed per batch, so a later failure keeps what got through).
 * network error, 401/403/408/429, 5xx: the batch's ``tries``/``last_error`` are recorded and the job
   raises, so the queue retries it with its back-off; the periodic run and the next event retry later.
-* 400 or 409 for a batch: the batch is sent one statement at a time; a statement the LRS refuses
+* a refusal (400, 409, 413, 422, other 4xx) of a batch: the batch is sent one statement at a time; a statement the LRS refuses
   on its own is marked ``rejected`` with the LRS's answer (shown on /admin/xapi), the rest go on.
 """
 

@@ -238,12 +238,14 @@ def _response(value: Any) -> str:
 
 
 def _score(points: float, max_points: float) -> dict[str, Any]:
+    """xAPI score: ``scaled`` in [-1, 1] and ``min`` <= ``raw`` <= ``max`` (an LRS refuses anything else)."""
+    raw = round(points, 4)
     scaled = round(points / max_points, 4) if max_points else 0.0
     return {
         "scaled": max(-1.0, min(1.0, scaled)),
-        "raw": round(points, 4),
-        "min": 0,
-        "max": round(max_points, 4),
+        "raw": raw,
+        "min": min(0, raw),
+        "max": max(round(max_points, 4), raw),
     }
 
 

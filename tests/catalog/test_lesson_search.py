@@ -49,3 +49,38 @@ def test_statements_per_search_are_constant(signatures, make_user, login_as, cou
             assert client.get(f"/courses/?q={q}").status_code == 200
         counts.append(c.count)
     assert len(set(counts)) == 1, counts
+
+
+def test_the_result_shows_a_snippet_with_the_match_marked(signatures, make_user, login_as):
+    client = login_as(make_user())
+    html = client.get("/courses/?q=trinh+dieu+khien").get_data(as_text=True)
+    # The original words (with diacritics) are marked although the query had none.
+    assert "<mark>trình</mark> <mark>điều</mark> <mark>khiển</mark>" in html
+    html = client.get("/courses/?q=safenet").get_data(as_text=True)
+    assert "<mark>SafeNet</mark>" in html
+
+
+def test_the_index_follows_lesson_changes(signatures, session, make_user, login_as):
+    from sqlalchemy import select
+
+    from lms.catalog.models import Lesson
+    from lms.core.text import fold
+
+    lesson = session.scalars(select(Lesson).where(Lesson.key == "01-usb-token-va-ma-pin")).first()
+    lesson.search_text = fold(f"{lesson.title} Trình ký Gemalto")  # what the importer writes on a new version
+    session.flush()
+    client = login_as(make_user())
+    assert "01-usb-token-va-ma-pin" in client.get("/courses/?q=gemalto").get_data(as_text=True)
+    assert "01-usb-token-va-ma-pin" not in client.get("/courses/?q=safenet").get_data(as_text=True)
+    session.delete(lesson)
+    session.flush()
+    assert "01-usb-token-va-ma-pin" not in client.get("/courses/?q=gemalto").get_data(as_text=True)
+
+
+def test_quotes_and_operators_in_the_query_are_only_words(signatures, make_user, login_as):
+    client = login_as(make_user())
+    for q in ('"SafeNet', "safenet OR", "NEAR(token pin)", "a & b | !c", "token:*", "*", "()"):
+        assert client.get("/courses/", query_string={"q": q}).status_code == 200, q
+    assert "01-usb-token-va-ma-pin" in client.get("/courses/", query_string={"q": '"SafeNet'}).get_data(
+        as_text=True
+    )

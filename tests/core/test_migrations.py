@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from lms.catalog.search import include_object
 from lms.core.migrate import alembic_config
 from lms.db import Base, make_engine
 from tests.conftest import reset_database
@@ -29,7 +30,9 @@ def test_upgrade_to_head_equals_models_then_downgrade(empty_url):
     command.upgrade(cfg, "head")
     engine = make_engine(empty_url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "render_as_batch": True, "include_object": include_object}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
     command.downgrade(cfg, "base")

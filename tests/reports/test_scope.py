@@ -80,8 +80,14 @@ def test_matrix_covers_every_hr_url(app):
     endpoints = {
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith(("training.", "reports."))
     }
-    # The learner's own pages (their assignments, notifications, calendar feed) are not HR pages.
-    own = {"training.my_assignments", "training.notifications", "training.calendar"}
+    # The learner's own pages (assignments, notifications and their e-mail settings, calendar feed)
+    # are not HR pages.
+    own = {
+        "training.my_assignments",
+        "training.notifications",
+        "training.notice_settings",
+        "training.calendar",
+    }
     assert endpoints - own == {e for e, _m, _k in URLS}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.jobs.conftest import committed_app, job_keys  # noqa: F401 (fixtures: a committing app, its keys)
 from tests.xapi.lrs import KEY, SECRET, Ralph, ralph_server  # noqa: F401 (session fixture `ralph`: the test LRS)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import socket
 from collections import Counter
 from typing import Any
@@ -291,9 +292,12 @@ def test_admin_panel_shows_the_backlog_and_send_now_is_for_admins(
 ) -> None:
     with app.app_context():
         enroll_user(session, make_user(), make_course(lessons=1))
+        session.commit()
+    assert session.scalar(select(func.count()).select_from(XapiStatement)) == 1
     admin = make_user("admin")
     html = login_as(admin).get("/admin/xapi").get_data(as_text=True)
     assert xapi["XAPI_ENDPOINT"] in html
+    assert re.search(r"Đang chờ gửi</dt><dd>1\b", html)
     response = login_as(admin).post("/admin/xapi/send")
     assert response.status_code == 302
     learner = make_user()
@@ -362,3 +366,28 @@ def test_an_assignment_registers_a_whole_unit(
         for person in people:
             [stored] = ralph.statements(agent=agent(xapi, person))
             assert stored["verb"]["id"] == ADL + "registered"
+
+
+def test_a_statement_the_lrs_refuses_is_set_aside_and_the_rest_go_through(
+    app: Any, session: Any, login_as: Any, make_user: Any, make_course: Any, xapi: Any, ralph: Ralph
+) -> None:
+    learner = make_user()
+    with app.app_context():
+        enroll_user(session, learner, make_course(lessons=1))
+        good = session.scalars(select(XapiStatement)).one()
+        broken = dict(
+            good.statement, id="0b6f3c2e-5d7a-4c1e-9f00-2a7d3c4b5e6f", verb={"display": {"en-US": "no id"}}
+        )
+        session.add(XapiStatement(statement_id=broken["id"], verb="broken", statement=broken))
+        session.commit()  # into the test's outer transaction, as a view would (the context's session ends here)
+        send_all(app)
+    rows = {r.verb: r for r in session.scalars(select(XapiStatement))}
+    assert rows["registered"].status == OutboxStatus.SENT
+    assert rows["broken"].status == OutboxStatus.REJECTED
+    assert "HTTP 422" in rows["broken"].last_error  # ralph (FastAPI) answers 422 for an invalid statement
+    assert [s["id"] for s in ralph.statements(agent=agent(xapi, learner))] == [good.statement_id]
+    admin = login_as(make_user("admin"))
+    assert broken["id"] in admin.get("/admin/xapi").get_data(as_text=True)
+    assert admin.post("/admin/xapi/send").status_code == 302  # "Send now": the refused one is tried again
+    session.refresh(rows["broken"])
+    assert rows["broken"].status == OutboxStatus.PENDING
