@@ -6,6 +6,9 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+# Whitespace and the invisible control characters a spreadsheet or a pasted text may carry (NUL
+# among them: PostgreSQL refuses it in text, so a NUL in an imported cell was a 500 there).
+_SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 
 def nfc(text: str) -> str:
@@ -24,4 +27,5 @@ def fold(text: str) -> str:
 
 
 def normalise_spaces(text: str) -> str:
-    return _SPACES.sub(" ", nfc(text)).strip()
+    """NFC, every run of spaces or control characters as one space, trimmed."""
+    return _SPACES_AND_CONTROLS.sub(" ", nfc(text)).strip()

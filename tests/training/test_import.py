@@ -206,6 +206,18 @@ def test_formula_like_name_is_stored_as_text(app, session, tree, admin):
     assert session.scalars(select(User.full_name).where(User.email == "f@x.vn")).one() == '=HYPERLINK("x")'
 
 
+def test_control_characters_in_cells_are_dropped_not_stored(app, session, tree, admin):
+    # A NUL or a vertical tab pasted into a cell: PostgreSQL refuses NUL in text, so before this the
+    # commit answered 500 there. The cell is read as the words around it.
+    text = HEADER + f"Lê\x00Văn\x0bCường,\x00cuong@x.vn,,{tree[2].code},Chuyên\x7fviên,\n"
+    job = run(session, app, text.encode(), by=admin)
+    assert issues(session, job) == []
+    importer.commit_import(session, job, by=admin)
+    session.flush()
+    person = session.scalars(select(User).where(User.email == "cuong@x.vn")).one()
+    assert (person.full_name, person.job_title) == ("Lê Văn Cường", "Chuyên viên")
+
+
 def test_missing_required_column_rejects_file(app, session, tree, admin):
     job = run(session, app, b"Email,Chuc danh\na@x.vn,CV\n", by=admin)
     assert job.status == ImportStatus.INVALID
