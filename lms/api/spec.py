@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
@@ -54,7 +54,7 @@ def _problem_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def invalid(errors: list[dict[str, Any]], detail: str | None = None) -> None:
+def invalid(errors: list[dict[str, Any]], detail: str | None = None) -> NoReturn:
     """Stop with 422: the values named in ``errors`` are not valid."""
     abort(problem(422, detail or _("Some values are not valid."), errors=errors))
 

@@ -261,6 +261,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():  # ROLLBACK TO SAVEPOINT: what the outer transaction queued stays
+        return
     session.info.pop(PENDING, None)
 
 
