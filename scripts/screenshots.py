@@ -21,24 +21,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-LEARNER, PASSWORD = "ux.walk", "ux.walk@2026"
+LEARNER, PASSWORD = "ux.shots", "ux.shots@2026"
 
 
 def build(url: str, instance: str):
     from alembic import command
-    from sqlalchemy import select
 
     from lms import create_app
-    from lms.auth.models import User
-    from lms.auth.services import create_user
     from lms.catalog.cli import run_import
-    from lms.catalog.models import Course
     from lms.core.migrate import alembic_config
     from lms.db import db
     from lms.demo.province import build_province
-    from lms.learning.services import complete_lesson, enroll_user
+    from lms.demo.walk import create_walk_learner
     from lms.quizzes import attempts as quiz_services
-    from lms.quizzes.models import Question, Quiz
+    from lms.quizzes.models import Question
 
     command.upgrade(alembic_config(url), "head")
     app = create_app("testing", SQLALCHEMY_DATABASE_URL=url, INSTANCE_PATH=instance, WTF_CSRF_ENABLED=True)
@@ -51,24 +47,8 @@ def build(url: str, instance: str):
 
         build_training_demo(s)
         s.commit()
-        unit = (
-            s.scalars(select(User).where(User.username == "hocvien")).one().org_unit
-        )  # the demo learner's unit
-        user = create_user(
-            s,
-            username=LEARNER,
-            full_name="Trần Văn Bình",
-            by=None,
-            org_unit=unit,
-            roles={"learner"},
-            password=PASSWORD,
-        )
-        course = s.scalars(select(Course).where(Course.slug == "chu-ky-so-cong-vu")).one()
-        enrollment = enroll_user(s, user, course)
-        module = course.modules[0]
-        for lesson in module.lessons:
-            complete_lesson(s, enrollment, lesson)
-        quiz = s.scalars(select(Quiz).where(Quiz.module_id == module.id)).first()
+        user, _, quiz = create_walk_learner(s, username=LEARNER, password=PASSWORD)
+        s.commit()  # the tries below roll back to here
         # A seed whose draw puts the matching question first, so it is in the screenshot.
         for seed in range(200):
             attempt = quiz_services.start_attempt(s, quiz, user, rng=random.Random(seed))
@@ -86,6 +66,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
+    from lms.demo.walk import login_page
+
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,11 +80,7 @@ def main() -> None:
 
             def login(username: str, password: str):
                 page = browser.new_context(viewport={"width": 320, "height": 640}).new_page()
-                page.goto(f"{base}/login")
-                page.fill("input[name=login]", username)
-                page.fill("input[name=password]", password)
-                page.click("main form [type=submit]")
-                page.wait_for_load_state()
+                login_page(page, base, username, password)
                 return page
 
             page = login(LEARNER, PASSWORD)

@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, ClassVar, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CompoundSelect, CursorResult, delete, func, insert, or_, select, union, update
@@ -421,6 +421,15 @@ def validate_step(session: Session, job: ImportJob, *, max_rows: int = STEP_ROWS
 Problem = tuple[str, str, str]  # column, problem code (a key of MESSAGES), value shown
 
 
+def _cleaned(cells: dict[str, Any], columns: dict[str, tuple[str, bool]]) -> dict[str, str]:
+    """A staged row's cells as the row's fields: spaces normalised, some lower-cased."""
+    out = {}
+    for name, (column, lower) in columns.items():
+        value = _clean(cells.get(column))
+        out[name] = value.lower() if lower else value
+    return out
+
+
 @dataclass
 class PersonRow:
     """One row of a people file, cleaned: spaces normalised; e-mail, username, unit code lower-case."""
@@ -434,19 +443,19 @@ class PersonRow:
     qualification_raw: str
     extra_cells: bool = False
 
+    # field: (column of the file, lower-cased?)
+    COLUMNS: ClassVar[dict[str, tuple[str, bool]]] = {
+        "full_name": ("full_name", False),
+        "email": ("email", True),
+        "username": ("username", True),
+        "unit_code": ("unit_code", True),
+        "job_title": ("job_title", False),
+        "qualification_raw": ("it_qualification", False),
+    }
+
     @classmethod
     def read(cls, row: dict[str, Any]) -> PersonRow:
-        c = row["c"]
-        return cls(
-            n=row["n"],
-            full_name=_clean(c.get("full_name")),
-            email=_clean(c.get("email")).lower(),
-            username=_clean(c.get("username")).lower(),
-            unit_code=_clean(c.get("unit_code")).lower(),
-            job_title=_clean(c.get("job_title")),
-            qualification_raw=_clean(c.get("it_qualification")),
-            extra_cells=bool(row.get("x")),
-        )
+        return cls(n=row["n"], extra_cells=bool(row.get("x")), **_cleaned(row["c"], cls.COLUMNS))
 
     @property
     def login(self) -> str:
@@ -473,18 +482,17 @@ class UnitRow:
     remote_raw: str
     extra_cells: bool = False
 
+    COLUMNS: ClassVar[dict[str, tuple[str, bool]]] = {
+        "code": ("code", False),
+        "name": ("name", False),
+        "parent_code": ("parent_code", False),
+        "kind_raw": ("kind", False),
+        "remote_raw": ("remote", False),
+    }
+
     @classmethod
     def read(cls, row: dict[str, Any]) -> UnitRow:
-        c = row["c"]
-        return cls(
-            n=row["n"],
-            code=_clean(c.get("code")),
-            name=_clean(c.get("name")),
-            parent_code=_clean(c.get("parent_code")),
-            kind_raw=_clean(c.get("kind")),
-            remote_raw=_clean(c.get("remote")),
-            extra_cells=bool(row.get("x")),
-        )
+        return cls(n=row["n"], extra_cells=bool(row.get("x")), **_cleaned(row["c"], cls.COLUMNS))
 
     @property
     def key(self) -> str:

@@ -96,9 +96,6 @@ def live_server(live_app: Any) -> Iterator[str]:
 def browser_login(page: Any, base_url: str, username: str) -> None:
     """Log in through the real form as a demo account (password = username@2026)."""
     from lms.demo.province import demo_password
+    from lms.demo.walk import login_page
 
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", demo_password(username))
-    page.click("main form [type=submit]")
-    page.wait_for_load_state()
+    login_page(page, base_url, username, demo_password(username))

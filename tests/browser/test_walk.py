@@ -25,12 +25,11 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
 from lms.db import db, utcnow
+from lms.demo.walk import WALK_LEARNER, WALK_PASSWORD, login_page
 from tests.browser.conftest import browser_login
 
 pytestmark = pytest.mark.browser
 
-WALK_LEARNER = "ux.walk"
-WALK_PASSWORD = "ux.walk@2026"
 
 # Endpoints that answer with a file, an image, a redirect to one, or JSON: not pages.
 NOT_PAGES = {
@@ -90,34 +89,14 @@ BROKEN_WORDS = r"""() => {
 def walk_learner(live_app: Any) -> str:
     """A learner in the HR demo district who finished one attempt of a module quiz and has another open."""
     from lms.auth.models import User
-    from lms.auth.services import create_user
-    from lms.catalog.models import Course
-    from lms.learning.services import complete_lesson, enroll_user
+    from lms.demo.walk import create_walk_learner
     from lms.quizzes import attempts as quiz_services
-    from lms.quizzes.models import Quiz
 
     with live_app.app_context():
         s = db.session
         if s.scalar(select(User.id).where(User.username == WALK_LEARNER)):
             return WALK_LEARNER
-        unit = (
-            s.scalars(select(User).where(User.username == "hocvien")).one().org_unit
-        )  # the demo learner's unit
-        user = create_user(
-            s,
-            username=WALK_LEARNER,
-            full_name="Trần Văn Bình",
-            by=None,
-            org_unit=unit,
-            roles={"learner"},
-            password=WALK_PASSWORD,
-        )
-        course = s.scalars(select(Course).where(Course.slug == "chu-ky-so-cong-vu")).one()
-        enrollment = enroll_user(s, user, course)
-        first = course.modules[0]
-        for lesson in first.lessons:
-            complete_lesson(s, enrollment, lesson)
-        quiz = s.scalars(select(Quiz).where(Quiz.module_id == first.id)).first()
+        user, enrollment, quiz = create_walk_learner(s)
         rng = random.Random(16)
         done = quiz_services.start_attempt(s, quiz, user, rng=rng, now=utcnow() - dt.timedelta(minutes=5))
         quiz_services.submit_attempt(s, done)
@@ -128,18 +107,14 @@ def walk_learner(live_app: Any) -> str:
 
         demo_authors(s, "small")
         trainer = s.scalars(select(User).where(User.username == "giangvien")).one()
-        ensure_draft(s, course, by=trainer)
+        ensure_draft(s, enrollment.course, by=trainer)
         s.commit()
     return WALK_LEARNER
 
 
 def _login(page: Any, base: str, username: str) -> None:
     if username == WALK_LEARNER:
-        page.goto(f"{base}/login")
-        page.fill("input[name=login]", WALK_LEARNER)
-        page.fill("input[name=password]", WALK_PASSWORD)
-        page.click("main form [type=submit]")
-        page.wait_for_load_state()
+        login_page(page, base, WALK_LEARNER, WALK_PASSWORD)
     else:
         browser_login(page, base, username)
 
