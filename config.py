@@ -148,6 +148,9 @@ class Config:
         self.XAPI_BATCH_SIZE = int(env("LMS_XAPI_BATCH_SIZE", "50"))
         self.XAPI_SEND_DELAY_SECONDS = float(env("LMS_XAPI_SEND_DELAY_SECONDS", "5"))
         self.XAPI_TIMEOUT_SECONDS = float(env("LMS_XAPI_TIMEOUT_SECONDS", "10"))
+        # Delivered statements stay in the outbox this long (the LRS is the record), then a daily job
+        # deletes them; pending and refused statements are never deleted.
+        self.XAPI_KEEP_SENT_DAYS = int(env("LMS_XAPI_KEEP_SENT_DAYS", "30"))
         self.SECRET_KEY = env("LMS_SECRET_KEY") or self._default_secret_key()
 
     def _database_url(self) -> str:

@@ -35,10 +35,12 @@ def init_app(app: Flask) -> None:
     register_nav(_l("Learning Record Store"), "xapi.admin", Permission.ADMIN_JOBS)
     register_action("xapi.send_now", _l("xAPI statements sent now"))
     register_label(services.SEND, _l("Send statements to the Learning Record Store"))
+    register_label(services.PRUNE, _l("Delete statements the Learning Record Store has long held"))
     if app.config.get("XAPI_ENDPOINT"):
         with app.app_context():
             services.profile()  # a wrong LMS_XAPI_ACTOR or a missing key fails at start, not per event
         periodic(send.SEND, minute="*/5")  # catches up after an outage even when nothing new happens
+        periodic(send.PRUNE, minute="23", hour="19")  # 02:23 in Hà Nội: delivered statements, kept 30 days
     enrollments_created.connect(services.on_enrollments_created)
     lesson_opened.connect(services.on_lesson_opened)
     lesson_completed.connect(services.on_lesson_completed)

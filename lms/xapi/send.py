@@ -13,17 +13,18 @@ batch sent twice (a timeout after the LRS stored it) is harmless: the LRS keeps 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import requests
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lms.db import utcnow
 from lms.jobs import job
 from lms.xapi.models import OutboxStatus, XapiStatement
-from lms.xapi.services import SEND
+from lms.xapi.services import PRUNE, SEND
 from lms.xapi.statements import VERSION
 
 RETRY_STATUSES = {401, 403, 408, 429}
@@ -125,3 +126,26 @@ def send_job(ctx: Any, *, max_batches: int = 40) -> dict[str, Any]:
 
         trigger_send(session)  # more than one run's worth: the next run picks up the rest
     return {"sent": sent}
+
+
+def prune_sent(session: Session, *, keep_days: int, now: dt.datetime | None = None) -> int:
+    """Delete statements the LRS has held for more than ``keep_days`` days; pending and refused stay.
+
+    The LRS is the record; the outbox only has to hold what is not delivered yet. ``lms xapi replay``
+    rebuilds older statements with the same ids if an LRS ever needs them again.
+    """
+    limit = (now or utcnow()) - dt.timedelta(days=keep_days)
+    result = session.execute(
+        delete(XapiStatement)
+        .where(XapiStatement.status == OutboxStatus.SENT, XapiStatement.sent_at < limit)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@job(PRUNE)
+def prune_job(ctx: Any) -> dict[str, Any]:
+    """Daily: drop delivered statements older than ``LMS_XAPI_KEEP_SENT_DAYS`` (default 30)."""
+    keep = int(current_app.config.get("XAPI_KEEP_SENT_DAYS", 30))
+    return {"deleted": prune_sent(ctx.session, keep_days=keep)}

@@ -31,6 +31,7 @@ from lms.xapi import statements as st
 from lms.xapi.models import OutboxStatus, XapiStatement
 
 SEND = "xapi.send"
+PRUNE = "xapi.prune"
 CHUNK = 500
 T = TypeVar("T")
 

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from lms.catalog.models import Lesson
-from lms.jobs.core import run_job, run_queued
+from lms.jobs.core import enqueue, run_job, run_queued
 from lms.jobs.models import Job, JobStatus
 from lms.learning.models import Enrollment
 from lms.learning.services import complete_lesson, enroll_user
 from lms.quizzes.models import Attempt, Quiz
 from lms.training import services as training
 from lms.xapi.models import OutboxStatus, XapiStatement
-from lms.xapi.services import SEND
+from lms.xapi.services import PRUNE, SEND
 from tests.quizzes.conftest import answer_fields
 from tests.quizzes.helpers import load_fixture_course, quiz_by_key
 from tests.xapi.lrs import Ralph
@@ -391,3 +391,33 @@ def test_a_statement_the_lrs_refuses_is_set_aside_and_the_rest_go_through(
     assert admin.post("/admin/xapi/send").status_code == 302  # "Send now": the refused one is tried again
     session.refresh(rows["broken"])
     assert rows["broken"].status == OutboxStatus.PENDING
+
+
+def test_the_daily_prune_drops_only_statements_the_lrs_has_held_for_long(
+    app: Any, session: Any, make_user: Any, make_course: Any, xapi: Any, ralph: Ralph
+) -> None:
+    learners = [make_user() for _ in range(3)]
+    course = make_course(lessons=1)
+    with app.app_context():
+        for learner in learners:
+            enroll_user(session, learner, course)
+        session.commit()
+        send_all(app)
+        old, recent, waiting = session.scalars(select(XapiStatement).order_by(XapiStatement.id)).all()
+        assert {old.status, recent.status, waiting.status} == {OutboxStatus.SENT}
+        now = dt.datetime.now(dt.UTC)
+        old.sent_at = now - dt.timedelta(days=31)
+        recent.sent_at = now - dt.timedelta(days=29)
+        waiting.status, waiting.sent_at = OutboxStatus.PENDING, None  # delivered later, never pruned
+        refused = XapiStatement(
+            statement_id="5a0c1e7b-3f2d-4b6a-8c9e-0d1f2a3b4c5d", verb="broken", statement={},
+            status=OutboxStatus.REJECTED, created_at=now - dt.timedelta(days=90),
+        )  # fmt: skip
+        session.add(refused)
+        session.commit()
+        job = enqueue(session, PRUNE)  # what the daily periodic tick queues
+        session.commit()
+        assert run_job(job.id) == JobStatus.DONE
+    left = set(session.scalars(select(XapiStatement.statement_id)))
+    assert left == {recent.statement_id, waiting.statement_id, refused.statement_id}
+    assert len(ralph.statements(agent=agent(xapi, learners[0]))) == 1  # the LRS keeps the record
