@@ -42,6 +42,8 @@ NOT_PAGES = {
     "certificates.download",
     "certificates.export_zip",
     "certificates.api_certificate",
+    "badges.download",  # the Open Badge credential (.jwt) beside the PDF
+    "badges.credential",
     "reports.export",
     "quizzes.stats_csv",
     "notifications.calendar",
