@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from lms.api import reference
 from lms.api import schemas as s
 from lms.api.bearer import current_account, current_token, rate_limit_key
 from lms.api.models import ApiScope
@@ -406,4 +407,18 @@ def openapi_json() -> Any:
 @bp.route(API_ROOT + "/docs")
 @access(Access.PUBLIC, reason="the API's documentation page (no data), drawn from openapi.json")
 def docs() -> str:
-    return render_template("api/docs.html", spec_url=url_for("api.openapi_json"))
+    """Server-rendered from the OpenAPI document: accessible, and readable without JavaScript (decision 1717)."""
+    spec = spec_document()
+    return render_template(
+        "api/docs.html",
+        info=spec["info"],
+        operations=reference.operations(spec),
+        schemas=reference.schemas(spec),
+        spec_url=url_for("api.openapi_json"),
+    )
+
+
+@bp.route(API_ROOT + "/docs/try")
+@access(Access.PUBLIC, reason="the bundled Swagger UI over openapi.json (no data), to try calls with a token")
+def docs_try() -> str:
+    return render_template("api/swagger.html", spec_url=url_for("api.openapi_json"))

@@ -207,8 +207,19 @@ def test_openapi_document_and_bundled_docs_page(client: Any) -> None:
     assert spec["openapi"].startswith("3.1")
     assert spec["paths"]["/enrolments"]["get"]["security"] == [{"bearer": ["reports:read"]}]
     page = client.get("/api/v1/docs").get_data(as_text=True)
-    assert "vendor/swagger-ui/swagger-ui-bundle.js" in page
-    assert "http" not in page.split("<body>")[1]
+    # Server-rendered from the same document: every operation with its scope and parameters, no script.
+    for path, item in spec["paths"].items():
+        for op in item.values():
+            assert f'id="{op["operationId"]}"' in page
+            assert f"/api/v1{path}</code>" in page
+    assert "<code>updated_since</code>" in page
+    assert "<code>string (date-time) | null</code>" in page
+    assert 'id="schema-PeopleUpsert"' in page
+    assert "/admin/api-tokens" in page
+    assert "swagger-ui-bundle.js" not in page
+    swagger = client.get("/api/v1/docs/try").get_data(as_text=True)
+    assert "vendor/swagger-ui/swagger-ui-bundle.js" in swagger
+    assert "http" not in swagger.split("<body>")[1]
     js = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
     js.close()
     assert js.status_code == 200

@@ -48,10 +48,9 @@ NOT_PAGES = {
     "quizzes.stats_csv",
     "notifications.calendar",
     "api.openapi_json",  # the HR API's OpenAPI document (JSON)
-    # The HR API's docs page is the vendored Swagger UI for integrators' developers, not a page of
-    # the site's users; axe finds upstream issues in it (contrast of its version badges, nested
-    # buttons in operation headers, an unlabelled servers select). Reported, not walked.
-    "api.docs",
+    # The HR API's optional "try it" page is the vendored Swagger UI (upstream axe issues: nested
+    # buttons, badge contrast); /api/v1/docs, our server-rendered reference, is walked (decision 1717).
+    "api.docs_try",
 }
 MAX_PAGES = 70
 # A few endpoints are walked more than once: course pages differ a lot (online, in-person, enrolled).
@@ -222,6 +221,8 @@ MUST_SEE = {
         "admin.units",
         "admin.unit_edit",
         "admin.audit_log",
+        "api.tokens",
+        "api.docs",  # the HR API reference (decision 1717)
     },
 }
 
