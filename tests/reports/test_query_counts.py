@@ -98,6 +98,9 @@ def statements(client, count_queries, page: str, root, district) -> tuple[int, i
     with count_queries() as q:
         response = client.get(url)
         body = response.get_data()  # streamed responses run their queries while being read
+        # Close it here: a streamed response ends its request (teardown, the session's rollback) only
+        # when closed; left to the garbage collector, the next request could find that session open.
+        response.close()
     assert response.status_code == 200, url
     return q.count, len(body)
 
