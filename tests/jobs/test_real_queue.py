@@ -118,7 +118,7 @@ def test_sigkill_mid_render_then_restart_gives_exactly_one_signed_pdf(
 ) -> None:
     redis_url = request.getfixturevalue("redis_server").url if backend == "redis" else ""
     app = committed_app(redis_url)
-    ids = complete_courses(app, 3)
+    ids = complete_courses(app, 8)  # eight renders: eight chances to catch one mid-way on a busy machine
 
     def running_job(s: Any) -> tuple[int, int] | None:
         row = s.execute(
