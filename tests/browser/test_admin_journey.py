@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_login
 
@@ -29,7 +30,7 @@ def test_admin_creates_units_and_account_hands_over_link_then_merges(page, live_
         page.fill("#name", name)
         page.select_option("#kind", "office")
         _submit(page, "main form")
-        assert page.get_by_text(f"Đã tạo đơn vị {name}.").is_visible()
+        expect(page.get_by_text(f"Đã tạo đơn vị {name}.")).to_be_visible()
 
     page.get_by_role("link", name="Phòng Thử nghiệm A").click()
     page.get_by_role("link", name="Thêm người").click()
@@ -38,7 +39,7 @@ def test_admin_creates_units_and_account_hands_over_link_then_merges(page, live_
     page.select_option("#it_qualification", "none")  # no level is preselected
     page.check("input[name=roles][value=learner]")
     _submit(page, "main form")
-    assert page.get_by_text("Đã tạo tài khoản tt.thu").is_visible()
+    expect(page.get_by_text("Đã tạo tài khoản tt.thu")).to_be_visible()
 
     page.get_by_role("button", name="Tạo đường dẫn đặt lại mật khẩu").click()
     page.wait_for_load_state()
@@ -53,7 +54,7 @@ def test_admin_creates_units_and_account_hands_over_link_then_merges(page, live_
     newcomer.fill("input[name=login]", "tt.thu")
     newcomer.fill("input[name=password]", "mat-khau-cua-thu-2026")
     _submit(newcomer, "main form")
-    assert newcomer.locator("nav.main-nav").get_by_text("Khoá học của tôi").is_visible()
+    expect(newcomer.locator("nav.main-nav").get_by_text("Khoá học của tôi")).to_be_visible()
     newcomer.goto(link)
     assert newcomer.locator("h1").inner_text() == "404"  # the link worked once
     newcomer.context.close()
@@ -62,10 +63,10 @@ def test_admin_creates_units_and_account_hands_over_link_then_merges(page, live_
     page.get_by_role("link", name="Phòng Thử nghiệm A").click()
     _choose(page, "#target", "Phòng Thử nghiệm B (BT-B)")
     _submit(page, "form[action$='/merge']")
-    assert page.get_by_text("1 người chuyển sang Phòng Thử nghiệm B.").is_visible()
+    expect(page.get_by_text("1 người chuyển sang Phòng Thử nghiệm B.")).to_be_visible()
     page.get_by_role("button", name="Sáp nhập ngay").click()
     page.wait_for_load_state()
-    assert page.get_by_text("1 người đã được chuyển").is_visible()
+    expect(page.get_by_text("1 người đã được chuyển")).to_be_visible()
 
     page.goto(f"{live_server}/admin/audit?action=unit_merged")
-    assert page.get_by_text("Tìm thấy 1 sự kiện.").is_visible()
+    expect(page.get_by_text("Tìm thấy 1 sự kiện.")).to_be_visible()

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.catalog.models import Course, Lesson, Module
@@ -67,7 +68,7 @@ def test_complete_download_and_verify_logged_out(
         page.wait_for_load_state()
         clicks += 1
     assert page.locator("h1").inner_text() == TITLE
-    assert page.locator(".certificate-earned").is_visible()  # the course page shows the certificate
+    expect(page.locator(".certificate-earned")).to_be_visible()  # the course page shows the certificate
 
     page.locator("nav.main-nav").get_by_role("link", name="Chứng chỉ của tôi").click()
     row = page.locator("tr", has_text=TITLE)
@@ -104,9 +105,9 @@ def test_complete_download_and_verify_logged_out(
         visitor = anonymous.new_page()
         visitor.goto(live_server + urlsplit(qr).path)
         assert visitor.locator("h1").inner_text() == "Tra cứu chứng chỉ"
-        assert visitor.get_by_text("Nguyễn Thị Hương").first.is_visible()
+        expect(visitor.get_by_text("Nguyễn Thị Hương").first).to_be_visible()
         assert visitor.locator(".cert-status .badge-ok").inner_text() == "Còn hiệu lực"
-        assert visitor.locator("nav.main-nav").count() == 0  # not logged in
+        expect(visitor.locator("nav.main-nav")).to_have_count(0)  # not logged in
 
         visitor.goto(f"{live_server}/verify")
         visitor.set_input_files("input[name=pdf]", str(pdf_path))
@@ -119,6 +120,6 @@ def test_complete_download_and_verify_logged_out(
         visitor.get_by_role("button", name="Kiểm tra tệp").click()
         visitor.wait_for_load_state()
         assert visitor.locator(".verdict").get_attribute("data-outcome") == "genuine"
-        assert visitor.locator("[data-kind=badge]").is_visible()
+        expect(visitor.locator("[data-kind=badge]")).to_be_visible()
     finally:
         anonymous.close()

@@ -4,6 +4,7 @@ and sees the progress bar reach 100% — with JavaScript and without it."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.auth.models import User
 from lms.auth.services import hash_password
@@ -41,11 +42,11 @@ def _journey(page, base_url: str, username: str) -> None:
     page.wait_for_load_state()
     page.get_by_role("link", name="Khóa học ví dụ").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Chưa đăng ký").is_visible()
+    expect(page.get_by_text("Chưa đăng ký")).to_be_visible()
     page.get_by_role("button", name="Đăng ký và bắt đầu").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Giới thiệu khóa học"
-    assert page.get_by_text("Bạn đã đăng ký").is_visible()
+    expect(page.get_by_text("Bạn đã đăng ký")).to_be_visible()
     # The lesson's SVG image loads through the asset URL.
     assert page.locator(".lesson-body img").evaluate("img => img.naturalWidth") > 0
 
@@ -58,7 +59,7 @@ def _journey(page, base_url: str, username: str) -> None:
         page.wait_for_load_state()
         clicks += 1
     assert clicks >= 3
-    assert page.get_by_role("link", name="Làm bài kiểm tra mô-đun").is_visible()
+    expect(page.get_by_role("link", name="Làm bài kiểm tra mô-đun")).to_be_visible()
     page.locator("nav.breadcrumbs").get_by_role("link", name="Khóa học ví dụ").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Khóa học ví dụ"

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.demo.province import demo_password
 from tests.browser.conftest import browser_login
@@ -51,13 +52,13 @@ def test_page_fits_320px_with_landmarks_and_labels(browser, live_server, usernam
             browser_login(page, live_server, username)
         page.goto(live_server + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, "horizontal scrolling at 320 px"
-        assert page.locator("header[role=banner], body > header").count() == 1
-        assert page.locator("main#main").count() == 1
-        assert page.locator("footer").count() == 1
+        expect(page.locator("header[role=banner], body > header")).to_have_count(1)
+        expect(page.locator("main#main")).to_have_count(1)
+        expect(page.locator("footer")).to_have_count(1)
         if username:
             assert page.locator("nav[aria-label]").count() >= 1
         assert page.evaluate(UNLABELLED_FIELDS) == []
-        assert page.locator("h1").count() == 1
+        expect(page.locator("h1")).to_have_count(1)
         _shot(page, f"320-{username or 'anon'}-{path.strip('/').replace('/', '-') or 'home'}")
     finally:
         context.close()
@@ -90,9 +91,9 @@ def test_everything_works_without_javascript(browser, live_server):
         page.click("main form [type=submit]")
         page.wait_for_load_state()
         # On a phone the menu is a closed <details>: it opens without script.
-        assert not page.locator("nav.main-nav").get_by_role("link", name="Người dùng").is_visible()
+        expect(page.locator("nav.main-nav").get_by_role("link", name="Người dùng")).not_to_be_visible()
         page.locator("#main-menu > summary").click()
-        assert page.locator("nav.main-nav").get_by_role("link", name="Người dùng").is_visible()
+        expect(page.locator("nav.main-nav").get_by_role("link", name="Người dùng")).to_be_visible()
         page.goto(f"{live_server}/admin/units")
         # The tree opens and closes with <details>, no script needed.
         page.locator("ul.tree-root details > summary").first.click()
@@ -101,13 +102,13 @@ def test_everything_works_without_javascript(browser, live_server):
         page.get_by_role("button", name="Đổi ngôn ngữ").click()
         page.wait_for_load_state()
         page.locator("#main-menu > summary").click()
-        assert page.locator("nav.main-nav").get_by_text("Users").is_visible()
+        expect(page.locator("nav.main-nav").get_by_text("Users")).to_be_visible()
         # Back to Vietnamese: the live database is shared by the browser tests.
         page.select_option("#lang-select", "vi")
         page.get_by_role("button", name="Change language").click()
         page.wait_for_load_state()
         page.locator("#main-menu > summary").click()
-        assert page.locator("nav.main-nav").get_by_text("Người dùng").is_visible()
+        expect(page.locator("nav.main-nav").get_by_text("Người dùng")).to_be_visible()
         page.locator("nav.main-nav button.link-button").click()
         page.wait_for_load_state()
         assert "/login" in page.url
@@ -126,12 +127,12 @@ def test_menu_is_collapsed_on_a_phone_and_open_on_a_wide_screen(browser, live_se
         header = page.locator("header.site-header").bounding_box()
         assert header is not None
         assert header["height"] < 160, "the closed menu leaves most of a 640 px screen to the page"
-        assert not nav.get_by_role("link", name="Người dùng").is_visible()
+        expect(nav.get_by_role("link", name="Người dùng")).not_to_be_visible()
         page.locator("#main-menu > summary").click()
-        assert nav.get_by_role("link", name="Người dùng").is_visible()
+        expect(nav.get_by_role("link", name="Người dùng")).to_be_visible()
         page.set_viewport_size({"width": 1280, "height": 800})
         page.reload()
-        assert not page.locator("#main-menu > summary").is_visible()
-        assert nav.get_by_role("link", name="Người dùng").is_visible()
+        expect(page.locator("#main-menu > summary")).not_to_be_visible()
+        expect(nav.get_by_role("link", name="Người dùng")).to_be_visible()
     finally:
         context.close()

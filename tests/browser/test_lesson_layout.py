@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_login
 
@@ -32,7 +33,7 @@ def test_phone_reads_lesson_first_and_tables_scroll_in_their_box(browser, live_s
         assert cell.evaluate(LINES_OF_TEXT) == 1
         box.focus()
         assert box.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
-        assert page.locator(".admonition-title").first.is_visible()
+        expect(page.locator(".admonition-title").first).to_be_visible()
     finally:
         context.close()
 
@@ -95,14 +96,14 @@ def test_desktop_shows_contents_left_of_the_lesson(browser, live_server, fonts):
 def test_printout_names_the_course_and_drops_navigation(page, live_server):
     browser_login(page, live_server, "giangvien")
     page.goto(live_server + LESSON)
-    assert not page.locator(".print-only").is_visible()
+    expect(page.locator(".print-only")).not_to_be_visible()
     page.emulate_media(media="print")
     try:
-        assert page.locator(".print-only").is_visible()
+        expect(page.locator(".print-only")).to_be_visible()
         assert "Dịch vụ công trực tuyến toàn trình và một phần" in page.locator(".print-only").inner_text()
         for hidden in ("nav.toc", ".lesson-nav", "header.site-header"):
             assert not page.locator(hidden).is_visible(), hidden
-        assert page.locator(".admonition-title").first.is_visible()
+        expect(page.locator(".admonition-title").first).to_be_visible()
     finally:
         page.emulate_media(media="screen")
 

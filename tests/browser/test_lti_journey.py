@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.db import db
@@ -113,4 +114,4 @@ def test_teacher_deep_links_a_quiz_and_a_learner_takes_it_in_the_iframe_and_gets
     gradebook = requests.get(f"{lti_platform.base_url}/gradebook", timeout=10).text
     assert f"<td>{title}</td><td>stu-1</td><td>{score['scoreGiven']}/100</td>" in gradebook
     page.goto(f"{lti_platform.base_url}/gradebook")
-    assert page.locator("#grades").get_by_text(title).is_visible()
+    expect(page.locator("#grades").get_by_text(title)).to_be_visible()

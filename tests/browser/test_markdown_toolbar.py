@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.db import db
@@ -56,7 +57,7 @@ def test_toolbar_works_on_a_phone(browser, live_server, lesson_url):
         browser_login(page, live_server, "giangvien")
         page.goto(live_server + lesson_url)
         toolbar = page.get_by_role("toolbar", name="Định dạng")
-        assert toolbar.is_visible()
+        expect(toolbar).to_be_visible()
         for name in ("Đậm", "Danh sách", "Đường dẫn", "Hình ảnh", "Lưu ý"):
             box = toolbar.get_by_role("button", name=name).bounding_box()
             assert box is not None
@@ -80,8 +81,8 @@ def test_plain_textarea_without_javascript(browser, live_server, lesson_url):
     try:
         browser_login(page, live_server, "giangvien")
         page.goto(live_server + lesson_url)
-        assert not page.get_by_role("toolbar").is_visible()
-        assert page.locator("#body_markdown").is_visible()
+        expect(page.get_by_role("toolbar")).not_to_be_visible()
+        expect(page.locator("#body_markdown")).to_be_visible()
     finally:
         context.close()
 
@@ -114,8 +115,8 @@ def test_question_editor_has_the_toolbar_on_a_phone(browser, live_server, questi
     try:
         browser_login(page, live_server, "giangvien")
         page.goto(live_server + question_url)
-        assert not page.get_by_role("toolbar").first.is_visible()
-        assert page.locator("#prompt").is_visible()
-        assert page.locator("#explanation").is_visible()
+        expect(page.get_by_role("toolbar").first).not_to_be_visible()
+        expect(page.locator("#prompt")).to_be_visible()
+        expect(page.locator("#explanation")).to_be_visible()
     finally:
         context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +19,8 @@ def test_visitor_reads_the_public_course_without_an_account(page, live_server):
     page.get_by_role("link", name="Bắt đầu đọc").click()
     page.wait_for_load_state()
     assert page.locator("article.lesson h1").inner_text().startswith("VNeID là gì")
-    assert page.get_by_text("Bạn đang đọc với tư cách khách").is_visible()
-    assert page.locator("form[action$='/complete']").count() == 0
+    expect(page.get_by_text("Bạn đang đọc với tư cách khách")).to_be_visible()
+    expect(page.locator("form[action$='/complete']")).to_have_count(0)
     titles = [page.locator("article.lesson h1").inner_text()]
     while page.locator("a[rel=next]").count():
         page.locator("a[rel=next]").click()

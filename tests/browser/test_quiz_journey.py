@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.auth.models import User
@@ -102,7 +103,7 @@ def test_autosave_survives_offline_and_reload(page, context, live_server, live_a
         answer(fieldsets.nth(i))
     expect_status(page, OFFLINE)
     assert "6 / 6" in page.locator(".quiz-bar").inner_text()  # the count follows the answers, even offline
-    assert page.locator("#save-status").is_visible()
+    expect(page.locator("#save-status")).to_be_visible()
     context.set_offline(False)
     page.reload()  # before the retry: the queue in localStorage is resent by the reloaded page
     expect_status(page, SAVED)
@@ -123,8 +124,8 @@ def test_autosave_survives_offline_and_reload(page, context, live_server, live_a
     page.wait_for_load_state()
     page.get_by_role("button", name="Nộp bài ngay").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Kết quả lượt làm bài 1").is_visible()
-    assert page.locator(".result-summary").get_by_text("Điểm đạt").is_visible()
+    expect(page.get_by_role("heading", name="Kết quả lượt làm bài 1")).to_be_visible()
+    expect(page.locator(".result-summary").get_by_text("Điểm đạt")).to_be_visible()
 
 
 def test_stale_tab_is_told_to_reload(page, context, live_server, quizzes):
@@ -139,7 +140,7 @@ def test_stale_tab_is_told_to_reload(page, context, live_server, quizzes):
     expect_status(page, SAVED)
     answer(old.locator("fieldset.question").nth(1))
     expect_status(old, "Đã có câu trả lời mới hơn")
-    assert old.locator("#save-status").get_by_role("link", name="Tải lại trang").is_visible()
+    expect(old.locator("#save-status").get_by_role("link", name="Tải lại trang")).to_be_visible()
     old.close()
 
 
@@ -160,17 +161,17 @@ def test_the_same_quiz_without_javascript(browser, live_server, live_app, quizze
         answer(page.locator("fieldset.question"))
         page.get_by_role("button", name="Lưu và tiếp").click()
         page.wait_for_load_state()
-        assert page.get_by_text("Đã lưu câu trả lời.").is_visible()
+        expect(page.get_by_text("Đã lưu câu trả lời.")).to_be_visible()
         page.reload()
-        assert page.locator("fieldset.question input:checked").count() == 1
+        expect(page.locator("fieldset.question input:checked")).to_have_count(1)
         assert len(stored_answers(live_app, quiz_id)) == 2
         page.get_by_role("button", name="Nộp bài…").click()
         page.wait_for_load_state()
-        assert page.get_by_text("Bạn đã trả lời tất cả các câu hỏi.").is_visible()
+        expect(page.get_by_text("Bạn đã trả lời tất cả các câu hỏi.")).to_be_visible()
         page.get_by_role("button", name="Nộp bài ngay").click()
         page.wait_for_load_state()
-        assert page.get_by_role("heading", name="Kết quả lượt làm bài 1").is_visible()
-        assert page.get_by_text("Bài kiểm tra này không hiển thị đáp án.").is_visible()
+        expect(page.get_by_role("heading", name="Kết quả lượt làm bài 1")).to_be_visible()
+        expect(page.get_by_text("Bài kiểm tra này không hiển thị đáp án.")).to_be_visible()
     finally:
         context.close()
 
@@ -190,10 +191,10 @@ def test_timer_submits_when_time_is_up(page, live_server, live_app, quizzes):
         attempt.deadline_at = utcnow() + dt.timedelta(seconds=4)
         db.session.commit()
     page.goto(attempt_url)
-    assert page.locator("#quiz-timer").is_visible()
+    expect(page.locator("#quiz-timer")).to_be_visible()
     answer(page.locator("fieldset.question").nth(0))
     page.wait_for_url("**/result", timeout=20000)
-    assert page.get_by_role("heading", name="Kết quả lượt làm bài 1").is_visible()
+    expect(page.get_by_role("heading", name="Kết quả lượt làm bài 1")).to_be_visible()
     assert len(stored_answers(live_app, quiz_id)) == 1
 
 
@@ -220,16 +221,14 @@ def test_course_page_leads_to_the_final_exam(page, live_server):
     page.wait_for_load_state()
     page.goto(f"{live_server}/courses/vi-du")
     toc = page.locator("nav.course-toc")
-    assert toc.get_by_role("link", name="Kiểm tra mô-đun 2").count() == 0  # module 2 is still locked
+    expect(toc.get_by_role("link", name="Kiểm tra mô-đun 2")).to_have_count(0)  # module 2 is still locked
     toc.get_by_role("link", name="Bài thi cuối khoá: Bài thi cuối khóa").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Bài thi cuối khoá: Bài thi cuối khóa").is_visible()
-    assert (
-        page.locator(".lock-reason")
-        .get_by_text("Bài thi cuối khoá mở khi mọi mô-đun đã hoàn thành")
-        .is_visible()
-    )
-    assert page.get_by_role("button", name="Bắt đầu làm bài").count() == 0
+    expect(page.get_by_role("heading", name="Bài thi cuối khoá: Bài thi cuối khóa")).to_be_visible()
+    expect(
+        page.locator(".lock-reason").get_by_text("Bài thi cuối khoá mở khi mọi mô-đun đã hoàn thành")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Bắt đầu làm bài")).to_have_count(0)
 
 
 def test_refused_ordering_save_is_never_shown_as_saved(page, live_server, quizzes):
@@ -243,7 +242,7 @@ def test_refused_ordering_save_is_never_shown_as_saved(page, live_server, quizze
     ordering = page.locator("fieldset.question:has(ul.ordering)")
     items = ["Tính giá trị băm", "Mã hoá giá trị băm bằng khoá bí mật", "Đính kèm chữ ký vào văn bản"]
     for text in items:  # a screen reader tells each picker apart by its item
-        assert ordering.get_by_role("combobox", name=f"Vị trí của “{text}”", exact=True).count() == 1
+        expect(ordering.get_by_role("combobox", name=f"Vị trí của “{text}”", exact=True)).to_have_count(1)
     selects = ordering.locator("select")
     # An attempt resumed from an earlier test may hold any order: put the first item on the
     # second item's position, so two items share a position and the server refuses it.
@@ -256,9 +255,9 @@ def test_refused_ordering_save_is_never_shown_as_saved(page, live_server, quizze
     )
     assert page.locator("#save-status").get_attribute("class") == "save-status save-error"
     assert SAVED not in page.locator("#save-status").inner_text()
-    assert ordering.get_by_role("alert").is_visible()
+    expect(ordering.get_by_role("alert")).to_be_visible()
     with page.expect_response(lambda r: r.url.endswith("/autosave")) as accepted:
         selects.nth(1).select_option(first)  # the two swapped: a whole order again
     assert accepted.value.status == 200
     expect_status(page, SAVED)
-    assert ordering.get_by_role("alert").count() == 0
+    expect(ordering.get_by_role("alert")).to_have_count(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.auth.models import User
@@ -36,7 +37,7 @@ def test_sign_in_with_the_province_account_and_log_out_at_both_ends(page, live_s
     page.wait_for_selector("input[name=prompt][value=consent]", state="attached")
     page.locator("button[type=submit]").click()
     page.wait_for_url(f"{live_server}/**")
-    assert page.locator("nav.main-nav").get_by_text("Khoá học của tôi").is_visible()
+    expect(page.locator("nav.main-nav").get_by_text("Khoá học của tôi")).to_be_visible()
     with live_app.app_context():
         identity = db.session.scalar(select(OidcIdentity).where(OidcIdentity.subject == "nguyen.van.an"))
         assert identity is not None
@@ -47,16 +48,16 @@ def test_sign_in_with_the_province_account_and_log_out_at_both_ends(page, live_s
     page.wait_for_url(f"{sso_on.issuer}/**", wait_until="domcontentloaded")
     page.locator("button[autofocus]").click()
     page.wait_for_url(f"{live_server}/login**")
-    assert page.get_by_role("button", name="Đăng nhập bằng tài khoản của tỉnh").is_visible()
+    expect(page.get_by_role("button", name="Đăng nhập bằng tài khoản của tỉnh")).to_be_visible()
     page.goto(f"{live_server}/account")
     assert "/login" in page.url  # signed out
 
 
 def test_a_forged_answer_shows_a_clear_page(page, live_server, sso_on):
     page.goto(f"{live_server}/sso/callback?code=forged&state=forged")
-    assert page.get_by_role(
-        "heading", name="Lượt đăng nhập đã hết hạn hoặc không bắt đầu từ trang này"
-    ).is_visible()
+    expect(
+        page.get_by_role("heading", name="Lượt đăng nhập đã hết hạn hoặc không bắt đầu từ trang này")
+    ).to_be_visible()
     page.get_by_role("button", name="Đăng nhập bằng tài khoản của tỉnh").click()
     page.wait_for_url(f"{sso_on.issuer}/**", wait_until="domcontentloaded")
-    assert page.locator("input[name=login]").is_visible()
+    expect(page.locator("input[name=login]")).to_be_visible()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.db import db
@@ -24,16 +25,16 @@ def test_hr_takes_attendance_for_a_30_person_class(page, live_server, live_app):
     # The second day of the class has no attendance yet.
     page.locator(".date-list a").nth(1).click()
     rows = page.locator("tr.att-row")
-    assert rows.count() == 30
+    expect(rows).to_have_count(30)
     # Tap three rows (not the checkbox) to mark those people absent.
     for i in (2, 11, 25):
         rows.nth(i).locator("td").nth(2).click()
-    assert page.locator("tr.att-row.is-absent").count() == 3
+    expect(page.locator("tr.att-row.is-absent")).to_have_count(3)
     rows.nth(11).locator("td").first.click()  # a second tap undoes
-    assert page.locator("tr.att-row.is-absent").count() == 2
+    expect(page.locator("tr.att-row.is-absent")).to_have_count(2)
     page.get_by_role("button", name="Lưu điểm danh").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Đã lưu điểm danh: 28 có mặt, 2 vắng mặt.").is_visible()
+    expect(page.get_by_text("Đã lưu điểm danh: 28 có mặt, 2 vắng mặt.")).to_be_visible()
     with live_app.app_context():
         cls = db.session.scalars(select(TrainingClass).where(TrainingClass.title == DEMO_CLASS_TITLE)).one()
         day = cls.session_dates()[1]
@@ -47,7 +48,7 @@ def test_hr_takes_attendance_for_a_30_person_class(page, live_server, live_app):
 def test_hr_downloads_people_report_as_xlsx(page, live_server):
     browser_login(page, live_server, "nhansu")
     page.get_by_role("link", name="Báo cáo", exact=True).first.click()
-    assert page.locator("figure.chart svg").count() == 5
+    expect(page.locator("figure.chart svg")).to_have_count(5)
     with page.expect_download() as info:
         page.locator("ul.exports li", has_text="Chi tiết từng cán bộ").get_by_role(
             "link", name="XLSX"
