@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from lms.certificates.models import Certificate
@@ -24,10 +24,9 @@ def render_key(cert_id: int) -> str:
 
 
 def enqueue_render(session: Session, cert: Certificate) -> None:
-    """Queue the render + sign of cert's PDF and the signing of its Open Badge (once each). Flush only."""
+    """Queue the render + sign of cert's PDF, which also signs its Open Badge (once). Flush only."""
     if cert.pdf_sha256 is None:
         enqueue(session, RENDER, certificate_id=cert.id, key=render_key(cert.id))
-        enqueue_badge(session, cert)
 
 
 BADGE = "certificates.badge"
@@ -63,11 +62,11 @@ def enqueue_renders(session: Session, certs: list[Certificate]) -> None:
     """enqueue_render for many certificates in a constant number of statements. Flush only."""
     todo = [c.id for c in certs if c.pdf_sha256 is None]
     enqueue_many(session, RENDER, [(render_key(i), {"certificate_id": i}) for i in todo])
-    enqueue_many(session, BADGE, [(badge_key(i), {"certificate_id": i}) for i in todo])
 
 
 @job(RENDER, max_attempts=6, priority=5)
 def render_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
+    from lms.certificates import openbadges
     from lms.certificates.pdf import render_certificate_pdf
     from lms.certificates.services import store_pdf
     from lms.certificates.signing import signing_available
@@ -83,8 +82,14 @@ def render_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
         if not signing_available():
             raise PermanentJobError("no signing key: set LMS_SIGNING_P12 or run `lms certificates dev-keys`")
         pdf = render_certificate_pdf(cert)
+        # The Open Badge is signed by the same job (one job per certificate, not two); without a
+        # badge key the periodic render_missing job queues a badge job once a key is configured.
+        badge = openbadges.signed_credential(cert) if openbadges.badges_available() else None
         session.commit()
-    return {"rendered": store_pdf(session, cert, pdf)}  # a short write; false if another run stored one
+    rendered = store_pdf(session, cert, pdf)  # a short write; false if another run stored one
+    if badge is not None:
+        openbadges.store_badge(session, cert, *badge)
+    return {"rendered": rendered, "badge": badge is not None}
 
 
 ZIP = "certificates.zip"
@@ -137,16 +142,16 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
     """The sweeper for certificates: queue a render for every certificate still without a PDF."""
     from lms.certificates.signing import signing_available
 
-    if not signing_available():
-        return {"queued": 0}
-    ids = list(
-        ctx.session.scalars(
-            select(Certificate.id)
-            .where(Certificate.pdf_sha256.is_(None))
-            .order_by(Certificate.id)
-            .limit(limit)
+    ids: list[int] = []
+    if signing_available():
+        ids = list(
+            ctx.session.scalars(
+                select(Certificate.id)
+                .where(Certificate.pdf_sha256.is_(None))
+                .order_by(Certificate.id)
+                .limit(limit)
+            )
         )
-    )
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         enqueue_many(ctx.session, RENDER, [(render_key(i), {"certificate_id": i}) for i in part])
@@ -159,7 +164,12 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
             ctx.session.scalars(
                 select(Certificate.id)
                 .outerjoin(CertificateBadge, CertificateBadge.certificate_id == Certificate.id)
-                .where(CertificateBadge.id.is_(None), Certificate.status == CertificateStatus.VALID)
+                .where(
+                    CertificateBadge.id.is_(None),
+                    Certificate.status == CertificateStatus.VALID,
+                    # a certificate without a PDF gets its badge from its render job (queued above)
+                    Certificate.pdf_sha256.is_not(None) if signing_available() else true(),
+                )
                 .order_by(Certificate.id)
                 .limit(limit)
             )

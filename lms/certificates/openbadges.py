@@ -312,20 +312,33 @@ def badge_of(session: Session, cert: Certificate) -> CertificateBadge | None:
     return session.scalar(select(CertificateBadge).where(CertificateBadge.certificate_id == cert.id))
 
 
-def make_badge(session: Session, cert: Certificate) -> CertificateBadge | None:
-    """Sign and store cert's credential once (flush only); the existing row if there is one."""
-    existing = badge_of(session, cert)
-    if existing is not None:
-        return existing
+def signed_credential(cert: Certificate) -> tuple[str, str]:
+    """(kid, VC-JWT) of cert's credential, signed now (no database write)."""
     key = signing_key()
     if key is None:
         raise BadgeKeyMissingError(
             "set LMS_BADGE_KEY_FILE or LMS_SIGNING_P12, or run `lms certificates dev-keys`"
         )
-    row = CertificateBadge(certificate_id=cert.id, kid=key.kid, jwt=sign(build_credential(cert), key))
+    return key.kid, sign(build_credential(cert), key)
+
+
+def store_badge(session: Session, cert: Certificate, kid: str, jwt: str) -> CertificateBadge:
+    """Store a signed credential unless cert has one already (flush only); the row kept."""
+    existing = badge_of(session, cert)
+    if existing is not None:
+        return existing
+    row = CertificateBadge(certificate_id=cert.id, kid=kid, jwt=jwt)
     session.add(row)
     session.flush()
     return row
+
+
+def make_badge(session: Session, cert: Certificate) -> CertificateBadge | None:
+    """Sign and store cert's credential once (flush only); the existing row if there is one."""
+    existing = badge_of(session, cert)
+    if existing is not None:
+        return existing
+    return store_badge(session, cert, *signed_credential(cert))
 
 
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

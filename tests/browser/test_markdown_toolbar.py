@@ -75,6 +75,23 @@ def test_toolbar_works_on_a_phone(browser, live_server, lesson_url):
         context.close()
 
 
+def test_text_typed_before_the_script_arrives_is_previewed(page, live_server, lesson_url):
+    """On a slow link the trainer types before authoring.js has loaded: the preview still follows."""
+    held: list[Any] = []
+    page.route("**/static/js/authoring.js", lambda route: held.append(route))  # hold the script until the text is typed
+    browser_login(page, live_server, "giangvien")
+    page.goto(live_server + lesson_url, wait_until="commit")
+    page.locator("#body_markdown").fill("Ký bằng **khoá bí mật** trước khi trang tải xong")
+    deadline = 100
+    while not held and deadline:  # the browser asks for the script while it parses the page
+        page.wait_for_timeout(50)
+        deadline -= 1
+    assert held, "the editor page never asked for authoring.js"
+    expect(page.locator("#live-preview strong")).to_have_count(0)  # nothing previewed yet
+    held[0].continue_()
+    expect(page.locator("#live-preview strong", has_text="khoá bí mật")).to_be_visible()
+
+
 def test_plain_textarea_without_javascript(browser, live_server, lesson_url):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 640})
     page = context.new_page()

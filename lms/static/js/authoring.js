@@ -54,4 +54,7 @@
     if (timer) { window.clearTimeout(timer); }
     timer = window.setTimeout(refresh, 400);
   });
+  // On a slow link the trainer may type before this script arrives (or the browser restores
+  // the text on "back"): preview what is there now instead of waiting for the next keystroke.
+  if (textarea.value !== textarea.defaultValue) { refresh(); }
 })();
