@@ -78,7 +78,8 @@ def test_toolbar_works_on_a_phone(browser, live_server, lesson_url):
 def test_text_typed_before_the_script_arrives_is_previewed(page, live_server, lesson_url):
     """On a slow link the trainer types before authoring.js has loaded: the preview still follows."""
     held: list[Any] = []
-    page.route("**/static/js/authoring.js", lambda route: held.append(route))  # hold the script until the text is typed
+    # Hold the script back until the text is typed.
+    page.route("**/static/js/authoring.js", lambda route: held.append(route))
     browser_login(page, live_server, "giangvien")
     page.goto(live_server + lesson_url, wait_until="commit")
     page.locator("#body_markdown").fill("Ký bằng **khoá bí mật** trước khi trang tải xong")
