@@ -362,10 +362,13 @@ def run_job(job_id: int, *, worker: str | None = None) -> str:
             .execution_options(synchronize_session=False)
         ),
     ).rowcount
+    # Read the claimed row in the claim's own transaction, then end it: the handler must start with
+    # no transaction open, or on SQLite its reads (e.g. a certificate render under read_only())
+    # would run inside this write transaction and hold the write lock for the whole job, so two
+    # consumers took turns instead of working side by side (objects stay loaded: expire_on_commit
+    # is off).
+    job_row = session.get(Job, job_id, populate_existing=True) if claimed == 1 else None
     session.commit()
-    if claimed != 1:
-        return "skipped"
-    job_row = session.get(Job, job_id, populate_existing=True)
     if job_row is None:
         return "skipped"
     handler = HANDLERS.get(job_row.kind)

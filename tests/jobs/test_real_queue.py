@@ -20,6 +20,7 @@ from lms.certificates import services
 from lms.certificates.models import Certificate, CertificateFile
 from lms.certificates.signing import check_signature
 from lms.db import db
+from lms.jobs import job
 from lms.jobs.models import Job, JobStatus
 from lms.learning.services import complete_lesson, enroll_user
 from lms.org.models import OrgUnit
@@ -185,3 +186,48 @@ def test_an_export_job_runs_in_a_real_consumer_and_stores_its_file(committed_app
     assert job.status == JobStatus.DONE, job.error
     assert job.result["rows"] == 31
     assert read(app, lambda s: s.get(JobFile, job_id).size) > 0
+
+
+SEEN: dict[str, Any] = {}
+
+
+@job("tests.reads_then_writes", max_attempts=1)
+def reads_then_writes(ctx: Any) -> dict[str, Any]:
+    """A handler shaped like the certificate render: a long read phase, then a short write."""
+    import sqlite3
+
+    from lms.db import read_only
+
+    SEEN["transaction_open_at_start"] = ctx.session().in_transaction()
+    with read_only():
+        ctx.session.scalar(select(func.count(Job.id)))
+        engine = ctx.session.get_bind()
+        if engine.dialect.name == "sqlite":  # meanwhile another consumer must be able to write
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                SEEN["other_could_write"] = True
+            except sqlite3.OperationalError as exc:
+                SEEN["other_could_write"] = str(exc)
+            finally:
+                other.close()
+        ctx.session.commit()
+    return {"ok": True}
+
+
+def test_a_job_reads_without_holding_the_write_lock(committed_app: Any) -> None:
+    """Two consumers render side by side: the claim's write transaction is over before the handler runs
+    (on SQLite it used to hold the write lock through the whole render, so consumers took turns)."""
+    from lms.jobs import enqueue
+    from lms.jobs.core import run_job
+
+    app = committed_app()
+    with app.app_context():
+        row = enqueue(db.session, "tests.reads_then_writes")
+        db.session.commit()
+        SEEN.clear()
+        assert run_job(row.id) == JobStatus.DONE
+    assert SEEN["transaction_open_at_start"] is False
+    if "other_could_write" in SEEN:
+        assert SEEN["other_could_write"] is True
