@@ -110,7 +110,7 @@ def _render_or_queue(ids: list[int], workers: int | None, wait: bool) -> None:
         queue_renders(ids, wait=wait)
 
 
-def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 0.5) -> None:
+def queue_renders(ids: list[int], *, wait: bool = True, poll: float | None = None) -> None:
     """Queue one render job per certificate for the consumers; optionally wait with a progress bar."""
     import time
 
@@ -133,6 +133,9 @@ def queue_renders(ids: list[int], *, wait: bool = True, poll: float = 0.5) -> No
     if not wait:
         return
     keys = [render_key(i) for i in ids]
+    # Each poll looks up every job by key: for a province's batch, poll less often (the consumers
+    # share the same cores; 10,592 keys every 0.5 s would take a noticeable slice of one).
+    poll = poll if poll is not None else min(5.0, max(0.5, len(ids) / 2000))
 
     def finished() -> tuple[int, int]:
         done = failed = 0

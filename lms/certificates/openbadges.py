@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from lms.certificates.codes import format_code, normalize_code
 from lms.certificates.models import Certificate, CertificateBadge, CertificateStatus
+from lms.core.web import public_url_for
 from lms.db import utcnow
 
 ALG = "RS256"
@@ -64,13 +65,7 @@ class BadgeKeyMissingError(RuntimeError):
 
 def external_url(endpoint: str, **values: Any) -> str:
     """LMS_PUBLIC_URL + url_for(endpoint): the same in a request, a job or the CLI."""
-    prefix = current_app.config.get("URL_PREFIX", "")
-    with current_app.test_request_context("/", base_url=f"http://localhost{prefix}/"):
-        path = url_for(endpoint, **values)
-    public = current_app.config["PUBLIC_URL"].rstrip("/")
-    if prefix and public.endswith(prefix):
-        public = public[: -len(prefix)]
-    return public + path
+    return public_url_for(endpoint, **values)
 
 
 def issuer_id() -> str:

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 
 from lms.certificates.codes import format_code
 from lms.certificates.models import Certificate
 from lms.core.timefmt import to_local
-from lms.core.web import public_request_context, public_url
+from lms.core.web import public_url_for
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 CERT_CSS = Path(__file__).resolve().parent / "pdf.css"
@@ -59,9 +59,7 @@ class StaticOnlyFetcher:
 
 def verify_url(code: str) -> str:
     """Absolute public verify URL: LMS_PUBLIC_URL + url_for('certificates.verify')."""
-    with public_request_context():
-        path = url_for("certificates.verify", code=format_code(code))
-    return public_url(path)
+    return public_url_for("certificates.verify", code=format_code(code))
 
 
 def qr_data_uri(url: str) -> str:
