@@ -14,15 +14,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
-from lms.auth.access import Access, access, can_manage_certificate
+from lms.auth.access import Access, access
 from lms.certificates import openbadges
 from lms.certificates.codes import format_code
 from lms.certificates.jobs import enqueue_badge
 from lms.certificates.models import Certificate, CertificateBadge, CertificateStatus
-from lms.certificates.views import VERIFY_REASON, _lookup, _verify_limit
+from lms.certificates.views import VERIFY_REASON, _lookup, _verify_limit, downloadable
 from lms.db import db, write_on_get
 from lms.extensions import limiter
 
@@ -97,13 +96,9 @@ def _file(cert: Certificate, token: str) -> Response:
 @access(Access.OWNER)
 def download(cert_id: int) -> Any:
     """The signed credential (.jwt) next to the PDF: for its holder, HR within scope, or admin."""
-    cert = db.get_or_404(Certificate, cert_id)
-    manager = can_manage_certificate(current_user, cert)
-    if cert.user_id != current_user.id and not manager:
-        abort(403)
-    if not manager and cert.status in (CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED):
-        flash(_("This certificate was revoked or replaced and can no longer be downloaded."), "error")
-        return redirect(url_for("certificates.mine"))
+    cert = downloadable(cert_id)
+    if not isinstance(cert, Certificate):
+        return cert
     badge = openbadges.badge_of(db.session, cert)
     if badge is None:
         # Signed by a background job, never in a request: make sure it is queued.

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lms.auth.access import (
     Access,
@@ -262,18 +263,29 @@ def mine() -> str:
     )
 
 
-@bp.route("/certificates/<int:cert_id>/pdf")
-@access(Access.OWNER)
-def download(cert_id: int) -> Any:
-    """The signed PDF: for its holder, HR within scope, or admin."""
+def downloadable(cert_id: int) -> Certificate | WerkzeugResponse:
+    """The certificate whose files (PDF, Open Badge) the current user may download, else a response.
+
+    Its holder, HR within scope, or an admin; a holder gets no fresh copy of a withdrawn certificate
+    (the verify page explains why) and is sent back to their list with the reason.
+    """
     cert = db.get_or_404(Certificate, cert_id)
     manager = can_manage_certificate(current_user, cert)
     if cert.user_id != current_user.id and not manager:
         abort(403)
     if not manager and cert.status in (CertificateStatus.REVOKED, CertificateStatus.SUPERSEDED):
-        # A holder gets no fresh copy of a withdrawn certificate (the verify page explains why).
         flash(_("This certificate was revoked or replaced and can no longer be downloaded."), "error")
         return redirect(url_for("certificates.mine"))
+    return cert
+
+
+@bp.route("/certificates/<int:cert_id>/pdf")
+@access(Access.OWNER)
+def download(cert_id: int) -> Any:
+    """The signed PDF: for its holder, HR within scope, or admin."""
+    cert = downloadable(cert_id)
+    if not isinstance(cert, Certificate):
+        return cert
     if not cert.is_rendered:
         # Never rendered inside a request: make sure its job is queued and come back later.
         with write_on_get(db.session):
