@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Integer, Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from lms.api import reference
@@ -113,6 +113,32 @@ def unit_subtree(code: str | None) -> Any:
     return select(OrgUnit.id).where(OrgUnit.within(unit))
 
 
+def report_filters(
+    stmt: Select[Any],
+    query: s.ReportQuery,
+    *,
+    unit: Any,
+    course: Any,
+    year: Any,
+    updated: Any,
+) -> Select[Any]:
+    """The filters every report route shares: ``unit`` subtree, ``course_id``, ``year`` (on the
+    datetime column ``year``, or an int column) and ``updated_since`` (``updated(since)`` → condition)."""
+    if (units := unit_subtree(query.unit)) is not None:
+        stmt = stmt.where(unit.in_(units))
+    if query.course_id:
+        stmt = stmt.where(course == query.course_id)
+    if query.year:
+        if isinstance(year.type, Integer):
+            stmt = stmt.where(year == query.year)
+        else:
+            start, end = year_range(query.year)
+            stmt = stmt.where(year >= start, year < end)
+    if query.updated_since:
+        stmt = stmt.where(updated(query.updated_since))
+    return stmt
+
+
 def person(user: User) -> s.PersonRef:
     return s.PersonRef(
         id=user.id,
@@ -166,16 +192,14 @@ def assignments(query: s.ReportQuery) -> s.AssignmentPage:
             joinedload(Assignment.course), joinedload(Assignment.unit), joinedload(Assignment.owner_unit)
         )
     )
-    stmt = filter_units_in_scope(stmt, current_account())
-    if (units := unit_subtree(query.unit)) is not None:
-        stmt = stmt.where(Assignment.owner_unit_id.in_(units))
-    if query.course_id:
-        stmt = stmt.where(Assignment.course_id == query.course_id)
-    if query.year:
-        stmt = stmt.where(Assignment.year == query.year)
-    if query.updated_since:
-        since = query.updated_since
-        stmt = stmt.where(or_(Assignment.created_at >= since, Assignment.closed_at >= since))
+    stmt = report_filters(
+        filter_units_in_scope(stmt, current_account()),
+        query,
+        unit=Assignment.owner_unit_id,
+        course=Assignment.course_id,
+        year=Assignment.year,
+        updated=lambda since: or_(Assignment.created_at >= since, Assignment.closed_at >= since),
+    )
     rows, cursor = page(stmt, Assignment.id, query)
     return s.AssignmentPage(
         next_cursor=cursor,
@@ -206,21 +230,22 @@ def _enrolments(query: s.ReportQuery, *, completed: bool) -> s.EnrolmentPage:
     stmt = filter_in_scope(stmt, current_account(), User.org_unit_id)
     if completed:
         stmt = stmt.where(Enrollment.completed_at.is_not(None))
-    if (units := unit_subtree(query.unit)) is not None:
-        stmt = stmt.where(User.org_unit_id.in_(units))
-    if query.course_id:
-        stmt = stmt.where(Enrollment.course_id == query.course_id)
-    if query.year:
-        start, end = year_range(query.year)
-        column = Enrollment.completed_at if completed else Enrollment.enrolled_at
-        stmt = stmt.where(column >= start, column < end)
-    if query.updated_since:
-        since = query.updated_since
+
+    def updated(since: dt.datetime) -> Any:
         progressed = exists().where(
             LessonProgress.enrollment_id == Enrollment.id,
             or_(LessonProgress.last_seen_at >= since, LessonProgress.completed_at >= since),
         )
-        stmt = stmt.where(or_(Enrollment.enrolled_at >= since, Enrollment.completed_at >= since, progressed))
+        return or_(Enrollment.enrolled_at >= since, Enrollment.completed_at >= since, progressed)
+
+    stmt = report_filters(
+        stmt,
+        query,
+        unit=User.org_unit_id,
+        course=Enrollment.course_id,
+        year=Enrollment.completed_at if completed else Enrollment.enrolled_at,
+        updated=updated,
+    )
     rows, cursor = page(stmt, Enrollment.id, query)
     return s.EnrolmentPage(
         next_cursor=cursor,
@@ -266,17 +291,14 @@ def certificates(query: s.ReportQuery) -> s.CertificatePage:
     ``updated_since`` reads issue and revocation times.
     """
     stmt = select(Certificate).options(joinedload(Certificate.user).joinedload(User.org_unit))
-    stmt = filter_in_scope(stmt, current_account(), Certificate.org_unit_id)
-    if (units := unit_subtree(query.unit)) is not None:
-        stmt = stmt.where(Certificate.org_unit_id.in_(units))
-    if query.course_id:
-        stmt = stmt.where(Certificate.course_id == query.course_id)
-    if query.year:
-        start, end = year_range(query.year)
-        stmt = stmt.where(Certificate.issued_at >= start, Certificate.issued_at < end)
-    if query.updated_since:
-        since = query.updated_since
-        stmt = stmt.where(or_(Certificate.issued_at >= since, Certificate.revoked_at >= since))
+    stmt = report_filters(
+        filter_in_scope(stmt, current_account(), Certificate.org_unit_id),
+        query,
+        unit=Certificate.org_unit_id,
+        course=Certificate.course_id,
+        year=Certificate.issued_at,
+        updated=lambda since: or_(Certificate.issued_at >= since, Certificate.revoked_at >= since),
+    )
     rows, cursor = page(stmt, Certificate.id, query)
     return s.CertificatePage(
         next_cursor=cursor,
