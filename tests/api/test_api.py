@@ -62,6 +62,14 @@ def test_filters_unit_course_year_and_updated_since(client: Any, hr: HrWorld, se
     assert len(client.get(f"/api/v1/certificates?year={year}", headers=h).get_json()["items"]) == 2
     assert client.get(f"/api/v1/certificates?year={year - 1}", headers=h).get_json()["items"] == []
     assert client.get("/api/v1/enrolments?course_id=999999", headers=h).get_json()["items"] == []
+    # an assignment's year is a number, not a date: the same filter reads it as such
+    this_year = client.get(f"/api/v1/assignments?year={year}", headers=h).get_json()["items"]
+    assert this_year
+    assert all(a["year"] == year for a in this_year)
+    assert client.get(f"/api/v1/assignments?year={year + 1}", headers=h).get_json()["items"] == []
+    earlier = (utcnow() - dt.timedelta(hours=1)).isoformat()
+    r = client.get("/api/v1/certificates", query_string={"updated_since": earlier}, headers=h).get_json()
+    assert len(r["items"]) == 2
     later = (utcnow() + dt.timedelta(hours=1)).isoformat()
     r = client.get("/api/v1/enrolments", query_string={"updated_since": later}, headers=h).get_json()
     assert r["items"] == []
