@@ -405,23 +405,25 @@ def store_pdf(session: Session, cert: Certificate, pdf: bytes) -> bool:
     Background jobs render outside any write transaction and then call this in a short one
     (on SQLite the write lock is then held for milliseconds, not for the whole render).
     """
-    digest = hashlib.sha256(pdf).hexdigest()
-    now = utcnow()
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    values = {"pdf_sha256": hashlib.sha256(pdf).hexdigest(), "pdf_size": len(pdf), "rendered_at": utcnow()}
     result = cast(
         CursorResult[Any],
         session.execute(
             update(Certificate)
             .where(Certificate.id == cert.id, Certificate.pdf_sha256.is_(None))
-            .values(pdf_sha256=digest, pdf_size=len(pdf), rendered_at=now)
+            .values(**values)
             .execution_options(synchronize_session=False)
         ),
     )
     if result.rowcount != 1:
-        session.refresh(cert)
+        session.refresh(cert)  # another run stored one: show its values
         return False
     session.add(CertificateFile(certificate_id=cert.id, data=pdf))
     session.flush()
-    session.refresh(cert)
+    for name, value in values.items():  # what the UPDATE wrote, without reading the row back
+        set_committed_value(cert, name, value)
     return True
 
 
