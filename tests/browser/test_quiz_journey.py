@@ -104,8 +104,14 @@ def test_autosave_survives_offline_and_reload(page, context, live_server, live_a
     expect_status(page, OFFLINE)
     assert "6 / 6" in page.locator(".quiz-bar").inner_text()  # the count follows the answers, even offline
     expect(page.locator("#save-status")).to_be_visible()
+    # Going online fires the old page's own "online" resend, which would race the reload (two pages
+    # of one attempt sending with different bases: the later one is told to reload). Hold autosaves
+    # until the old page is gone: what reaches the server is the reloaded page's resend of the queue
+    # it finds in localStorage (its first try is held too; it retries 3 s later).
+    page.route("**/autosave", lambda route: route.abort())
     context.set_offline(False)
-    page.reload()  # before the retry: the queue in localStorage is resent by the reloaded page
+    page.reload()
+    page.unroute("**/autosave")
     expect_status(page, SAVED)
 
     saved = stored_answers(live_app, quiz_id)

@@ -64,8 +64,19 @@ def test_statements_wait_for_the_lrs_and_arrive_through_the_consumer(
     with consumer_thread(app, workers=2):
         assert client.post("/courses/xapi-that/enrol").status_code == 302
         assert client.post("/courses/xapi-that/learn/m1/l1/complete").status_code == 302  # the LRS is down
-        wait_until(lambda: any(attempts >= 2 for _status, attempts in send_jobs()))  # retried with back-off
-        assert all(status == OutboxStatus.PENDING and tries >= 1 for status, tries, _verb in outbox())
+
+        def tried_and_retried() -> bool:
+            # A job's attempts count rises when a consumer claims it, before it has tried anything:
+            # wait for every statement to have been tried once, and for a job to be on its retries.
+            rows = outbox()
+            return (
+                len(rows) == 4
+                and all(tries >= 1 for _status, tries, _verb in rows)
+                and any(attempts >= 2 for _status, attempts in send_jobs())
+            )
+
+        wait_until(tried_and_retried)  # retried with back-off
+        assert all(status == OutboxStatus.PENDING for status, _tries, _verb in outbox())  # none lost
         app.config["XAPI_ENDPOINT"] = ralph.url  # the LRS is back
         wait_until(lambda: all(status == OutboxStatus.SENT for status, _tries, _verb in outbox()))
     assert any(status == JobStatus.DONE for status, _attempts in send_jobs())
