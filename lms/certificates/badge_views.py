@@ -18,10 +18,9 @@ from sqlalchemy import select
 
 from lms.auth.access import Access, access
 from lms.certificates import openbadges
-from lms.certificates.codes import format_code
 from lms.certificates.jobs import enqueue_badge
 from lms.certificates.models import Certificate, CertificateBadge, CertificateStatus
-from lms.certificates.views import VERIFY_REASON, _lookup, _verify_limit, downloadable
+from lms.certificates.views import VERIFY_REASON, _lookup, _verify_limit, certificate_file, downloadable
 from lms.db import db, write_on_get
 from lms.extensions import limiter
 
@@ -85,11 +84,7 @@ def status_list(list_id: str) -> Response:
 
 
 def _file(cert: Certificate, token: str) -> Response:
-    response = Response(token, mimetype=JWT_MIMETYPE)
-    name = f"chung-chi-{format_code(cert.code)}-openbadge.jwt"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return certificate_file(cert, token, mimetype=JWT_MIMETYPE, suffix="-openbadge.jwt")
 
 
 @bp.route("/certificates/<int:cert_id>/badge")

@@ -84,7 +84,8 @@ def render_job(ctx: Any, *, certificate_id: int) -> dict[str, Any]:
         pdf = render_certificate_pdf(cert)
         # The Open Badge is signed by the same job (one job per certificate, not two); without a
         # badge key the periodic render_missing job queues a badge job once a key is configured.
-        badge = openbadges.signed_credential(cert) if openbadges.badges_available() else None
+        signer = openbadges.signing_key()
+        badge = openbadges.signed_credential(cert, signer) if signer is not None else None
         session.commit()
     rendered = store_pdf(session, cert, pdf)  # a short write; false if another run stored one
     if badge is not None:
@@ -142,8 +143,9 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
     """The sweeper for certificates: queue a render for every certificate still without a PDF."""
     from lms.certificates.signing import signing_available
 
+    pdfs_signable = signing_available()
     ids: list[int] = []
-    if signing_available():
+    if pdfs_signable:
         ids = list(
             ctx.session.scalars(
                 select(Certificate.id)
@@ -168,7 +170,7 @@ def render_missing_job(ctx: Any, *, limit: int = 20_000) -> dict[str, Any]:
                     CertificateBadge.id.is_(None),
                     Certificate.status == CertificateStatus.VALID,
                     # a certificate without a PDF gets its badge from its render job (queued above)
-                    Certificate.pdf_sha256.is_not(None) if signing_available() else true(),
+                    Certificate.pdf_sha256.is_not(None) if pdfs_signable else true(),
                 )
                 .order_by(Certificate.id)
                 .limit(limit)

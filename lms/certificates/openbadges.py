@@ -307,9 +307,9 @@ def badge_of(session: Session, cert: Certificate) -> CertificateBadge | None:
     return session.scalar(select(CertificateBadge).where(CertificateBadge.certificate_id == cert.id))
 
 
-def signed_credential(cert: Certificate) -> tuple[str, str]:
-    """(kid, VC-JWT) of cert's credential, signed now (no database write)."""
-    key = signing_key()
+def signed_credential(cert: Certificate, key: BadgeKey | None = None) -> tuple[str, str]:
+    """(kid, VC-JWT) of cert's credential, signed now with key (default: the current one); no write."""
+    key = key or signing_key()
     if key is None:
         raise BadgeKeyMissingError(
             "set LMS_BADGE_KEY_FILE or LMS_SIGNING_P12, or run `lms certificates dev-keys`"

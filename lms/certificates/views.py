@@ -293,8 +293,15 @@ def download(cert_id: int) -> Any:
         flash(_("Preparing the certificate… The PDF will be ready in a few seconds."), "info")
         return redirect(url_for("certificates.mine"))
     data = services.pdf_bytes(db.session, cert) or abort(404)
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="chung-chi-{format_code(cert.code)}.pdf"'
+    return certificate_file(cert, data, mimetype="application/pdf", suffix=".pdf")
+
+
+def certificate_file(cert: Certificate, data: bytes | str, *, mimetype: str, suffix: str) -> Response:
+    """One of a certificate's files (PDF, Open Badge) as a private download, chung-chi-<code><suffix>."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="chung-chi-{format_code(cert.code)}{suffix}"'
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
