@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, g, has_request_context, request
+from flask import Flask, abort, current_app, g, has_app_context, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import (
     DateTime,
@@ -326,10 +326,34 @@ class Database:
         self.session_factory = sessionmaker(class_=_AppSession, expire_on_commit=False)
         # The registry proxies every Session method to the current app context's session.
         # It is typed as the Session it stands for, so services annotate ``session: Session``
-        # and views pass ``db.session``; scope handling (remove, configure) uses ``registry``.
-        self.registry = scoped_session(self.session_factory, scopefunc=_scope)
+        # and views pass ``db.session``; scope handling (remove) uses ``registry``.
+        self.registry = scoped_session(self._new_session, scopefunc=_scope)
         self.session: Session = cast(Session, self.registry)
         self.engine_override: Engine | None = None
+        # Session options for code outside any app context (tests' own setup code); see bind_to.
+        self._outside_app: dict[str, Any] = {}
+
+    def _new_session(self) -> Session:
+        options = current_app.extensions["lms.db"].session_options if has_app_context() else self._outside_app
+        return self.session_factory(**options)
+
+    @contextmanager
+    def bind_to(self, app: Flask, connection: Any) -> Iterator[None]:
+        """Tests: every new session of ``app`` (and outside any app) joins ``connection``'s transaction.
+
+        Each session works in SAVEPOINTs of that connection, so the test's outer transaction can
+        roll everything back. Per app, not global: another app in the same process (the browser
+        tests' live server and its job consumer) keeps its own engine.
+        """
+        holder: _EngineHolder = app.extensions["lms.db"]
+        options = {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        self.registry.remove()
+        holder.session_options, self._outside_app = options, options
+        try:
+            yield
+        finally:
+            self.registry.remove()
+            holder.session_options, self._outside_app = {}, {}
 
     def init_app(self, app: Flask) -> None:
         engine = make_engine(
@@ -362,6 +386,7 @@ class Database:
 class _EngineHolder:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.session_options: dict[str, Any] = {}
 
 
 db = Database()

@@ -85,14 +85,11 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     engine = app.extensions["lms.db"].engine
     connection = engine.connect()
     outer = connection.begin()
-    db.session.remove()
-    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
     limiter.reset()
     try:
-        yield
+        with db.bind_to(app, connection):
+            yield
     finally:
-        db.session.remove()
-        db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
         if outer.is_active:
             outer.rollback()
         connection.close()

@@ -40,7 +40,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     url = os.environ.get("LMS_TEST_BROWSER_DATABASE_URL")
     if url:
@@ -78,7 +78,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     app.extensions["lms.db"].engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(live_app: Any) -> Iterator[str]:
     """Base URL of the running app, e.g. http://127.0.0.1:54321."""
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
