@@ -327,7 +327,10 @@ class Database:
         # The registry proxies every Session method to the current app context's session.
         # It is typed as the Session it stands for, so services annotate ``session: Session``
         # and views pass ``db.session``; scope handling (remove) uses ``registry``.
-        self.registry = scoped_session(self._new_session, scopefunc=_scope)
+        # The factory is a plain callable (per-app options, see bind_to); scoped_session only calls it.
+        self.registry: scoped_session[Session] = scoped_session(
+            cast("sessionmaker[Session]", self._new_session), scopefunc=_scope
+        )
         self.session: Session = cast(Session, self.registry)
         self.engine_override: Engine | None = None
         # Session options for code outside any app context (tests' own setup code); see bind_to.
