@@ -333,30 +333,34 @@ class Database:
         )
         self.session: Session = cast(Session, self.registry)
         self.engine_override: Engine | None = None
-        # Session options for code outside any app context (tests' own setup code); see bind_to.
-        self._outside_app: dict[str, Any] = {}
+        # Tests: the connection whose transaction new sessions on its database join (bind_to).
+        self._bound: Any = None
 
     def _new_session(self) -> Session:
-        options = current_app.extensions["lms.db"].session_options if has_app_context() else self._outside_app
-        return self.session_factory(**options)
+        bound = self._bound
+        if bound is not None and (
+            not has_app_context() or current_app.extensions["lms.db"].engine.url == bound.engine.url
+        ):
+            return self.session_factory(bind=bound, join_transaction_mode="create_savepoint")
+        return self.session_factory()
 
     @contextmanager
-    def bind_to(self, app: Flask, connection: Any) -> Iterator[None]:
-        """Tests: every new session of ``app`` (and outside any app) joins ``connection``'s transaction.
+    def bind_to(self, connection: Any) -> Iterator[None]:
+        """Tests: every new session on ``connection``'s database joins its transaction in SAVEPOINTs.
 
-        Each session works in SAVEPOINTs of that connection, so the test's outer transaction can
-        roll everything back. Per app, not global: another app in the same process (the browser
-        tests' live server and its job consumer) keeps its own engine.
+        So the test's outer transaction rolls everything back, including what a second app on the
+        same database did (URL-prefix and CSRF tests build their own app). Only that database: an
+        app on another one (the browser tests' live server and its job consumer, which run in
+        threads for the rest of the run) keeps its own engine and never touches the test's
+        connection.
         """
-        holder: _EngineHolder = app.extensions["lms.db"]
-        options = {"bind": connection, "join_transaction_mode": "create_savepoint"}
         self.registry.remove()
-        holder.session_options, self._outside_app = options, options
+        self._bound = connection
         try:
             yield
         finally:
             self.registry.remove()
-            holder.session_options, self._outside_app = {}, {}
+            self._bound = None
 
     def init_app(self, app: Flask) -> None:
         engine = make_engine(
@@ -389,7 +393,6 @@ class Database:
 class _EngineHolder:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.session_options: dict[str, Any] = {}
 
 
 db = Database()

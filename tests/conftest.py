@@ -87,7 +87,7 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     outer = connection.begin()
     limiter.reset()
     try:
-        with db.bind_to(app, connection):
+        with db.bind_to(connection):
             yield
     finally:
         if outer.is_active:

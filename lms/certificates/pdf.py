@@ -7,6 +7,7 @@ inline QR code; ``file:`` paths outside lms/static and remote URLs are refused.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import mimetypes
 from functools import lru_cache
@@ -109,6 +110,13 @@ def _font_config() -> Any:
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
+
+
+@atexit.register
+def _release_fonts() -> None:
+    """Drop the cached font configuration while the interpreter is whole (its __del__ needs WeasyPrint)."""
+    _cert_stylesheet.cache_clear()
+    _font_config.cache_clear()
 
 
 def render_html(context: dict[str, Any]) -> str:
