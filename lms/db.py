@@ -327,7 +327,7 @@ class Database:
         # The registry proxies every Session method to the current app context's session.
         # It is typed as the Session it stands for, so services annotate ``session: Session``
         # and views pass ``db.session``; scope handling (remove) uses ``registry``.
-        # The factory is a plain callable (per-app options, see bind_to); scoped_session only calls it.
+        # The factory is a plain callable (tests bind one database, see bind_to); scoped_session only calls it.
         self.registry: scoped_session[Session] = scoped_session(
             cast("sessionmaker[Session]", self._new_session), scopefunc=_scope
         )
