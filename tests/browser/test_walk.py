@@ -5,7 +5,8 @@ per endpoint, downloads skipped), so a new page is walked as soon as a menu or a
 links to it. On every page it fails on:
 
 * horizontal scrolling of the page (a wide table scrolls inside its own box instead);
-* a word broken inside its letters (a run of letters laid out on two lines);
+* a word broken inside its letters (a run of letters laid out on two lines), or words joined by
+  a no-break space ("100 %") laid out on two lines;
 * a serious or critical axe-core violation (axe-playwright-python bundles axe: no network).
 
 The learner is a fresh account with a finished and an open attempt of a module quiz, so
@@ -62,7 +63,9 @@ START = {
 
 BROKEN_WORDS = r"""() => {
   const out = [];
-  const re = /[\p{L}\p{M}\p{N}]{2,}/gu;
+  // A word (two or more letters or digits), or words joined by no-break spaces ("100 %", "Điều 5"):
+  // neither may be laid out on two lines. (\S excludes the no-break space.)
+  const re = /\S+(?:\u00a0\S+)+|[\p{L}\p{M}\p{N}]{2,}/gu;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   let node;
   while ((node = walker.nextNode())) {
