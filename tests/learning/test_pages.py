@@ -58,7 +58,8 @@ def test_each_role_sees_catalogue_course_page_and_dashboard(courses, make_user, 
     page = client.get(BASE).get_data(as_text=True)
     assert "Khái niệm chữ ký số" in page
     assert "Ký một văn bản PDF" in page
-    assert "2\u00a0giờ" in page or "1,5\u00a0giờ" in page  # a no-break space: never "2" and "giờ" on two lines
+    # A no-break space: never "2" and "giờ" on two lines.
+    assert "2\u00a0giờ" in page or "1,5\u00a0giờ" in page
     assert "Đăng ký và bắt đầu" in page
     assert client.get("/").status_code == 200
 
