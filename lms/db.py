@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar, cast
 from flask import Flask, abort, current_app, g, has_app_context, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import (
+    Connection,
     DateTime,
     Engine,
     ForeignKey,
@@ -334,18 +335,16 @@ class Database:
         self.session: Session = cast(Session, self.registry)
         self.engine_override: Engine | None = None
         # Tests: the connection whose transaction new sessions on its database join (bind_to).
-        self._bound: Any = None
+        self._bound: Connection | None = None
 
     def _new_session(self) -> Session:
         bound = self._bound
-        if bound is not None and (
-            not has_app_context() or current_app.extensions["lms.db"].engine.url == bound.engine.url
-        ):
+        if bound is not None and (not has_app_context() or self.engine.url == bound.engine.url):
             return self.session_factory(bind=bound, join_transaction_mode="create_savepoint")
         return self.session_factory()
 
     @contextmanager
-    def bind_to(self, connection: Any) -> Iterator[None]:
+    def bind_to(self, connection: Connection) -> Iterator[None]:
         """Tests: every new session on ``connection``'s database joins its transaction in SAVEPOINTs.
 
         So the test's outer transaction rolls everything back, including what a second app on the
